@@ -1,0 +1,1 @@
+"""Benchmark harness: cumkhoi against KMeans, k-means-constrained and plain CP-SAT."""

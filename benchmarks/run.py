@@ -1,0 +1,321 @@
+"""cumkhoi against the tools users would pick instead, on the same instances.
+
+Why one command and one run: dispersion and wall time only compare when every
+method sees the same seeded tables, the same feature matrix and the same
+machine load. Each (instance, method, scenario) runs in a fresh subprocess
+under a wall-time cap; peak memory is read from the kernel (``wait4``).
+See ``benchmarks/README.md`` for the columns and the caveats.
+
+Examples::
+
+    nice -n 10 python benchmarks/run.py --sizes 700 3300 --time-limit 60 --repeats 3
+    python benchmarks/run.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.instances import TOLERANCE_F, Instance, prepare_instance
+from benchmarks.measure import score
+from benchmarks.report import print_table, render_markdown, summarise
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKER = ROOT / "benchmarks" / "worker.py"
+RESULTS = ROOT / "benchmarks" / "results"
+ALL_METHODS = ("kmeans", "kmc", "plain_cpsat", "cumkhoi")
+SCENARIOS = ("S", "F")
+
+
+def run_capped(
+    cmd: Sequence[str], cap_s: float, *, log_path: Path
+) -> tuple[bool, float, float]:
+    """Run ``cmd`` in its own process group; kill it after ``cap_s`` seconds.
+
+    Returns ``(finished, wall_s, peak_mb)``. ``wait4`` gives the resource usage
+    of exactly this child, also when it had to be killed, so the memory a
+    runaway model reached is still recorded.
+    """
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            list(cmd), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    t0 = time.perf_counter()
+    finished = True
+    while True:
+        pid, _status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() - t0 > cap_s:
+            finished = False
+            os.killpg(proc.pid, signal.SIGKILL)
+            _pid, _status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.05)
+    proc.returncode = 0  # reaped above; keep Popen from waiting again
+    return finished, time.perf_counter() - t0, usage.ru_maxrss / 1024.0
+
+
+def _row(
+    inst: Instance,
+    method: str,
+    scenario: str,
+    payload: dict[str, object] | None,
+    finished: bool,
+    wall_s: float,
+    peak_mb: float,
+    cap_s: float,
+) -> dict[str, object]:
+    """One results row: facts from the worker plus solver-free scores."""
+    row: dict[str, object] = {
+        "n_units": inst.n_units,
+        "n_clusters": inst.n_clusters,
+        "seed": inst.seed,
+        "scenario": scenario,
+        "method": method,
+        "status": "",
+        "time_s": math.nan,
+        "wall_s": round(wall_s, 3),
+        "peak_mb": round(peak_mb, 1),
+        "dispersion": math.nan,
+        "size_excess": math.nan,
+        "pop_dev": math.nan,
+        "pop_excess": math.nan,
+        "rules_ok": False,
+        "gap": math.nan,
+        "note": "",
+    }
+    if not finished:
+        row["status"] = f"> cap {cap_s:g} s"
+        return row
+    if payload is None:
+        row["status"] = "error"
+        row["note"] = "worker wrote no result"
+        return row
+    row["status"] = str(payload["status"])
+    info = payload.get("info") or {}
+    assert isinstance(info, dict)
+    row["note"] = str(info.get("error", ""))[:200]
+    if "check_plan_violations" in info:
+        row["note"] = f"check_plan: {info['check_plan_violations']} violation(s)"
+    if payload.get("time_s") is not None:
+        row["time_s"] = round(float(payload["time_s"]), 3)  # type: ignore[arg-type]
+    if payload.get("gap") is not None:
+        row["gap"] = float(payload["gap"])  # type: ignore[arg-type]
+    labels = payload.get("labels")
+    if labels is None:
+        return row
+    values, population = inst.arrays()
+    tolerance = TOLERANCE_F if scenario == "F" else math.inf
+    s = score(
+        values,
+        np.asarray(labels, dtype=np.int64),
+        n_clusters=inst.n_clusters,
+        min_size=inst.min_size,
+        max_size=inst.max_size,
+        population=population,
+        tolerance=tolerance,
+    )
+    row.update(
+        dispersion=s.dispersion,
+        size_excess=s.size_excess,
+        pop_dev=s.pop_dev,
+        pop_excess=s.pop_excess if scenario == "F" else math.nan,
+        rules_ok=s.size_excess == 0 and (scenario == "S" or s.pop_excess <= 1e-12),
+    )
+    return row
+
+
+def _jobs(methods: Iterable[str]) -> list[tuple[str, str]]:
+    """(method, scenario) pairs; KMeans is rule-blind so it runs once (as S)."""
+    jobs: list[tuple[str, str]] = []
+    for method in methods:
+        for scenario in SCENARIOS:
+            if method == "kmeans" and scenario == "F":
+                continue  # same labels as S; scored under F below
+            if method == "kmc" and scenario == "F":
+                continue  # cannot express balance: recorded as n/a
+            jobs.append((method, scenario))
+    return jobs
+
+
+def run_instance(
+    inst: Instance,
+    *,
+    time_limit_s: float,
+    cap_s: float,
+    workers: int,
+    methods: Sequence[str],
+    work_dir: Path,
+    progress: bool = True,
+) -> list[dict[str, object]]:
+    """Every method on one prepared instance, each in a capped subprocess."""
+    rows: list[dict[str, object]] = []
+    inst_json = work_dir / f"{inst.key}.json"
+    inst_json.write_text(json.dumps(inst.to_json()))
+    for method, scenario in _jobs(methods):
+        out = work_dir / f"{inst.key}_{method}_{scenario}.json"
+        out.unlink(missing_ok=True)
+        cmd = [
+            *(sys.executable, str(WORKER), str(inst_json), method, scenario, str(out)),
+            *("--time-limit", str(time_limit_s), "--workers", str(workers)),
+        ]
+        finished, wall_s, peak_mb = run_capped(
+            cmd, cap_s, log_path=out.with_suffix(".log")
+        )
+        payload = json.loads(out.read_text()) if finished and out.exists() else None
+        facts = (finished, wall_s, peak_mb, cap_s)
+        rows.append(_row(inst, method, scenario, payload, *facts))
+        if method == "kmeans":
+            rows.append(_row(inst, method, "F", payload, *facts))
+        if progress:
+            r = rows[-1]
+            print(
+                f"n={inst.n_units} seed={inst.seed} {method:<11} {scenario}: "
+                f"{r['status']} t={r['time_s']} disp={r['dispersion']:.4f} "
+                f"mem={r['peak_mb']} MB",
+                file=sys.stderr,
+                flush=True,
+            )
+    if "kmc" in methods:
+        rows.append(_na_row(inst, "kmc", "F"))
+    return rows
+
+
+def run_benchmark(
+    sizes: Sequence[int],
+    *,
+    repeats: int,
+    time_limit_s: float,
+    cap_s: float,
+    workers: int,
+    methods: Sequence[str],
+    work_dir: Path,
+    n_clusters: int | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Every method on every (size, seed) instance; one row per run and scenario."""
+    rows: list[dict[str, object]] = []
+    for n_units in sizes:
+        for seed in range(repeats):
+            inst = prepare_instance(n_units, seed, work_dir, n_clusters=n_clusters)
+            rows += run_instance(
+                inst,
+                time_limit_s=time_limit_s,
+                cap_s=cap_s,
+                workers=workers,
+                methods=methods,
+                work_dir=work_dir,
+                progress=progress,
+            )
+    return pd.DataFrame(rows)
+
+
+def _na_row(inst: Instance, method: str, scenario: str) -> dict[str, object]:
+    return {
+        "n_units": inst.n_units,
+        "n_clusters": inst.n_clusters,
+        "seed": inst.seed,
+        "scenario": scenario,
+        "method": method,
+        "status": "n/a",
+        "rules_ok": False,
+        "note": "cannot express population balance",
+    }
+
+
+def _commit() -> str:
+    """Short HEAD hash, with '+dirty' when the measured packages have local edits."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "nogit"
+    dirty = git("status", "--porcelain", "--", "features", "optimizer", "benchmarks")
+    return head + ("+dirty" if dirty else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[700, 3300])
+    parser.add_argument("--repeats", type=int, default=3, help="seeds 0..R-1")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="solver seconds")
+    parser.add_argument(
+        "--cap",
+        type=float,
+        default=None,
+        help="wall-time cap per run (default 2 x time limit + 60 s)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="CP-SAT workers")
+    parser.add_argument(
+        "--methods", nargs="+", choices=ALL_METHODS, default=list(ALL_METHODS)
+    )
+    parser.add_argument("--clusters", type=int, default=None, help="override K")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="CI smoke: 200 units, 1 seed, 5 s limit, 60 s cap",
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
+    parser.add_argument("--tag", default="", help="suffix for the result file names")
+    args = parser.parse_args(argv)
+
+    if args.quick:
+        if args.sizes == parser.get_default("sizes"):
+            args.sizes = [200]
+        args.repeats = 1
+        if args.time_limit == parser.get_default("time_limit"):
+            args.time_limit = 5.0
+        args.cap = args.cap or 60.0
+    cap = args.cap or 2 * args.time_limit + 60.0
+
+    with tempfile.TemporaryDirectory(prefix="cumkhoi-bench-") as tmp:
+        rows = run_benchmark(
+            args.sizes,
+            repeats=args.repeats,
+            time_limit_s=args.time_limit,
+            cap_s=cap,
+            workers=args.workers,
+            methods=args.methods,
+            work_dir=Path(tmp),
+            n_clusters=args.clusters,
+        )
+    summary = summarise(rows)
+    commit = _commit()
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%MZ")
+    stem = f"{stamp}_{commit}" + (f"_{args.tag}" if args.tag else "")
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows.to_csv(args.out / f"{stem}_runs.csv", index=False)
+    summary.to_csv(args.out / f"{stem}_summary.csv", index=False)
+    header = (
+        f"commit {commit} · {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC · "
+        f"sizes {args.sizes} · seeds {args.repeats} · time limit {args.time_limit:g} s · "
+        f"cap {cap:g} s · CP-SAT workers {args.workers} · {os.cpu_count()} CPUs"
+    )
+    (args.out / f"{stem}.md").write_text(render_markdown(summary, header))
+    print_table(summary, header)
+    print(f"saved {args.out / stem}.md / _summary.csv / _runs.csv")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
