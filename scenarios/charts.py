@@ -1,0 +1,278 @@
+"""Pictures for the reports: map, balance bars, metrics across scenarios, flows.
+
+Planners would rather look than read. Every chart is drawn with matplotlib's
+Agg-free SVG backend and returned as an SVG string that the HTML report
+inlines: no file, no network, text drawn as paths (so Vietnamese diacritics
+show whatever fonts the reader has), and byte-identical output for identical
+input (fixed ``svg.hashsalt``, no date metadata) so reports can be diffed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.patches import PathPatch, Polygon  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
+
+from features.i18n import register, tr  # noqa: E402
+from optimizer.plan import Plan  # noqa: E402
+from optimizer.problem import Problem  # noqa: E402
+
+register(
+    {
+        "chart.map.lon": {"vi": "Kinh độ", "en": "Longitude"},
+        "chart.map.lat": {"vi": "Vĩ độ", "en": "Latitude"},
+        "chart.bar.mean": {"vi": "trung bình", "en": "mean"},
+        "chart.bar.band": {"vi": "dung sai ±{tol}", "en": "tolerance ±{tol}"},
+        "chart.flow.current": {"vi": "Hiện tại", "en": "Current"},
+        "chart.flow.proposed": {"vi": "Đề xuất", "en": "Proposed"},
+    }
+)
+
+_STYLE = {
+    "svg.hashsalt": "cumkhoi",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>", re.S)
+#: Namespace declarations are not requests, but an HTML parser supplies them
+#: for inline SVG anyway; dropping them leaves no URL at all in the report.
+_XMLNS = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
+
+
+def palette(n: int) -> list[tuple[float, float, float, float]]:
+    """``n`` distinguishable colours, the same for a cluster in every chart."""
+    cmap = plt.get_cmap("tab20" if n > 10 else "tab10")
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def _svg(fig: plt.Figure) -> str:
+    """Serialise ``fig`` as an inline-able, deterministic SVG element."""
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None},
+                bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    return _XMLNS.sub("", _METADATA.sub("", _COMMENT.sub("", text)))
+
+
+def _clusters(plan: Plan, problem: Problem) -> list[list[int]]:
+    """Row indices (into the unit table) of each cluster, in cluster-id order."""
+    index = {u: i for i, u in enumerate(problem.unit_ids)}
+    parts = plan.assignment.parts()
+    return [[index[u] for u in parts.get(c, ())] for c in range(plan.n_clusters)]
+
+
+def _geo_polygons(geometry: Mapping[str, Any]) -> list[np.ndarray]:
+    kind = geometry.get("type")
+    coords = geometry.get("coordinates") or []
+    if kind == "Polygon":
+        return [np.asarray(coords[0], dtype=float)] if coords else []
+    if kind == "MultiPolygon":
+        return [np.asarray(poly[0], dtype=float) for poly in coords if poly]
+    return []
+
+
+def _feature_unit(feature: Mapping[str, Any], units: set[str]) -> str | None:
+    """The unit a GeoJSON feature draws: a property equal to a unit id."""
+    props = feature.get("properties") or {}
+    for key in ("unit_id", "id", "ma", "code"):
+        if str(props.get(key, "")) in units:
+            return str(props[key])
+    for value in props.values():
+        if str(value) in units:
+            return str(value)
+    if str(feature.get("id", "")) in units:
+        return str(feature["id"])
+    return None
+
+
+def map_svg(
+    problem: Problem, plan: Plan, *, geojson: Mapping[str, Any] | None = None
+) -> str | None:
+    """Schematic map: units coloured by cluster, adjacency edges, cluster hulls.
+
+    With ``geojson`` (a FeatureCollection whose features carry a unit id in
+    their properties) the unit boundaries are filled instead. Returns None when
+    there is nothing to draw (no coordinates and no boundaries).
+    """
+    frame = problem.profiles.frame
+    has_xy = problem.profiles.has_location and {"lat", "lon"} <= set(frame.columns)
+    if not has_xy and geojson is None:
+        return None
+    clusters = _clusters(plan, problem)
+    colours = palette(len(clusters))
+    colour_of = {}
+    for c, rows in enumerate(clusters):
+        for i in rows:
+            colour_of[problem.unit_ids[i]] = colours[c]
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(7.0, 6.0))
+        drawn = False
+        if geojson is not None:
+            units = set(problem.unit_ids)
+            for feature in geojson.get("features", []):
+                unit = _feature_unit(feature, units)
+                if unit is None:
+                    continue
+                for ring in _geo_polygons(feature.get("geometry") or {}):
+                    ax.add_patch(Polygon(ring[:, :2], closed=True, facecolor=colour_of[unit],
+                                         edgecolor="white", linewidth=0.4))
+                    drawn = True
+            ax.autoscale_view()
+        if has_xy and not drawn:
+            lon = frame["lon"].to_numpy(dtype=float)
+            lat = frame["lat"].to_numpy(dtype=float)
+            if problem.graph is not None:
+                index = {u: i for i, u in enumerate(problem.unit_ids)}
+                segments = [
+                    ((lon[index[a]], lat[index[a]]), (lon[index[b]], lat[index[b]]))
+                    for a, b in sorted(problem.graph.edges)
+                    if a in index and b in index
+                ]
+                from matplotlib.collections import LineCollection
+
+                ax.add_collection(LineCollection(segments, colors="#bbbbbb",
+                                                 linewidths=0.5, zorder=1))
+            for c, rows in enumerate(clusters):
+                pts = np.column_stack([lon[rows], lat[rows]])
+                pts = pts[~np.isnan(pts).any(axis=1)]
+                _draw_hull(ax, pts, colours[c])
+                ax.scatter(pts[:, 0], pts[:, 1], s=22, color=colours[c], zorder=3,
+                           edgecolors="white", linewidths=0.4,
+                           label=plan.cluster_labels[c])
+            if len(clusters) <= 20:
+                ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        ax.set_xlabel(tr("chart.map.lon"))
+        ax.set_ylabel(tr("chart.map.lat"))
+        ax.set_aspect("equal", adjustable="datalim")
+        return _svg(fig)
+
+
+def _draw_hull(ax: plt.Axes, pts: np.ndarray, colour: Any) -> None:
+    """Shade the convex hull of a cluster (skipped for < 3 or collinear points)."""
+    if len(pts) < 3:
+        return
+    from scipy.spatial import ConvexHull, QhullError
+
+    try:
+        hull = ConvexHull(pts)
+    except (QhullError, ValueError):
+        return
+    ax.add_patch(Polygon(pts[hull.vertices], closed=True, facecolor=colour, alpha=0.15,
+                         edgecolor=colour, linewidth=0.8, zorder=2))
+
+
+def balance_svg(labels: Sequence[str], totals: Sequence[float], *, column: str,
+                tol: float | None) -> str:
+    """Bar per cluster of one scale column's total, with the mean and ±tol band."""
+    totals_arr = np.asarray(totals, dtype=float)
+    mean = float(totals_arr.mean()) if len(totals_arr) else 0.0
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(7.0, max(2.0, 0.28 * len(labels) + 1.0)))
+        y = np.arange(len(labels))
+        ax.barh(y, totals_arr, color=palette(len(labels)), height=0.7)
+        if tol is not None:
+            ax.axvspan(mean * (1 - tol), mean * (1 + tol), color="#2a9d8f", alpha=0.15,
+                       label=tr("chart.bar.band", tol=f"{tol:.0%}"))
+        ax.axvline(mean, color="#264653", linewidth=1.0, label=tr("chart.bar.mean"))
+        ax.set_yticks(y, labels)
+        ax.invert_yaxis()
+        ax.set_title(column)
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
+        return _svg(fig)
+
+
+def metrics_svg(names: Sequence[str], metrics: Mapping[str, Sequence[float | None]],
+                titles: Mapping[str, str]) -> str:
+    """One small bar panel per metric, a bar per scenario (missing values left blank)."""
+    keys = list(metrics)
+    n_cols = min(3, max(1, len(keys)))
+    n_rows = (len(keys) + n_cols - 1) // n_cols
+    colours = palette(len(names))
+    with plt.rc_context(_STYLE):
+        fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.0 * n_cols, 0.35 * len(names) * n_rows + 1.2 * n_rows), squeeze=False)
+        for ax, key in zip(axes.flat, keys, strict=False):
+            vals = [np.nan if v is None else float(v) for v in metrics[key]]
+            y = np.arange(len(names))
+            ax.barh(y, vals, color=colours, height=0.7)
+            ax.set_yticks(y, names if ax in axes[:, 0] else [""] * len(names))
+            ax.invert_yaxis()
+            ax.set_title(titles.get(key, key), fontsize=8)
+        for ax in list(axes.flat)[len(keys):]:
+            ax.set_visible(False)
+        fig.tight_layout()
+        return _svg(fig)
+
+
+def flow_svg(current: Sequence[str], proposed: Sequence[str]) -> str:
+    """Current → proposed flow: bands as wide as the units each old cluster sends."""
+    left = sorted(set(current))
+    right = sorted(set(proposed))
+    counts: dict[tuple[str, str], int] = {}
+    for a, b in zip(current, proposed, strict=True):
+        counts[(a, b)] = counts.get((a, b), 0) + 1
+    n = len(current)
+    gap = max(1.0, 0.02 * n)
+
+    def stack(labels: list[str], size: Mapping[str, int]) -> dict[str, float]:
+        pos, top = {}, 0.0
+        for label in labels:
+            pos[label] = top
+            top += size[label] + gap
+        return pos
+
+    size_l = {a: sum(v for (x, _), v in counts.items() if x == a) for a in left}
+    size_r = {b: sum(v for (_, y), v in counts.items() if y == b) for b in right}
+    pos_l, pos_r = stack(left, size_l), stack(right, size_r)
+    colours = dict(zip(right, palette(len(right)), strict=True))
+    with plt.rc_context(_STYLE):
+        height = max(len(left), len(right)) * 0.35 + 1.5
+        fig, ax = plt.subplots(figsize=(7.0, height))
+        off_l = dict(pos_l)
+        off_r = dict(pos_r)
+        for a in left:
+            for b in right:
+                k = counts.get((a, b), 0)
+                if not k:
+                    continue
+                y0, y1 = off_l[a], off_r[b]
+                verts = [(0.1, y0), (0.5, y0), (0.5, y1), (0.9, y1), (0.9, y1 + k),
+                         (0.5, y1 + k), (0.5, y0 + k), (0.1, y0 + k), (0.1, y0)]
+                codes = [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4,
+                         MplPath.LINETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4,
+                         MplPath.CLOSEPOLY]
+                ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=colours[b],
+                                       alpha=0.45, edgecolor="none"))
+                off_l[a] += k
+                off_r[b] += k
+        for labels, pos, size, x, ha in ((left, pos_l, size_l, 0.1, "right"),
+                                         (right, pos_r, size_r, 0.9, "left")):
+            for label in labels:
+                ax.add_patch(Polygon([(x - 0.01, pos[label]), (x + 0.01, pos[label]),
+                                      (x + 0.01, pos[label] + size[label]),
+                                      (x - 0.01, pos[label] + size[label])],
+                                     closed=True, color="#264653"))
+                ax.text(x + (-0.02 if ha == "right" else 0.02), pos[label] + size[label] / 2,
+                        f"{label} ({size[label]})", ha=ha, va="center")
+        total = max(sum(size_l.values()) + gap * len(left), sum(size_r.values()) + gap * len(right))
+        ax.set_xlim(-0.25, 1.25)
+        ax.set_ylim(total, -gap)
+        ax.text(0.1, -gap * 0.6, tr("chart.flow.current"), ha="center", weight="bold")
+        ax.text(0.9, -gap * 0.6, tr("chart.flow.proposed"), ha="center", weight="bold")
+        ax.axis("off")
+        return _svg(fig)

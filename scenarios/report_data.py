@@ -1,0 +1,281 @@
+"""What a plan report says, independent of how it is drawn (HTML or Excel).
+
+Both report writers read these plain rows so the web page and the workbook
+never disagree. Rows hold raw values (numbers stay numbers for Excel); the
+HTML side formats them with :func:`fmt_number` in the reader's language.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from features.i18n import register, tr
+from scenarios.result import ScenarioResult
+
+register(
+    {
+        "rep.metric.n_clusters": {"vi": "Số cụm", "en": "Clusters"},
+        "rep.metric.size_min": {"vi": "Cụm nhỏ nhất (đơn vị)", "en": "Smallest cluster (units)"},
+        "rep.metric.size_max": {"vi": "Cụm lớn nhất (đơn vị)", "en": "Largest cluster (units)"},
+        "rep.metric.size_spread": {"vi": "Chênh lệch quy mô cụm", "en": "Cluster size spread"},
+        "rep.metric.dispersion": {
+            "vi": "Độ phân tán (càng thấp càng đồng nhất)",
+            "en": "Dispersion (lower = more homogeneous)",
+        },
+        "rep.metric.balance_dev": {
+            "vi": "Lệch tối đa của {column}",
+            "en": "Max deviation of {column}",
+        },
+        "rep.metric.function_purity": {"vi": "Độ thuần chức năng", "en": "Function purity"},
+        "rep.metric.region_purity": {"vi": "Độ thuần vùng", "en": "Region purity"},
+        "rep.metric.disconnected_clusters": {
+            "vi": "Số cụm không liền mạch",
+            "en": "Disconnected clusters",
+        },
+        "rep.metric.units_moved": {"vi": "Số đơn vị chuyển cụm", "en": "Units moved"},
+        "rep.rule.count": {"vi": "Số cụm", "en": "Number of clusters"},
+        "rep.rule.size": {"vi": "Quy mô mỗi cụm (số đơn vị)", "en": "Units per cluster"},
+        "rep.rule.balance": {
+            "vi": "Tổng {column} mỗi cụm trong ±{tol} của trung bình",
+            "en": "Each cluster's {column} total within ±{tol} of the mean",
+        },
+        "rep.rule.contiguous": {"vi": "Mỗi cụm liền mạch", "en": "Each cluster contiguous"},
+        "rep.rule.one_region": {"vi": "Mỗi cụm chỉ một vùng", "en": "One region per cluster"},
+        "rep.rule.one_function": {
+            "vi": "Mỗi cụm chỉ một chức năng (khối)",
+            "en": "One function per cluster (block)",
+        },
+        "rep.rule.max_moves": {
+            "vi": "Số đơn vị chuyển cụm tối đa",
+            "en": "Most units moved",
+        },
+        "rep.rule.together": {"vi": "Các nhóm phải chung cụm", "en": "Groups kept together"},
+        "rep.rule.apart": {"vi": "Các nhóm phải khác cụm", "en": "Groups kept apart"},
+        "rep.rule.fixed": {"vi": "Đơn vị cố định vào cụm", "en": "Units fixed to a cluster"},
+        "rep.rule.holds": {"vi": "Đạt", "en": "Holds"},
+        "rep.rule.fails": {"vi": "Không đạt", "en": "Fails"},
+        "rep.rule.unknown": {"vi": "Chưa kiểm tra", "en": "Not checked"},
+        "rep.yes": {"vi": "có", "en": "yes"},
+        "rep.no": {"vi": "không", "en": "no"},
+    }
+)
+
+
+def fmt_number(value: Any, lang: str, decimals: int | None = None) -> str:
+    """Format a number the way the reader's language writes it.
+
+    Vietnamese groups thousands with ``.`` and uses a decimal comma
+    (``1.234.567,5``); English writes ``1,234,567.5``. Integers keep no
+    decimals; ``None``/NaN become an em dash.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, bool):
+        return tr("rep.yes") if value else tr("rep.no")
+    if not isinstance(value, int | float):
+        return str(value)
+    if decimals is None:
+        if float(value).is_integer() or abs(value) >= 1000:
+            decimals = 0
+        elif abs(value) >= 10:
+            decimals = 1
+        else:
+            decimals = 3
+    text = f"{value:,.{decimals}f}"
+    if lang == "vi":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def metric_title(key: str) -> str:
+    """Plain-language name of a metric column (``balance_dev:<col>`` included)."""
+    if key.startswith("balance_dev:"):
+        return tr("rep.metric.balance_dev", column=key.split(":", 1)[1])
+    msg = f"rep.metric.{key}"
+    from features.i18n import has_message
+
+    return tr(msg) if has_message(msg) else key
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterRow:
+    """One cluster as the report shows it."""
+
+    id: int
+    label: str
+    size: int
+    members: tuple[tuple[str, str], ...]  # (unit_id, name)
+    totals: Mapping[str, float]
+    means: Mapping[str, float]
+    spread: Mapping[str, float | None]  # max/min of a scale column inside the cluster
+    main_function: str
+    main_region: str
+
+
+def _main(values: list[Any]) -> str:
+    counts = Counter(v for v in values if v not in (None, "") and not (isinstance(v, float) and math.isnan(v)))
+    if not counts:
+        return "—"
+    value, n = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[0]
+    return f"{value} ({n}/{len(values)})"
+
+
+def cluster_rows(result: ScenarioResult) -> list[ClusterRow]:
+    """Members, totals, means, spreads and main categories of every cluster."""
+    assert result.plan is not None
+    plan, frame = result.plan, result.problem.profiles.frame
+    numeric = result.problem.profiles.numeric_columns
+    parts = plan.assignment.parts()
+    rows = []
+    for c in range(plan.n_clusters):
+        members = list(parts.get(c, ()))
+        sub = frame.loc[members]
+        totals = {col: float(sub[col].sum()) for col in numeric}
+        means = {col: float(sub[col].mean()) if len(sub) else math.nan for col in numeric}
+        spread: dict[str, float | None] = {}
+        for col in numeric:
+            vals = sub[col].dropna()
+            lo = float(vals.min()) if len(vals) else math.nan
+            spread[col] = float(vals.max()) / lo if len(vals) and lo > 0 else None
+        functions = [f for fs in sub["functions"] for f in (fs or ())] if "functions" in sub else []
+        regions = list(sub["region"]) if "region" in sub else []
+        rows.append(
+            ClusterRow(
+                id=c,
+                label=plan.cluster_labels[c],
+                size=len(members),
+                members=tuple((u, str(frame.at[u, "name"])) for u in members),
+                totals=totals,
+                means=means,
+                spread=spread,
+                main_function=_main(functions) if functions else "—",
+                main_region=_main(regions),
+            )
+        )
+    return rows
+
+
+def unit_rows(result: ScenarioResult) -> list[dict[str, Any]]:
+    """One row per unit in table order: id, name, cluster, current, moved, categories, figures."""
+    assert result.plan is not None
+    plan, prof = result.plan, result.problem.profiles
+    frame = prof.frame
+    out = []
+    for unit in prof.unit_ids:
+        label = plan.cluster_labels[plan.assignment.labels[unit]]
+        current = frame.at[unit, "current_cluster"] if prof.has_current else None
+        current = None if current is None or (isinstance(current, float) and math.isnan(current)) else str(current)
+        functions = frame.at[unit, "functions"] if "functions" in frame else ()
+        region = frame.at[unit, "region"] if "region" in frame else None
+        out.append(
+            {
+                "unit_id": unit,
+                "name": str(frame.at[unit, "name"]),
+                "cluster": label,
+                "current": current,
+                "moved": (current is not None and current != label) if prof.has_current else None,
+                "function": "; ".join(functions or ()),
+                "region": "" if region is None or (isinstance(region, float) and math.isnan(region)) else str(region),
+                **{col: float(frame.at[unit, col]) for col in prof.numeric_columns},
+            }
+        )
+    return out
+
+
+def move_rows(result: ScenarioResult) -> list[dict[str, Any]]:
+    """Units whose proposed cluster differs from the grouping in force."""
+    return [row for row in unit_rows(result) if row["moved"]]
+
+
+def rule_rows(result: ScenarioResult) -> list[dict[str, Any]]:
+    """Each active rule: plain words, the setting, the value reached, and whether it holds.
+
+    The value reached is recomputed here from the plan so the planner sees
+    *how* a rule holds (e.g. the largest deviation against the tolerance); the
+    verdict comes from these numbers, cross-checked by the runner's checks.
+    """
+    rules, plan, prof = result.problem.rules, result.plan, result.problem.profiles
+    if plan is None:
+        return []
+    clusters = cluster_rows(result)
+    sizes = [c.size for c in clusters]
+    rows: list[dict[str, Any]] = []
+
+    def add(key: str, setting: Any, actual: Any, holds: bool | None, **params: Any) -> None:
+        rows.append({"key": key, "rule": tr(f"rep.rule.{key}", **params), "setting": setting,
+                     "actual": actual, "holds": holds, "percent": key == "balance"})
+
+    counts = rules.counts
+    add("count", f"{counts.start}" if len(counts) == 1 else f"{counts.start}–{counts.stop - 1}",
+        plan.n_clusters, plan.n_clusters in counts)
+    lo, hi = rules.min_size, rules.max_size
+    if lo is not None or hi is not None:
+        add("size", f"{lo if lo is not None else '—'}–{hi if hi is not None else '—'}",
+            f"{min(sizes)}–{max(sizes)}",
+            (lo is None or min(sizes) >= lo) and (hi is None or max(sizes) <= hi))
+    for column, tol in sorted(rules.balance.items()):
+        totals = [c.totals.get(column, math.nan) for c in clusters]
+        mean = sum(totals) / len(totals)
+        dev = max(abs(t - mean) for t in totals) / mean if mean else 0.0
+        add("balance", tol, round(dev, 4), dev <= tol + 1e-9, column=column, tol=f"{tol:.0%}")
+    labels = plan.assignment.labels
+    members = plan.assignment.parts()
+    if rules.contiguous and result.problem.graph is not None:
+        broken = sum(1 for m in members.values()
+                     if not nx.is_connected(result.problem.graph.subgraph(m)))
+        add("contiguous", True, broken, broken == 0)
+    if rules.one_region:
+        mixed = sum(1 for c in clusters if len({prof.frame.at[u, "region"] for u, _ in c.members}) > 1)
+        add("one_region", True, mixed, mixed == 0)
+    if rules.one_function:
+        mixed = sum(1 for c in clusters
+                    if len(set.intersection(*(set(prof.frame.at[u, "functions"]) for u, _ in c.members))) == 0)
+        add("one_function", True, mixed, mixed == 0)
+    if rules.max_moves is not None and prof.has_current:
+        moved = len(move_rows(result))
+        add("max_moves", rules.max_moves, moved, moved <= rules.max_moves)
+    if rules.together:
+        ok = all(len({labels[u] for u in group}) == 1 for group in rules.together)
+        add("together", len(rules.together), "", ok)
+    if rules.apart:
+        ok = all(len({labels[u] for u in group}) == len(group) for group in rules.apart)
+        add("apart", len(rules.apart), "", ok)
+    if rules.fixed:
+        ok = all(plan.cluster_labels[labels[u]] == lab for u, lab in rules.fixed.items())
+        add("fixed", len(rules.fixed), "", ok)
+    failed = [k for k, v in result.checks.items() if v != "ok"]
+    for row in rows:
+        if any(k.split(":")[0] == row["key"] for k in failed):
+            row["holds"] = False
+    return rows
+
+
+def manifest_rows(result: ScenarioResult) -> list[tuple[str, str]]:
+    """The audit record flattened to (key, text) pairs, keys dotted and sorted."""
+    plan = result.plan
+    record: dict[str, Any] = {
+        "scenario": result.name,
+        "status": plan.status.value if plan else "INFEASIBLE",
+    }
+    if plan is not None:
+        record.update(objective=plan.objective, bound=plan.bound, gap=round(plan.gap, 6),
+                      seed=plan.seed, solve_seconds=round(plan.solve_seconds, 3))
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for k in sorted(value, key=str):
+                walk(f"{prefix}.{k}" if prefix else str(k), value[k])
+        elif isinstance(value, list | tuple):
+            flat[prefix] = ", ".join(str(v) for v in value)
+        else:
+            flat[prefix] = str(value)
+
+    walk("", {**record, **{k: v for k, v in result.manifest.items() if k not in record}})
+    return sorted(flat.items())
