@@ -1,0 +1,276 @@
+"""Impossibilities that arithmetic shows before any solving, explained with numbers.
+
+A planner who asks for 6 clusters of at most 5 units from 34 provinces should
+hear "6 × 5 = 30 < 34" at once, not after a 30-second solve ending in
+"infeasible". Each check states the rule, the numbers and what to relax. For
+a cluster-count range, counts that fail are skipped; only when every count
+fails is the first count's reason raised.
+"""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+
+from features.errors import InputError
+from features.i18n import register, tr
+from optimizer.data import ModelData, prepare
+from optimizer.errors import InfeasibleError
+from optimizer.problem import Problem
+
+register(
+    {
+        "precheck.too_many_clusters": {
+            "vi": "Số cụm {k} lớn hơn số đơn vị {n}; hãy giảm số cụm.",
+            "en": "{k} clusters requested but there are only {n} units; lower the cluster count.",
+        },
+        "precheck.max_size": {
+            "vi": "{k} cụm × tối đa {max_size} đơn vị = {cap} < {n} đơn vị; hãy tăng max_size hoặc số cụm.",
+            "en": "{k} clusters × at most {max_size} units = {cap} < {n} units; raise max_size or the cluster count.",
+        },
+        "precheck.min_size": {
+            "vi": "{k} cụm × tối thiểu {min_size} đơn vị = {need} > {n} đơn vị; hãy giảm min_size hoặc số cụm.",
+            "en": "{k} clusters × at least {min_size} units = {need} > {n} units; lower min_size or the cluster count.",
+        },
+        "precheck.sizes_crossed": {
+            "vi": "min_size {min_size} lớn hơn max_size {max_size}.",
+            "en": "min_size {min_size} is larger than max_size {max_size}.",
+        },
+        "precheck.balance_unit": {
+            "vi": "Cân bằng '{column}' (±{tol:.0%}) với {k} cụm: tổng mỗi cụm phải ≤ {hi:,.0f}, nhưng riêng đơn vị {unit} đã có {value:,.0f}; hãy nới dung sai hoặc giảm số cụm.",
+            "en": "Balance of '{column}' (±{tol:.0%}) with {k} clusters: each cluster total must be ≤ {hi:,.0f}, but unit {unit} alone has {value:,.0f}; widen the tolerance or use fewer clusters.",
+        },
+        "precheck.balance_missing": {
+            "vi": "Cột '{column}' dùng để cân bằng nhưng thiếu giá trị ở {n} đơn vị (ví dụ {units}).",
+            "en": "Column '{column}' is balanced but {n} unit(s) have no value (e.g. {units}).",
+        },
+        "precheck.no_graph": {
+            "vi": "Quy tắc liền kề (contiguous) cần tệp kề nhau (adjacency).",
+            "en": "The contiguity rule needs an adjacency file.",
+        },
+        "precheck.components": {
+            "vi": "Quy tắc liền kề: đồ thị kề nhau có {c} thành phần rời nhau nhưng chỉ có {k} cụm; mỗi thành phần cần ít nhất một cụm.",
+            "en": "Contiguity: the adjacency graph has {c} separate components but only {k} clusters; each component needs its own cluster.",
+        },
+        "precheck.component_small": {
+            "vi": "Quy tắc liền kề: thành phần chứa {unit} chỉ có {size} đơn vị, ít hơn min_size {min_size}.",
+            "en": "Contiguity: the component containing {unit} has only {size} units, fewer than min_size {min_size}.",
+        },
+        "precheck.together_big": {
+            "vi": "Nhóm luôn đi cùng nhau {units} có {size} đơn vị, vượt max_size {max_size}.",
+            "en": "Together group {units} has {size} units, more than max_size {max_size}.",
+        },
+        "precheck.together_apart": {
+            "vi": "{a} và {b} vừa phải cùng cụm (together/fixed) vừa phải khác cụm (apart).",
+            "en": "{a} and {b} must be both together (together/fixed) and apart.",
+        },
+        "precheck.fixed_conflict": {
+            "vi": "{a} (cố định vào '{la}') và {b} (cố định vào '{lb}') phải cùng cụm theo nhóm together.",
+            "en": "{a} (fixed to '{la}') and {b} (fixed to '{lb}') are required to be together.",
+        },
+        "precheck.fixed_labels": {
+            "vi": "Có {n_labels} nhãn cụm cố định khác nhau nhưng chỉ có {k} cụm.",
+            "en": "{n_labels} distinct fixed cluster labels but only {k} clusters.",
+        },
+        "precheck.apart_big": {
+            "vi": "Nhóm phải khác cụm {units} có {size} đơn vị nhưng chỉ có {k} cụm.",
+            "en": "Apart group {units} has {size} units but there are only {k} clusters.",
+        },
+        "precheck.regions": {
+            "vi": "Mỗi cụm một vùng (one_region): cần ít nhất {need} cụm ({detail}) nhưng chỉ có {k}.",
+            "en": "One region per cluster: at least {need} clusters are needed ({detail}) but there are {k}.",
+        },
+        "precheck.region_small": {
+            "vi": "Mỗi cụm một vùng: vùng '{region}' chỉ có {size} đơn vị, ít hơn min_size {min_size}.",
+            "en": "One region per cluster: region '{region}' has only {size} units, fewer than min_size {min_size}.",
+        },
+        "precheck.together_regions": {
+            "vi": "Mỗi cụm một vùng: nhóm together {units} trải trên nhiều vùng.",
+            "en": "One region per cluster: together group {units} spans several regions.",
+        },
+        "precheck.no_function": {
+            "vi": "Mỗi cụm một chức năng (one_function) cần chức năng của mọi đơn vị; thiếu ở: {units}.",
+            "en": "One function per cluster needs every unit's function; missing for: {units}.",
+        },
+        "precheck.functions": {
+            "vi": "Mỗi cụm một chức năng: các đơn vị {units} không có chức năng chung với nhau nên cần ít nhất {need} cụm, nhưng chỉ có {k}.",
+            "en": "One function per cluster: units {units} share no function pairwise, so at least {need} clusters are needed, but there are {k}.",
+        },
+    }
+)
+
+_MAX_LISTED = 5
+
+
+def _names(ids: list[str]) -> str:
+    shown = ", ".join(ids[:_MAX_LISTED])
+    return shown + (f" … (+{len(ids) - _MAX_LISTED})" if len(ids) > _MAX_LISTED else "")
+
+
+def precheck(problem: Problem) -> None:
+    """Raise :class:`InfeasibleError` when no allowed cluster count can work.
+
+    Raises
+    ------
+    InfeasibleError
+        With the numbers that prove it and ``rules`` naming the rules involved.
+    InputError
+        When a balanced column has missing values.
+    """
+    feasible_counts(problem)
+
+
+def feasible_counts(problem: Problem, data: ModelData | None = None) -> list[int]:
+    """Cluster counts that pass every check; raises the first failure when none do."""
+    data = data if data is not None else prepare(problem)
+    _check_count_free(problem, data)
+    ok: list[int] = []
+    first: InfeasibleError | None = None
+    for k in problem.rules.counts:
+        err = count_problem(problem, data, k)
+        if err is None:
+            ok.append(k)
+        elif first is None:
+            first = err
+    if not ok:
+        assert first is not None
+        raise first
+    return ok
+
+
+def _check_count_free(problem: Problem, data: ModelData) -> None:
+    """Checks that do not depend on the cluster count."""
+    rules, ids = problem.rules, problem.unit_ids
+    for col in data.balance:
+        missing = [ids[i] for i in np.flatnonzero(np.isnan(col.values)).tolist()]
+        if missing:
+            raise InputError(
+                tr("precheck.balance_missing", column=col.name, n=len(missing), units=_names(missing)),
+                file=problem.profiles.source,
+            )
+    if rules.min_size is not None and rules.max_size is not None and rules.min_size > rules.max_size:
+        raise InfeasibleError(
+            tr("precheck.sizes_crossed", min_size=rules.min_size, max_size=rules.max_size),
+            rules=["size"],
+        )
+    if rules.contiguous and problem.graph is None:
+        raise InfeasibleError(tr("precheck.no_graph"), rules=["contiguous"])
+    for block in data.blocks:
+        if rules.max_size is not None and len(block) > rules.max_size:
+            raise InfeasibleError(
+                tr("precheck.together_big", units=_names([ids[i] for i in block]), size=len(block), max_size=rules.max_size),
+                rules=["together", "size"],
+            )
+        labels = {data.fixed[i] for i in block if data.fixed[i] is not None}
+        if len(labels) > 1:
+            a, b = [next(i for i in block if data.fixed[i] == lab) for lab in sorted(labels)[:2]]
+            raise InfeasibleError(
+                tr("precheck.fixed_conflict", a=ids[a], la=data.fixed[a], b=ids[b], lb=data.fixed[b]),
+                rules=["fixed", "together"],
+            )
+        if data.one_region and len({data.regions[i] for i in block} - {None}) > 1:
+            raise InfeasibleError(
+                tr("precheck.together_regions", units=_names([ids[i] for i in block])),
+                rules=["one_region", "together"],
+            )
+    for group in data.apart:
+        seen: dict[int, int] = {}
+        for i in group:
+            b = data.block_of[i]
+            if b >= 0 and b in seen:
+                raise InfeasibleError(
+                    tr("precheck.together_apart", a=ids[seen[b]], b=ids[i]),
+                    rules=["together", "apart"],
+                )
+            if b >= 0:
+                seen[b] = i
+    if data.one_function:
+        bare = [ids[i] for i in range(data.n) if not data.functions[i]]
+        if bare:
+            raise InfeasibleError(
+                tr("precheck.no_function", units=_names(bare)), rules=["one_function"]
+            )
+
+
+def count_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError | None:
+    """The first reason ``k`` clusters cannot work, or None."""
+    rules, ids, n = problem.rules, problem.unit_ids, data.n
+    if k > n:
+        return InfeasibleError(tr("precheck.too_many_clusters", k=k, n=n), rules=["count"])
+    if rules.max_size is not None and k * rules.max_size < n:
+        return InfeasibleError(
+            tr("precheck.max_size", k=k, max_size=rules.max_size, cap=k * rules.max_size, n=n),
+            rules=["count", "size"],
+        )
+    if rules.min_size is not None and k * rules.min_size > n:
+        return InfeasibleError(
+            tr("precheck.min_size", k=k, min_size=rules.min_size, need=k * rules.min_size, n=n),
+            rules=["count", "size"],
+        )
+    for col in data.balance:
+        lo, hi = col.band(k)
+        top = int(np.argmax(col.values))
+        if col.values[top] > hi:
+            return InfeasibleError(
+                tr("precheck.balance_unit", column=col.name, tol=col.tol, k=k, hi=hi, unit=ids[top], value=float(col.values[top])),
+                rules=["balance"],
+            )
+    if len(data.fixed_labels) > k:
+        return InfeasibleError(
+            tr("precheck.fixed_labels", n_labels=len(data.fixed_labels), k=k), rules=["fixed", "count"]
+        )
+    for group in data.apart:
+        if len(group) > k:
+            return InfeasibleError(
+                tr("precheck.apart_big", units=_names([ids[i] for i in group]), size=len(group), k=k),
+                rules=["apart", "count"],
+            )
+    if rules.contiguous and problem.graph is not None:
+        components = list(nx.connected_components(problem.graph.subgraph(ids)))
+        if len(components) > k:
+            return InfeasibleError(tr("precheck.components", c=len(components), k=k), rules=["contiguous", "count"])
+        if rules.min_size is not None:
+            for comp in components:
+                if len(comp) < rules.min_size:
+                    unit = min(comp, key=ids.index)
+                    return InfeasibleError(
+                        tr("precheck.component_small", unit=unit, size=len(comp), min_size=rules.min_size),
+                        rules=["contiguous", "size"],
+                    )
+    if data.one_region:
+        sizes: dict[str, int] = {}
+        for r in data.regions:
+            if r is not None:
+                sizes[r] = sizes.get(r, 0) + 1
+        cap = rules.max_size or n
+        need = sum(math.ceil(s / cap) for s in sizes.values())
+        if need > k:
+            detail = ", ".join(f"{r}: {s}" for r, s in sizes.items())
+            return InfeasibleError(tr("precheck.regions", need=need, detail=detail, k=k), rules=["one_region", "count"])
+        if rules.min_size is not None and None not in data.regions:
+            for r, s in sizes.items():
+                if s < rules.min_size:
+                    return InfeasibleError(
+                        tr("precheck.region_small", region=r or "—", size=s, min_size=rules.min_size),
+                        rules=["one_region", "size"],
+                    )
+    if data.one_function:
+        clique = _disjoint_function_units(data)
+        if len(clique) > k:
+            return InfeasibleError(
+                tr("precheck.functions", units=_names([ids[i] for i in clique]), need=len(clique), k=k),
+                rules=["one_function", "count"],
+            )
+    return None
+
+
+def _disjoint_function_units(data: ModelData) -> list[int]:
+    """Greedy set of units no two of which share a function (each needs its own cluster)."""
+    chosen: list[int] = []
+    order = sorted(range(data.n), key=lambda i: (len(data.functions[i]), i))
+    for i in order:
+        if all(not (data.functions[i] & data.functions[j]) for j in chosen):
+            chosen.append(i)
+    return chosen

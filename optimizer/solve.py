@@ -1,0 +1,468 @@
+"""``solve(problem)``: the best verified plan under every rule, with an honest bound.
+
+Flow per allowed cluster count: a seed plan (scikit-learn) → candidate pairs
+(every pair the rules allow for small tables; pruned around the seed for
+large ones, widened when the pruned model has no plan) → the CP-SAT p-median
+model (:mod:`optimizer.model`) → solve in a worker thread while this thread
+waits in short joins (so Ctrl-C and the ``stop`` event interrupt cleanly) →
+contiguity separator cuts added lazily and the model re-solved with the best
+plan as hint → labels (:mod:`optimizer.labels`) → :func:`check_plan`. A plan
+that fails the check is a bug and is never returned.
+
+Status mapping: OPTIMAL / FEASIBLE give a :class:`Plan`; INFEASIBLE of an
+exact model raises :class:`InfeasibleError` naming the active rules (a pruned
+model's infeasibility proves nothing and only widens the candidates);
+UNKNOWN raises :class:`NoSolutionError`; MODEL_INVALID raises RuntimeError.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from features.i18n import register, tr
+from optimizer.candidates import Candidates, full_candidates
+from optimizer.check import check_plan
+from optimizer.data import ModelData, prepare
+from optimizer.errors import InfeasibleError, NoSolutionError
+from optimizer.labels import count_moved, label_partition
+from optimizer.model import AssignmentModel, build_model
+from optimizer.objective import COST_SCALE, calinski_harabasz, pair_distances
+from optimizer.plan import Assignment, Plan, SolveStatus
+from optimizer.precheck import feasible_counts
+from optimizer.problem import Problem
+
+register(
+    {
+        "solve.infeasible": {
+            "vi": "Không có phương án nào thỏa mãn đồng thời các quy tắc: {rules} (đã chứng minh bằng bộ giải với {k} cụm). Hãy nới lỏng một quy tắc.",
+            "en": "No plan satisfies all of these rules together: {rules} (proven by the solver for {k} clusters). Relax one of them.",
+        },
+        "solve.no_solution": {
+            "vi": "Không tìm được phương án nào trong {limit:g} giây; hãy thử --time-limit {suggest:g}.",
+            "en": "No plan found within {limit:g} s; try --time-limit {suggest:g}.",
+        },
+    }
+)
+
+#: Up to this many units the model holds every pair the rules allow (exact bound).
+FULL_MODEL_MAX_UNITS = 150
+
+ProgressFn = Callable[["ProgressEvent"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """A better verified plan was found: its objective and the current bound."""
+
+    elapsed_s: float
+    objective: float
+    bound: float
+
+
+@dataclass
+class _Outcome:
+    """Result of one cluster count."""
+
+    n_clusters: int
+    medoid_of: list[int] | None = None
+    model_cost: int | None = None
+    bound: int = 0
+    proven: bool = False
+    bound_scope: str = "full"
+    interrupted: bool = False
+    infeasible: bool = False
+    iterations: int = 0
+    cuts: int = 0
+    n_pairs: int = 0
+    rules: list[str] = field(default_factory=list)
+
+
+class _Collector(cp_model.CpSolverSolutionCallback):
+    """Reads each solution, keeps the best connected one and the cuts it implies."""
+
+    def __init__(
+        self, am: AssignmentModel, accept: Callable[[list[int], int, float], None]
+    ) -> None:
+        super().__init__()
+        self._options = [[] for _ in range(am.data.n)]
+        for (i, m), var in am.x.items():
+            self._options[i].append((m, var))
+        self._accept = accept
+
+    def on_solution_callback(self) -> None:
+        medoid_of = []
+        for opts in self._options:
+            chosen = next((m for m, var in opts if self.boolean_value(var)), -1)
+            medoid_of.append(chosen)
+        self._accept(medoid_of, int(round(self.objective_value)), self.best_objective_bound)
+
+
+def _run_cpsat(
+    am: AssignmentModel,
+    problem: Problem,
+    seconds: float,
+    callback: _Collector,
+    stop: threading.Event | None,
+) -> tuple[int, cp_model.CpSolver, bool]:
+    """Solve in a worker thread; this thread waits so Ctrl-C / ``stop`` reach it."""
+    solver = cp_model.CpSolver()
+    settings = problem.settings
+    solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+    solver.parameters.num_workers = settings.num_workers
+    solver.parameters.random_seed = settings.seed
+    solver.parameters.log_search_progress = settings.log_search_progress
+    result: dict[str, int] = {}
+    worker = threading.Thread(
+        target=lambda: result.__setitem__("status", solver.solve(am.model, callback)),
+        name="cumkhoi-cpsat",
+        daemon=True,
+    )
+    worker.start()
+    interrupted = False
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+            if stop is not None and stop.is_set() and not interrupted:
+                solver.stop_search()
+                interrupted = True
+    except KeyboardInterrupt:
+        solver.stop_search()
+        interrupted = True
+        while worker.is_alive():
+            try:
+                worker.join(0.05)
+            except KeyboardInterrupt:
+                continue
+    status = result.get("status", cp_model.UNKNOWN)
+    if status == cp_model.MODEL_INVALID:
+        raise RuntimeError(f"CP-SAT model invalid (bug): {am.model.validate()}")
+    return status, solver, interrupted
+
+
+def _disconnected(data: ModelData, medoid_of: list[int]) -> list[tuple[list[int], int]]:
+    """Pieces of each cluster not connected to its medoid: ``(piece, medoid)``."""
+    assert data.neighbors is not None
+    clusters: dict[int, set[int]] = {}
+    for i, m in enumerate(medoid_of):
+        clusters.setdefault(m, set()).add(i)
+    found = []
+    for m, members in clusters.items():
+        seen = {m}
+        stack = [m]
+        while stack:
+            u = stack.pop()
+            for v in data.neighbors[u]:
+                if v in members and v not in seen:
+                    seen.add(v)
+                    stack.append(v)
+        rest = members - seen
+        while rest:
+            start = min(rest)
+            piece = {start}
+            stack = [start]
+            while stack:
+                u = stack.pop()
+                for v in data.neighbors[u]:
+                    if v in rest and v not in piece:
+                        piece.add(v)
+                        stack.append(v)
+            rest -= piece
+            found.append((sorted(piece), m))
+    return found
+
+
+def _search(
+    problem: Problem,
+    am: AssignmentModel,
+    hint: dict[int, int] | None,
+    deadline: float,
+    started: float,
+    progress: Callable[[ProgressEvent], None] | None,
+    stop: threading.Event | None,
+) -> _Outcome:
+    """Solve one model, re-solving with separator cuts until no plan is disconnected."""
+    from optimizer import constraints as C
+
+    data = am.data
+    contiguous = problem.rules.contiguous and data.neighbors is not None
+    out = _Outcome(n_clusters=am.n_clusters, n_pairs=len(am.x), rules=list(am.rules_used))
+    out.bound_scope = "full" if am.candidates.exact else "restricted"
+    pending: dict[tuple[tuple[int, ...], int], None] = {}
+    bound = 0
+
+    def accept(medoid_of: list[int], cost: int, live_bound: float) -> None:
+        if contiguous:
+            bad = _disconnected(data, medoid_of)
+            if bad:
+                for piece, m in bad:
+                    pending[tuple(piece), m] = None
+                return
+        if out.model_cost is None or cost < out.model_cost:
+            out.model_cost, out.medoid_of = cost, list(medoid_of)
+            if progress is not None:
+                progress(
+                    ProgressEvent(
+                        elapsed_s=time.monotonic() - started,
+                        objective=cost / COST_SCALE,
+                        bound=min(max(bound, live_bound), cost) / COST_SCALE,
+                    )
+                )
+
+    added: set[tuple[tuple[int, ...], int]] = set()
+    if hint:
+        am.hint(hint)
+    while True:
+        out.iterations += 1
+        pending.clear()
+        status, solver, interrupted = _run_cpsat(
+            am, problem, deadline - time.monotonic(), _Collector(am, accept), stop
+        )
+        out.interrupted = out.interrupted or interrupted
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            bound = max(bound, int(math.ceil(solver.best_objective_bound - 1e-6)))
+        if status == cp_model.INFEASIBLE:
+            out.infeasible = out.medoid_of is None
+            break
+        if status != cp_model.OPTIMAL or interrupted:
+            break
+        if out.model_cost is not None and out.model_cost <= bound:
+            break
+        new = [key for key in pending if key not in added]
+        if not new or time.monotonic() >= deadline:
+            break
+        for piece, m in new:
+            out.cuts += C.add_separator_cut(am.model, am.x, am.candidates, data, piece, m)
+            added.add((piece, m))
+        if out.medoid_of is not None:
+            am.hint(dict(enumerate(out.medoid_of)))
+    out.bound = bound
+    out.proven = (
+        am.candidates.exact and out.model_cost is not None and out.model_cost <= bound
+    )
+    return out
+
+
+def _seed_labels(problem: Problem, k: int) -> list[int]:
+    """A scikit-learn seed partition (labels in unit order) for hints and pruning."""
+    try:
+        from optimizer.seed import seed_clusters
+    except ImportError:  # pragma: no cover - seed module not yet present
+        from sklearn.cluster import KMeans
+
+        km = KMeans(n_clusters=k, random_state=problem.settings.seed, n_init=4)
+        return km.fit_predict(problem.features.values).tolist()
+    seed = seed_clusters(problem, k)
+    return [int(seed.labels[u]) for u in problem.unit_ids]
+
+
+def _medoids_of(problem: Problem, labels: list[int]) -> dict[int, int]:
+    """Unit -> medoid of its seed cluster."""
+    groups: dict[int, list[int]] = {}
+    for i, c in enumerate(labels):
+        groups.setdefault(c, []).append(i)
+    out: dict[int, int] = {}
+    for members in groups.values():
+        m = _medoid(problem, members)
+        for i in members:
+            out[i] = m
+    return out
+
+
+def _medoid(problem: Problem, members: list[int]) -> int:
+    idx = np.asarray(sorted(members), dtype=np.int64)
+    rows = np.repeat(idx, len(idx))
+    cols = np.tile(idx, len(idx))
+    d = pair_distances(problem.features, rows, cols).reshape(len(idx), len(idx))
+    return int(idx[int(np.argmin(d.sum(axis=0)))])
+
+
+def _true_cost(problem: Problem, clusters: list[int]) -> int:
+    """Dispersion of a partition with each cluster's best medoid (objective definition)."""
+    groups: dict[int, list[int]] = {}
+    for i, c in enumerate(clusters):
+        groups.setdefault(c, []).append(i)
+    total = 0
+    for members in groups.values():
+        idx = np.asarray(members, dtype=np.int64)
+        rows = np.repeat(idx, len(idx))
+        cols = np.tile(idx, len(idx))
+        d = pair_distances(problem.features, rows, cols).reshape(len(idx), len(idx))
+        total += int(d.sum(axis=0).min())
+    return total
+
+
+def _solve_count(
+    problem: Problem,
+    data: ModelData,
+    k: int,
+    deadline: float,
+    started: float,
+    progress: Callable[[ProgressEvent], None] | None,
+    stop: threading.Event | None,
+) -> _Outcome:
+    rules = problem.rules
+    seed_labels = _seed_labels(problem, k)
+    hint = _medoids_of(problem, seed_labels)
+    if data.n <= FULL_MODEL_MAX_UNITS:
+        cands = full_candidates(
+            data, k, max_size=rules.max_size, contiguous=rules.contiguous
+        )
+        am = build_model(problem, k, cands, data=data)
+        out = _search(problem, am, hint, deadline, started, progress, stop)
+    else:
+        from optimizer.lns import solve_large
+
+        out = solve_large(problem, data, k, seed_labels, hint, deadline, started, progress, stop)
+    out.seed_labels = seed_labels  # type: ignore[attr-defined]
+    return out
+
+
+def solve(
+    problem: Problem,
+    *,
+    progress: Callable[[ProgressEvent], None] | None = None,
+    stop: threading.Event | None = None,
+) -> Plan:
+    """The best verified plan for ``problem`` within its time limit.
+
+    Parameters
+    ----------
+    problem
+        Data, rules and solver settings.
+    progress
+        Called with a :class:`ProgressEvent` whenever a better plan is found.
+    stop
+        When set (another thread, a GUI button), the search stops and the best
+        verified plan so far is returned with ``interrupted=True``.
+
+    Raises
+    ------
+    InfeasibleError
+        Before solving (``precheck``) or when CP-SAT proves no plan exists.
+    NoSolutionError
+        The time limit passed without any plan.
+    KeyboardInterrupt
+        Ctrl-C before any plan was found.
+    """
+    started = time.monotonic()
+    data = prepare(problem)
+    counts = feasible_counts(problem, data)
+    deadline = started + problem.settings.time_limit_s
+    outcomes: list[_Outcome] = []
+    interrupted = False
+    try:
+        for idx, k in enumerate(counts):
+            share = (deadline - time.monotonic()) / (len(counts) - idx)
+            outcomes.append(
+                _solve_count(problem, data, k, time.monotonic() + share, started, progress, stop)
+            )
+            if outcomes[-1].interrupted:
+                interrupted = True
+                break
+    except KeyboardInterrupt:
+        if not any(o.medoid_of is not None for o in outcomes):
+            raise
+        interrupted = True
+    return _finish(problem, data, counts, outcomes, started, interrupted)
+
+
+def _finish(
+    problem: Problem,
+    data: ModelData,
+    counts: list[int],
+    outcomes: list[_Outcome],
+    started: float,
+    interrupted: bool,
+) -> Plan:
+    solved = [o for o in outcomes if o.medoid_of is not None]
+    if not solved:
+        if interrupted:
+            raise KeyboardInterrupt
+        proven = [o for o in outcomes if o.infeasible and o.bound_scope == "full"]
+        if proven and len(proven) == len(counts):
+            rules = sorted({r for o in proven for r in o.rules})
+            raise InfeasibleError(
+                tr("solve.infeasible", rules=", ".join(rules), k=", ".join(str(o.n_clusters) for o in proven)),
+                rules=rules,
+            )
+        limit = problem.settings.time_limit_s
+        raise NoSolutionError(tr("solve.no_solution", limit=limit, suggest=max(120.0, 4 * limit)))
+
+    per_count: dict[str, dict[str, object]] = {}
+    best: tuple[float, _Outcome, list[int], tuple[str, ...]] | None = None
+    for o in solved:
+        assert o.medoid_of is not None
+        clusters, labels = label_partition(o.medoid_of, data)
+        score = calinski_harabasz(clusters, problem.features)
+        per_count[str(o.n_clusters)] = {
+            "status": "OPTIMAL" if o.proven else "FEASIBLE",
+            "objective": o.model_cost / COST_SCALE if o.model_cost is not None else None,
+            "bound": o.bound / COST_SCALE,
+            "bound_scope": o.bound_scope,
+            "calinski_harabasz": score,
+        }
+        if best is None or score > best[0] + 1e-12:
+            best = (score, o, clusters, labels)
+    for o in outcomes:
+        if o.medoid_of is None:
+            per_count[str(o.n_clusters)] = {"status": "INFEASIBLE" if o.infeasible else "UNKNOWN"}
+    assert best is not None
+    _, chosen, clusters, labels = best
+
+    dispersion = _true_cost(problem, clusters)
+    moved = count_moved(clusters, labels, data) if any(g >= 0 for g in data.current) else 0
+    from optimizer.objective import move_cost
+
+    cost = dispersion + move_cost(problem.rules.stability_weight) * moved
+    bound = min(chosen.bound, cost)
+    status = SolveStatus.OPTIMAL if chosen.proven and cost <= chosen.bound else SolveStatus.FEASIBLE
+    ids = problem.unit_ids
+    seed_labels = getattr(chosen, "seed_labels", None)
+    details: dict[str, object] = {
+        "objective_definition": "sum over clusters of min over a member m of sum of squared "
+        "feature distances to m (p-median), integer-rounded per pair with COST_SCALE; "
+        "plus stability_weight per moved unit",
+        "cost_scale": COST_SCALE,
+        "objective_scaled": cost,
+        "dispersion": dispersion / COST_SCALE,
+        "units_moved": moved,
+        "bound_scope": chosen.bound_scope,
+        "model": "exact" if chosen.bound_scope == "full" else "restricted",
+        "n_pairs": chosen.n_pairs,
+        "iterations": chosen.iterations,
+        "contiguity_cuts": chosen.cuts,
+        "rules": chosen.rules,
+        "counts": per_count,
+        "count_choice": "calinski_harabasz" if len(counts) > 1 else "fixed",
+        "medoids": [ids[m] for m in sorted(set(chosen.medoid_of or []))],
+    }
+    for key, value in getattr(chosen, "extra", {}).items():
+        details[key] = value
+    plan = Plan(
+        assignment=Assignment(labels={ids[i]: c for i, c in enumerate(clusters)}),
+        cluster_labels=labels,
+        status=status,
+        objective=cost / COST_SCALE,
+        bound=bound / COST_SCALE,
+        solve_seconds=time.monotonic() - started,
+        seed=problem.settings.seed,
+        seed_assignment=Assignment(labels={ids[i]: int(c) for i, c in enumerate(seed_labels)})
+        if seed_labels is not None
+        else None,
+        interrupted=interrupted,
+        details=details,
+    )
+    violations = check_plan(plan, problem)
+    if violations:
+        raise RuntimeError(
+            "internal error: the solver's plan fails check_plan: "
+            + "; ".join(v.message for v in violations[:5])
+        )
+    return plan
