@@ -1,0 +1,460 @@
+"""Why a scenario is infeasible: a minimal conflict and verified relaxations.
+
+A planner told "infeasible" needs to know *which* of their rules cannot hold
+together and *what* to change. This module splits the scenario's rules into
+rule instances (each together/apart group, each fixed unit, each size bound,
+each balance column, contiguity, one_region, one_function, max_moves, the
+cluster count) and runs a deletion filter: drop an instance; if the rest is
+still proven infeasible it was not needed, otherwise keep it. What remains is a
+*minimal* conflict — dropping any one of its rules makes it feasible. The
+filter only asks a feasibility oracle (by default :func:`optimizer.solve.solve`
+with a short time limit), so it works with any model; a time-out is
+*unknown*, never counted as proof, and the result then says it may not be
+minimal.
+
+Relaxations are proposed only for rules in the conflict (changing anything
+else leaves the conflict infeasible) and each is verified by re-solving the
+*whole* scenario with the change: the smallest sufficient numeric bound
+(bisection; balance tolerances on a 1 % grid), the nearest feasible cluster
+count, or dropping one boolean/pair/fixed rule.
+
+Budget: every check gets ``check_time_limit_s`` (default 5 s) and the whole
+diagnosis ``budget_s`` (default 60 s); after that remaining checks are
+*unknown*. Checks run with one worker and the scenario's seed and are cached,
+so a diagnosis is deterministic unless a check times out.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from features.i18n import register, tr
+from optimizer.errors import InfeasibleError, NoSolutionError
+from optimizer.problem import Problem, Rules
+from optimizer.rule_instances import (
+    RuleInstance,
+    describe_rule,
+    list_rule_instances,
+    rules_with,
+)
+
+register(
+    {
+        "diagnose.header": {
+            "vi": "Kịch bản '{name}' không khả thi: các quy tắc sau không thể cùng thỏa mãn",
+            "en": "Scenario '{name}' is infeasible: these rules cannot all hold together",
+        },
+        "diagnose.not_minimal": {
+            "vi": "(có thể chưa tối thiểu: {n} lần kiểm tra hết thời gian)",
+            "en": "(may not be minimal: {n} check(s) timed out)",
+        },
+        "diagnose.relax_header": {
+            "vi": "Mỗi thay đổi sau (đã kiểm chứng bằng cách giải lại) làm kịch bản khả thi:",
+            "en": "Each change below (verified by re-solving) makes the scenario feasible:",
+        },
+        "diagnose.no_relaxation": {
+            "vi": "Không tìm được một thay đổi đơn lẻ nào làm kịch bản khả thi trong {s} giây.",
+            "en": "No single change found that makes the scenario feasible within {s} s.",
+        },
+        "diagnose.set": {
+            "vi": "đổi {rule} từ {old} thành {new}",
+            "en": "change {rule} from {old} to {new}",
+        },
+        "diagnose.drop": {"vi": "bỏ quy tắc: {text}", "en": "drop the rule: {text}"},
+        "diagnose.off": {"vi": "tắt {rule}", "en": "turn off {rule}"},
+        "diagnose.unbounded": {"vi": "không giới hạn", "en": "no limit"},
+    }
+)
+
+#: Default per-check and whole-diagnosis time limits (seconds).
+CHECK_TIME_LIMIT_S = 5.0
+BUDGET_S = 60.0
+#: Cluster counts tried on each side of the current count.
+MAX_COUNT_STEPS = 6
+#: Balance tolerances are searched on this grid (1 percentage point).
+TOL_GRID = 100
+
+
+class Verdict(enum.Enum):
+    """Outcome of one feasibility check; UNKNOWN is a time-out, never a proof."""
+
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    UNKNOWN = "unknown"
+
+
+#: A feasibility oracle: (problem, time limit in seconds) -> verdict.
+Oracle = Callable[[Problem, float], Verdict]
+
+
+def solver_oracle(problem: Problem, time_limit_s: float) -> Verdict:
+    """Feasibility by :func:`optimizer.solve.solve`: a plan, a proof, or a time-out.
+
+    Runs with one worker (deterministic) and stops at the first plan: only
+    feasibility matters here, not its quality.
+    """
+    import threading
+
+    from optimizer.solve import solve  # late: solve is heavier than diagnose
+
+    settings = replace(problem.settings, time_limit_s=time_limit_s, num_workers=1)
+    stop = threading.Event()
+    try:
+        solve(
+            replace(problem, settings=settings),
+            progress=lambda _event: stop.set(),
+            stop=stop,
+        )
+    except InfeasibleError:
+        return Verdict.INFEASIBLE
+    except NoSolutionError:
+        return Verdict.UNKNOWN
+    return Verdict.FEASIBLE
+
+
+@dataclass(frozen=True, slots=True)
+class Relaxation:
+    """One verified change: ``rule`` goes from ``old`` to ``new`` (None = dropped).
+
+    ``rules`` are the scenario's full rules with the change applied; solving
+    the scenario with them was checked feasible.
+    """
+
+    rule: RuleInstance
+    old: Any
+    new: Any
+    rules: Rules
+    text: str
+
+    def apply(self, problem: Problem) -> Problem:
+        """The scenario with this change applied."""
+        return replace(problem, rules=self.rules)
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine-readable form for ``plan.json`` and reports."""
+        return {
+            "rule": self.rule.ref,
+            "from": self.old,
+            "to": self.new,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """Result of :func:`diagnose_problem`; ``minimal`` is False if a check timed out."""
+
+    conflict: tuple[RuleInstance, ...]
+    conflict_text: tuple[str, ...]
+    relaxations: tuple[Relaxation, ...]
+    minimal: bool
+    n_checks: int
+    seconds: float
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "conflict": list(self.conflict_text),
+            "conflict_rules": [r.ref for r in self.conflict],
+            "minimal": self.minimal,
+            "relaxations": [r.to_json() for r in self.relaxations],
+        }
+
+
+class DiagnosedInfeasibleError(InfeasibleError):
+    """An :class:`InfeasibleError` that also carries the structured :class:`Diagnosis`."""
+
+    def __init__(self, diagnosis: Diagnosis) -> None:
+        super().__init__(
+            diagnosis.message,
+            conflict=list(diagnosis.conflict_text),
+            relaxations=[r.text for r in diagnosis.relaxations],
+            rules=[r.ref for r in diagnosis.conflict],
+        )
+        self.diagnosis = diagnosis
+
+
+@dataclass
+class _Checker:
+    """Cached, budgeted feasibility checks of rule variants of one problem."""
+
+    problem: Problem
+    oracle: Oracle
+    check_time_limit_s: float
+    deadline: float
+    cache: dict[str, Verdict] = field(default_factory=dict)
+    n_checks: int = 0
+    n_unknown: int = 0
+
+    def __call__(self, rules: Rules) -> Verdict:
+        key = repr(_canonical(rules))
+        if key in self.cache:
+            return self.cache[key]
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0.05:
+            verdict = Verdict.UNKNOWN
+        else:
+            self.n_checks += 1
+            limit = min(self.check_time_limit_s, remaining)
+            verdict = self.oracle(replace(self.problem, rules=rules), limit)
+        if verdict is Verdict.UNKNOWN:
+            self.n_unknown += 1
+        self.cache[key] = verdict
+        return verdict
+
+
+def _canonical(rules: Rules) -> tuple[Any, ...]:
+    """A hashable, order-stable view of ``rules`` for the cache."""
+    items = []
+    for name in Rules.__dataclass_fields__:
+        value = getattr(rules, name)
+        if isinstance(value, dict) or hasattr(value, "items"):
+            value = tuple(sorted(value.items()))
+        items.append((name, value))
+    return tuple(items)
+
+
+def find_conflict(
+    instances: list[RuleInstance], problem: Problem, check: Callable[[Rules], Verdict]
+) -> tuple[list[RuleInstance], bool]:
+    """Deletion filter: a minimal infeasible subset of ``instances``.
+
+    Each kind of rule (all fixed units, all together groups, ...) is first
+    dropped as a whole, which removes irrelevant rule families in one check;
+    the instances of kinds that matter are then dropped one at a time. Returns
+    the conflict and whether every check that kept an instance was a proof
+    (False: some were time-outs, so the set may not be minimal).
+    """
+    active = list(instances)
+    proven = True
+    kinds = list(dict.fromkeys(r.kind for r in instances))
+    for kind in kinds:
+        trial = [r for r in active if r.kind != kind]
+        if len(trial) == len(active):
+            continue
+        verdict = check(rules_with(problem, trial))
+        if verdict is Verdict.INFEASIBLE:
+            active = trial
+        elif verdict is Verdict.UNKNOWN:
+            proven = False
+    for instance in list(active):
+        if sum(r.kind == instance.kind for r in active) <= 1:
+            continue  # already tested alone at the kind level
+        trial = [r for r in active if r != instance]
+        verdict = check(rules_with(problem, trial))
+        if verdict is Verdict.INFEASIBLE:
+            active = trial
+        elif verdict is Verdict.UNKNOWN:
+            proven = False
+    return active, proven
+
+
+def _bisect_int(lo: int, hi: int, feasible: Callable[[int], bool]) -> int | None:
+    """Smallest v in (lo, hi] with ``feasible(v)``, assuming monotone; None if hi fails."""
+    if not feasible(hi):
+        return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if feasible(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _numeric_relaxation(
+    instance: RuleInstance, problem: Problem, check: Callable[[Rules], Verdict]
+) -> tuple[Any, Any, Rules] | None:
+    """Smallest verified change of one numeric bound, or None."""
+    rules = problem.rules
+    n_units = problem.profiles.n_units
+
+    def ok(candidate: Rules) -> bool:
+        return check(candidate) is Verdict.FEASIBLE
+
+    if instance.kind in ("max_size", "max_moves"):
+        old = getattr(rules, instance.kind)
+
+        def make(v: int) -> Rules:
+            return replace(rules, **{instance.kind: v})
+
+        new = _bisect_int(old, n_units, lambda v: ok(make(v)))
+        return None if new is None else (old, new, make(new))
+    if instance.kind == "min_size":
+        old = rules.min_size
+        assert old is not None
+
+        def make_min(v: int) -> Rules:
+            return replace(rules, min_size=old - v)
+
+        step = _bisect_int(0, old - 1, lambda v: ok(make_min(v))) if old > 1 else None
+        return None if step is None else (old, old - step, make_min(step))
+    if instance.kind == "balance":
+        column = instance.key
+        old_tol = float(rules.balance[column])
+        hi = max(1, max(rules.counts) - 1) * TOL_GRID
+        lo = int(old_tol * TOL_GRID + 1e-9)
+
+        def make_tol(t: int) -> Rules:
+            return replace(rules, balance={**rules.balance, column: t / TOL_GRID})
+
+        new = _bisect_int(lo, max(hi, lo + 1), lambda t: ok(make_tol(t)))
+        return None if new is None else (old_tol, new / TOL_GRID, make_tol(new))
+    if instance.kind == "count":
+        return _count_relaxation(problem, ok)
+    return None
+
+
+def _count_relaxation(
+    problem: Problem, ok: Callable[[Rules], bool]
+) -> tuple[Any, Any, Rules] | None:
+    """Nearest feasible cluster count (fixed count) or smallest widening of the range."""
+    rules = problem.rules
+    n_units = problem.profiles.n_units
+    for step in range(1, MAX_COUNT_STEPS + 1):
+        candidates: list[tuple[Any, Any, Rules]] = []
+        if rules.n_clusters is not None:
+            for k in (rules.n_clusters - step, rules.n_clusters + step):
+                if 1 <= k <= n_units:
+                    candidates.append(
+                        (rules.n_clusters, k, replace(rules, n_clusters=k))
+                    )
+        else:
+            lo, hi = rules.min_count, rules.max_count
+            assert lo is not None and hi is not None
+            old = f"{lo}–{hi}"
+            if lo - step >= 1:
+                candidates.append(
+                    (old, f"{lo - step}–{hi}", replace(rules, min_count=lo - step))
+                )
+            if hi + step <= n_units:
+                candidates.append(
+                    (old, f"{lo}–{hi + step}", replace(rules, max_count=hi + step))
+                )
+        for candidate in candidates:
+            if ok(candidate[2]):
+                return candidate
+    return None
+
+
+_NUMERIC = {"count", "min_size", "max_size", "balance", "max_moves"}
+_BOOLEAN = {"contiguous", "one_region", "one_function"}
+
+
+def find_relaxations(
+    conflict: Iterable[RuleInstance],
+    problem: Problem,
+    check: Callable[[Rules], Verdict],
+) -> list[Relaxation]:
+    """Verified single changes to rules of ``conflict`` that make ``problem`` feasible."""
+    out: list[Relaxation] = []
+    all_instances = list_rule_instances(problem)
+    for instance in conflict:
+        if instance.kind in _NUMERIC:
+            found = _numeric_relaxation(instance, problem, check)
+            if found is None:
+                continue
+            old, new, rules = found
+            text = tr(
+                "diagnose.set",
+                rule=instance.label(),
+                old=_show(old, instance),
+                new=_show(new, instance),
+            )
+            out.append(Relaxation(instance, old, new, rules, text))
+            continue
+        rules = rules_with(problem, [r for r in all_instances if r != instance])
+        if check(rules) is Verdict.FEASIBLE:
+            if instance.kind in _BOOLEAN:
+                text = tr("diagnose.off", rule=instance.label())
+            else:
+                text = tr("diagnose.drop", text=describe_rule(instance, problem))
+            out.append(Relaxation(instance, instance.value(problem), None, rules, text))
+    return out
+
+
+def _show(value: Any, instance: RuleInstance) -> str:
+    if value is None:
+        return tr("diagnose.unbounded")
+    if instance.kind == "balance":
+        return f"±{round(float(value) * 100)} %"
+    return str(value)
+
+
+def diagnose_problem(
+    problem: Problem,
+    *,
+    check_time_limit_s: float = CHECK_TIME_LIMIT_S,
+    budget_s: float = BUDGET_S,
+    oracle: Oracle = solver_oracle,
+) -> Diagnosis:
+    """Minimal conflict and verified relaxations of an infeasible ``problem``.
+
+    Parameters
+    ----------
+    problem
+        A scenario already found infeasible (by ``precheck`` or ``solve``).
+    check_time_limit_s
+        Time limit of each feasibility check.
+    budget_s
+        Time limit of the whole diagnosis; checks beyond it count as unknown.
+    oracle
+        Feasibility check; the default re-solves with :func:`optimizer.solve.solve`.
+
+    Raises
+    ------
+    ValueError
+        If ``problem`` is found feasible: there is nothing to diagnose.
+    """
+    start = time.monotonic()
+    check = _Checker(problem, oracle, check_time_limit_s, start + budget_s)
+    if check(problem.rules) is Verdict.FEASIBLE:
+        raise ValueError(f"scenario {problem.name!r} is feasible; nothing to diagnose")
+    instances = list_rule_instances(problem)
+    conflict, proven = find_conflict(instances, problem, check)
+    relaxations = find_relaxations(conflict, problem, check)
+    conflict_text = tuple(describe_rule(r, problem, context=conflict) for r in conflict)
+    lines = [tr("diagnose.header", name=problem.name) + ":"]
+    lines += [f"  - {text}" for text in conflict_text]
+    if not proven:
+        lines.append("  " + tr("diagnose.not_minimal", n=check.n_unknown))
+    if relaxations:
+        lines.append(tr("diagnose.relax_header"))
+        lines += [f"  - {r.text}" for r in relaxations]
+    else:
+        lines.append(tr("diagnose.no_relaxation", s=round(budget_s)))
+    return Diagnosis(
+        conflict=tuple(conflict),
+        conflict_text=conflict_text,
+        relaxations=tuple(relaxations),
+        minimal=proven,
+        n_checks=check.n_checks,
+        seconds=time.monotonic() - start,
+        message="\n".join(lines),
+    )
+
+
+def diagnose(
+    problem: Problem,
+    *,
+    check_time_limit_s: float = CHECK_TIME_LIMIT_S,
+    budget_s: float = BUDGET_S,
+    oracle: Oracle = solver_oracle,
+) -> InfeasibleError:
+    """The error to raise for an infeasible ``problem``, conflict and relaxations filled.
+
+    The returned :class:`DiagnosedInfeasibleError` also carries ``.diagnosis``
+    (structured, with ``to_json()`` for ``plan.json``).
+    """
+    return DiagnosedInfeasibleError(
+        diagnose_problem(
+            problem,
+            check_time_limit_s=check_time_limit_s,
+            budget_s=budget_s,
+            oracle=oracle,
+        )
+    )

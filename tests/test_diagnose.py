@@ -1,0 +1,235 @@
+"""Infeasibility diagnosis: minimal conflicts and verified relaxations.
+
+Most tests use a brute-force feasibility oracle (every partition of ≤ 6 units
+checked by ``check_plan``), which is independent of the CP-SAT model; the
+``solver`` tests run the default oracle (``optimizer.solve.solve``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from helpers import UNITS_OK_SMALL_PAIRS, make_plan, make_problem, units_ok_small
+
+from features.i18n import language
+from optimizer.check import check_plan
+from optimizer.diagnose import (
+    DiagnosedInfeasibleError,
+    Verdict,
+    diagnose,
+    diagnose_problem,
+)
+from optimizer.errors import InfeasibleError
+from optimizer.problem import Problem
+from optimizer.rule_instances import RuleInstance, list_rule_instances, rules_with
+
+
+def _partitions(n: int) -> Iterator[list[int]]:
+    """Restricted growth strings: every set partition of ``n`` items once."""
+
+    def grow(prefix: list[int], top: int) -> Iterator[list[int]]:
+        if len(prefix) == n:
+            yield list(prefix)
+            return
+        for c in range(top + 2):
+            yield from grow([*prefix, c], max(top, c))
+
+    yield from grow([], -1)
+
+
+def brute_oracle(problem: Problem, time_limit_s: float) -> Verdict:
+    """FEASIBLE iff some partition and labelling passes ``check_plan`` (≤ 6 units)."""
+    units = problem.unit_ids
+    counts = set(problem.rules.counts)
+    frame = problem.profiles.frame
+    fixed = problem.rules.fixed
+    pool: list[str] = []
+    if problem.rules.max_moves is not None:  # labels decide what "moved" means
+        pool = sorted(
+            set(fixed.values())
+            | {c for c in frame["current_cluster"].tolist() if isinstance(c, str)}
+        )
+    for labels in _partitions(len(units)):
+        k = max(labels) + 1
+        if k not in counts:
+            continue
+        assignment = dict(zip(units, labels, strict=True))
+        if pool:
+            options = itertools.permutations(pool + [f"#{i}" for i in range(k)], k)
+        else:  # a cluster holding a fixed unit must carry its label; others any
+            own = {assignment[u]: lab for u, lab in reversed(list(fixed.items()))}
+            options = iter([tuple(own.get(c, f"#{c}") for c in range(k))])
+        for chosen in options:
+            if not check_plan(make_plan(assignment, cluster_labels=chosen), problem):
+                return Verdict.FEASIBLE
+    return Verdict.INFEASIBLE
+
+
+def _diagnosis(problem: Problem):
+    return diagnose_problem(problem, oracle=brute_oracle, check_time_limit_s=1.0)
+
+
+def _assert_relaxations_work(problem: Problem, diagnosis) -> None:
+    assert diagnosis.relaxations
+    for relaxation in diagnosis.relaxations:
+        assert brute_oracle(relaxation.apply(problem), 1.0) is Verdict.FEASIBLE, (
+            relaxation.text
+        )
+
+
+def _assert_minimal(problem: Problem, conflict: tuple[RuleInstance, ...]) -> None:
+    assert (
+        brute_oracle(replace(problem, rules=rules_with(problem, conflict)), 1)
+        is Verdict.INFEASIBLE
+    )
+    for rule in conflict:
+        rest = [r for r in conflict if r != rule]
+        assert (
+            brute_oracle(replace(problem, rules=rules_with(problem, rest)), 1)
+            is Verdict.FEASIBLE
+        )
+
+
+@pytest.fixture
+def six():
+    """Six units A–F (A–C school/North, D–F hospital/South, population 100/200/300 twice)."""
+    return units_ok_small()
+
+
+def test_together_chain_larger_than_max_size(six):
+    """A together group of 3 with max_size 2 is exactly that conflict; both fixes verified."""
+    problem = make_problem(
+        six, n_clusters=3, max_size=2, together=(("A", "B", "C"),), apart=(("D", "E"),)
+    )
+    d = _diagnosis(problem)
+    assert {r.ref for r in d.conflict} == {"together[0]", "max_size"}
+    _assert_minimal(problem, d.conflict)
+    _assert_relaxations_work(problem, d)
+    by_rule = {r.rule.ref: r for r in d.relaxations}
+    assert by_rule["max_size"].new == 3
+    assert by_rule["together[0]"].new is None
+    text = "\n".join(d.conflict_text)
+    assert "nhóm 'cùng cụm' (A, B, C) có 3 đơn vị" in text
+    assert "max_size = 2" in text
+
+
+def test_fixed_units_against_one_region(six):
+    """Two units of different regions fixed to one label clash with one_region."""
+    problem = make_problem(
+        six,
+        n_clusters=2,
+        one_region=True,
+        fixed={"A": "Cụm 1", "D": "Cụm 1"},
+        apart=(("B", "E"),),
+    )
+    d = _diagnosis(problem)
+    assert {r.ref for r in d.conflict} == {"fixed[A]", "fixed[D]", "one_region"}
+    _assert_minimal(problem, d.conflict)
+    _assert_relaxations_work(problem, d)
+    assert {r.rule.ref for r in d.relaxations} == {"fixed[A]", "fixed[D]", "one_region"}
+    assert any("A (North)" in t and "Cụm 1" in t for t in d.conflict_text)
+
+
+def test_balance_band_no_partition_meets(six):
+    """Five clusters of a 300-unit-heavy table cannot keep population within ±10 %."""
+    problem = make_problem(six, n_clusters=5, balance={"population": 0.10})
+    d = _diagnosis(problem)
+    assert {r.ref for r in d.conflict} == {"balance[population]", "count"}
+    _assert_minimal(problem, d.conflict)
+    _assert_relaxations_work(problem, d)
+    by_rule = {r.rule.ref: r for r in d.relaxations}
+    assert by_rule["count"].new == 4
+    tol = by_rule["balance[population]"].new
+    # 5 clusters of 1200: mean 240; best is {100,200} + singles → 300 deviates by 25 %.
+    assert tol == pytest.approx(0.25)
+    tighter = replace(
+        problem, rules=replace(problem.rules, balance={"population": 0.24})
+    )
+    assert brute_oracle(tighter, 1) is Verdict.INFEASIBLE
+    assert "216–264" in d.conflict_text[0] or "216–264" in d.conflict_text[1]
+
+
+def test_contiguity_with_isolated_unit(six):
+    """An isolated unit cannot join a connected cluster of ≥ 2 units."""
+    pairs = [p for p in UNITS_OK_SMALL_PAIRS if "F" not in p]
+    problem = make_problem(six, pairs=pairs, n_clusters=2, contiguous=True, min_size=2)
+    d = _diagnosis(problem)
+    assert {r.ref for r in d.conflict} == {"contiguous", "min_size"}
+    _assert_minimal(problem, d.conflict)
+    _assert_relaxations_work(problem, d)
+    by_rule = {r.rule.ref: r for r in d.relaxations}
+    assert by_rule["min_size"].new == 1
+    assert "contiguous" in by_rule
+    assert any("đơn vị cô lập: F" in t for t in d.conflict_text)
+
+
+def test_count_times_max_size_below_units(six):
+    """Two clusters of at most two units cannot hold six; nearest fixes are 3 and 3."""
+    problem = make_problem(six, n_clusters=2, max_size=2, min_size=1)
+    d = _diagnosis(problem)
+    assert {r.ref for r in d.conflict} == {"max_size", "count"}
+    by_rule = {r.rule.ref: r for r in d.relaxations}
+    assert by_rule["max_size"].new == 3
+    assert by_rule["count"].new == 3
+    _assert_relaxations_work(problem, d)
+
+
+def test_diagnose_returns_error_with_lists_and_english(six):
+    """diagnose() gives an InfeasibleError whose lists and message follow the language."""
+    problem = make_problem(six, n_clusters=3, max_size=2, together=(("A", "B", "C"),))
+    with language("en"):
+        err = diagnose(problem, oracle=brute_oracle)
+    assert isinstance(err, InfeasibleError) and isinstance(
+        err, DiagnosedInfeasibleError
+    )
+    assert err.exit_code == 3
+    assert set(err.rules) == {"together[0]", "max_size"}
+    assert "cannot all hold together" in str(err)
+    assert "change max_size from 2 to 3" in err.relaxations
+    payload = err.diagnosis.to_json()
+    assert payload["minimal"] is True
+    assert {"rule": "max_size", "from": 2, "to": 3}.items() <= payload["relaxations"][
+        0
+    ].items() or any(
+        r["rule"] == "max_size" and r["to"] == 3 for r in payload["relaxations"]
+    )
+
+
+def test_unknown_checks_are_not_proof(six):
+    """A timed-out check keeps the rule and marks the conflict as possibly not minimal."""
+    problem = make_problem(
+        six, n_clusters=3, max_size=2, together=(("A", "B", "C"),), apart=(("D", "E"),)
+    )
+
+    def flaky(p: Problem, t: float) -> Verdict:
+        if p.rules.apart == () and p.rules.together:
+            return Verdict.UNKNOWN
+        return brute_oracle(p, t)
+
+    d = diagnose_problem(problem, oracle=flaky)
+    assert not d.minimal
+    assert {"apart[0]", "together[0]", "max_size"} <= {r.ref for r in d.conflict}
+    assert "có thể chưa tối thiểu" in d.message
+
+
+def test_feasible_problem_is_refused(six):
+    """Diagnosing a feasible scenario is a programming error, not a silent empty conflict."""
+    with pytest.raises(ValueError, match="feasible"):
+        diagnose_problem(make_problem(six, n_clusters=2), oracle=brute_oracle)
+
+
+def test_rules_with_all_instances_is_identity(six):
+    """Rebuilding rules from every instance gives the scenario's rules back."""
+    problem = make_problem(
+        six,
+        n_clusters=2,
+        max_size=4,
+        balance={"population": 0.5},
+        together=(("A", "B"),),
+        fixed={"C": "X"},
+        one_region=True,
+    )
+    assert rules_with(problem, list_rule_instances(problem)) == problem.rules
