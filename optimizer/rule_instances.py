@@ -222,7 +222,7 @@ def unit_text(unit: UnitId, problem: Problem, extra: Sequence[str] = ()) -> str:
         value = frame.at[unit, column] if column in frame.columns else None
         if isinstance(value, tuple):
             value = "; ".join(value)
-        if value is not None and value == value and str(value):
+        if not _missing(value) and str(value):
             details.append(str(value))
     if name and name != unit:
         return f"{name} ({', '.join([unit, *details])})"
@@ -272,7 +272,7 @@ def describe_rule(
         for value in problem.profiles.frame[column].tolist():
             if isinstance(value, tuple):
                 values.update(value)
-            elif value is not None and value == value:
+            elif not _missing(value):
                 values.add(str(value))
         return tr(f"rule.{kind}", m=len(values))
     if kind in ("together", "apart"):
@@ -317,3 +317,8 @@ def _describe_balance(column: str, problem: Problem, fmt: Any) -> str:
             value=fmt(float(values[largest]), decimals=1),
         )
     return text
+
+
+def _missing(value: object) -> bool:
+    """None or NaN (an empty cell)."""
+    return value is None or (isinstance(value, float) and value != value)  # noqa: PLR0124

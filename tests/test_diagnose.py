@@ -233,3 +233,56 @@ def test_rules_with_all_instances_is_identity(six):
         one_region=True,
     )
     assert rules_with(problem, list_rule_instances(problem)) == problem.rules
+
+
+SOLVER_CASES = {
+    "together_vs_max_size": (
+        {
+            "n_clusters": 3,
+            "max_size": 2,
+            "together": (("A", "B", "C"),),
+            "apart": (("D", "E"),),
+        },
+        None,
+        {"together[0]", "max_size"},
+    ),
+    "fixed_vs_one_region": (
+        {
+            "n_clusters": 2,
+            "one_region": True,
+            "fixed": {"A": "Cụm 1", "D": "Cụm 1"},
+            "apart": (("B", "E"),),
+        },
+        None,
+        {"fixed[A]", "fixed[D]", "one_region"},
+    ),
+    "balance_band": (
+        {"n_clusters": 5, "balance": {"population": 0.10}},
+        None,
+        {"balance[population]", "count"},
+    ),
+    "isolated_unit": (
+        {"n_clusters": 2, "contiguous": True, "min_size": 2},
+        [p for p in UNITS_OK_SMALL_PAIRS if "F" not in p],
+        {"contiguous", "min_size"},
+    ),
+}
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("case", sorted(SOLVER_CASES))
+def test_solver_oracle_diagnoses_and_relaxations_solve(six, case):
+    """With the real solver, the same exact conflicts; every relaxation solves to a checked plan."""
+    from optimizer.solve import solve
+
+    rules, pairs, expected = SOLVER_CASES[case]
+    problem = make_problem(six, pairs=pairs, time_limit_s=5.0, **rules)
+    with pytest.raises(InfeasibleError):
+        solve(problem)
+    d = diagnose_problem(problem)
+    assert d.minimal
+    assert {r.ref for r in d.conflict} == expected
+    assert {r.rule.ref for r in d.relaxations} == expected
+    for relaxation in d.relaxations:
+        relaxed = relaxation.apply(problem)
+        assert check_plan(solve(relaxed), relaxed) == [], relaxation.text
