@@ -260,12 +260,14 @@ def manifest_rows(result: ScenarioResult) -> list[tuple[str, str]]:
     """The audit record flattened to (key, text) pairs, keys dotted and sorted."""
     plan = result.plan
     record: dict[str, Any] = {
-        "scenario": result.name,
+        "name": result.name,
         "status": plan.status.value if plan else "INFEASIBLE",
     }
     if plan is not None:
         record.update(objective=plan.objective, bound=plan.bound, gap=round(plan.gap, 6),
                       seed=plan.seed, solve_seconds=round(plan.solve_seconds, 3))
+    if isinstance(result.manifest.get("scenario"), str):
+        record.pop("name")
     flat: dict[str, str] = {}
 
     def walk(prefix: str, value: Any) -> None:
