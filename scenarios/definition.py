@@ -456,7 +456,7 @@ def build_problem(
         raise ScenarioError("\n".join([header, *(f"  - {p}" for p in problems)]))
     if spec.balance:
         require_complete(profiles, list(spec.balance), tr("scenario.purpose_balance"))
-    scale_weights = [k for k in weights if k in profiles.numeric_columns]
+    scale_weights = [k for k in weights if k in profiles.numeric_columns or k == "location"]
     if scale_weights:
         require_complete(profiles, scale_weights, tr("scenario.purpose_similarity"))
     graph = None

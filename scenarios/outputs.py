@@ -74,13 +74,16 @@ def neutralise(cell: object) -> object:
 
 
 def prepare_output_dir(out_dir: Path, *, force: bool = False) -> Path:
-    """Create ``out_dir`` or accept it when empty (or when ``force``)."""
+    """Accept ``out_dir`` when absent, empty, or ``force``; check before solving.
+
+    Nothing is created here: the folder appears with the first written file,
+    so a run that fails on bad input leaves no empty folder behind.
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputExistsError(tr("outputs.not_dir", path=out_dir))
     if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
         raise OutputExistsError(tr("outputs.exists", path=out_dir))
-    out_dir.mkdir(parents=True, exist_ok=True)
     return out_dir
 
 
@@ -96,6 +99,8 @@ def _csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 def _cell(value: object) -> object:
     if isinstance(value, float) and math.isnan(value):
         return ""
+    if isinstance(value, float):
+        value = round(value, 6)  # drop float-sum noise such as 113612.95999999999
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return int(value)
     return neutralise(value)
@@ -111,7 +116,8 @@ def _column_totals(problem: Problem, members: Sequence[str]) -> dict[str, float 
     totals: dict[str, float | None] = {}
     for column in problem.profiles.numeric_columns:
         values = frame.loc[list(members), column].to_numpy(dtype=float)
-        totals[column] = None if any(math.isnan(v) for v in values) else float(values.sum())
+        total = float(values.sum())
+        totals[column] = None if any(math.isnan(v) for v in values) else round(total, 6)
     return totals
 
 

@@ -1,0 +1,114 @@
+"""``cumkhoi``: the command line, and the ONE place errors become exit codes.
+
+\b
+Exit codes (README "Exit codes"):
+  0   success
+  1   bad input, scenario or file (ClusterAssignError): clear message, no traceback
+  2   usage error (click: unknown option, bad value)
+  3   infeasible, or no plan within the time limit (InfeasibleError, NoSolutionError)
+  70  internal error (a bug): "internal error …; rerun with --debug"
+"""
+
+from __future__ import annotations
+
+import click
+
+from features.errors import ClusterAssignError
+from features.i18n import LANGUAGES, register, set_language, tr
+from scenarios.cli_common import lang_option
+from scenarios.cli_data import init, sample, validate
+from scenarios.cli_plan import plan
+
+register(
+    {
+        "cli.internal": {
+            "vi": "lỗi nội bộ: {kind}: {detail}; chạy lại với --debug để xem chi tiết "
+            "và báo lỗi cho nhóm phát triển",
+            "en": "internal error: {kind}: {detail}; rerun with --debug for the traceback "
+            "and report it",
+        },
+        "cli.help": {
+            "vi": "cumkhoi — đề xuất cụm/khối thi đua cân bằng, gồm các đơn vị tương đồng.",
+            "en": "cumkhoi — balanced emulation clusters (cụm/khối thi đua) of comparable units.",
+        },
+    }
+)
+
+EXIT_OK = 0
+EXIT_INPUT = 1
+EXIT_USAGE = 2
+EXIT_INFEASIBLE = 3
+EXIT_INTERNAL = 70
+
+
+class CumkhoiError(click.ClickException):
+    """A user-fixable error shown as ``Error: <message>`` with its exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The exit code of an exception raised by a command (README table)."""
+    if isinstance(error, click.ClickException):
+        return error.exit_code
+    if isinstance(error, ClusterAssignError):
+        return EXIT_INFEASIBLE if error.exit_code == EXIT_INFEASIBLE else EXIT_INPUT
+    return EXIT_INTERNAL
+
+
+def _message(error: ClusterAssignError) -> str:
+    """The error's text plus the conflict and relaxations an infeasibility carries."""
+    text = str(error)
+    extra = [f"  - {c}" for c in getattr(error, "conflict", [])]
+    extra += [f"  → {r}" for r in getattr(error, "relaxations", [])]
+    missing = [line for line in extra if line.strip(" -→") not in text]
+    return "\n".join([text, *missing]) if missing else text
+
+
+class CumkhoiGroup(click.Group):
+    """Group that maps every exception of a command to its exit code, in one place."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        debug = bool(ctx.params.get("debug"))
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except ClusterAssignError as err:
+            if debug:
+                raise
+            raise CumkhoiError(_message(err), exit_code_for(err)) from None
+        except Exception as err:  # the catch-all of the exit-code table
+            if debug:
+                raise
+            detail = str(err).splitlines()[0] if str(err) else ""
+            message = tr("cli.internal", kind=type(err).__name__, detail=detail)
+            raise CumkhoiError(message, EXIT_INTERNAL) from None
+
+
+@click.group(
+    cls=CumkhoiGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    help=tr("cli.help") + "\n\n" + (__doc__ or "").split("\n", 2)[2],
+)
+@click.version_option(package_name="cumkhoi", prog_name="cumkhoi")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    envvar="CUMKHOI_LANG",
+    help="Ngôn ngữ / language: vi (mặc định) | en.",
+)
+@click.option("--debug", is_flag=True, help="Hiện traceback khi lỗi / show tracebacks.")
+def main(lang: str | None, debug: bool) -> None:
+    set_language(lang or "vi")
+
+
+main.add_command(plan)
+main.add_command(validate)
+main.add_command(init)
+main.add_command(sample)
+
+__all__ = ["main", "exit_code_for", "lang_option"]

@@ -1,0 +1,235 @@
+"""``cumkhoi plan``: solve one scenario with live progress and write its outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from features.i18n import get_language, register, tr
+from optimizer.solve import ProgressEvent
+from scenarios.cli_common import (
+    display_options,
+    format_number,
+    lang_option,
+    output_options,
+    overrides_from,
+    print_json,
+    slugify,
+    solver_options,
+    stderr_console,
+    stdout_console,
+)
+from scenarios.definition import DEFAULT_SCENARIO, ScenarioSpec, load_scenarios
+from scenarios.errors import ScenarioError
+from scenarios.outputs import prepare_output_dir, write_plan_outputs
+from scenarios.report import write_plan_reports
+from scenarios.result import ScenarioResult
+from scenarios.runner import run_scenario
+
+register(
+    {
+        "plan.help": {
+            "vi": "Giải một kịch bản và ghi kết quả (mặc định: dữ liệu 34 tỉnh đi kèm).",
+            "en": "Solve one scenario and write its outputs (default: the bundled 34 provinces).",
+        },
+        "plan.opt_name": {
+            "vi": "Tên kịch bản cần giải khi tệp có nhiều bảng [[scenario]].",
+            "en": "Which scenario to solve when the file has several [[scenario]] tables.",
+        },
+        "plan.default_out": {
+            "vi": "Mặc định: ./cumkhoi-out/<tên-kịch-bản>.",
+            "en": "Default: ./cumkhoi-out/<scenario-name>.",
+        },
+        "plan.pick": {
+            "vi": "{file} có {n} kịch bản ({names}); chọn một bằng --name",
+            "en": "{file} holds {n} scenarios ({names}); choose one with --name",
+        },
+        "plan.no_such": {
+            "vi": "{file} không có kịch bản tên '{name}'; có: {names}",
+            "en": "{file} has no scenario named '{name}'; it has: {names}",
+        },
+        "plan.solving": {"vi": "Đang giải '{name}'", "en": "Solving '{name}'"},
+        "plan.progress": {
+            "vi": "mục tiêu {objective} · cận dưới {bound}",
+            "en": "objective {objective} · bound {bound}",
+        },
+        "plan.waiting": {"vi": "đang tìm phương án đầu tiên…", "en": "looking for a first plan…"},
+        "plan.title": {"vi": "Phương án: {name}", "en": "Plan: {name}"},
+        "plan.status": {
+            "vi": "Trạng thái {status} · mục tiêu {objective} · cận dưới {bound} · "
+            "khoảng cách {gap} · {seconds} giây",
+            "en": "Status {status} · objective {objective} · bound {bound} · "
+            "gap {gap} · {seconds} s",
+        },
+        "plan.interrupted": {
+            "vi": "Đã dừng theo yêu cầu: đây là phương án tốt nhất đã kiểm chứng đến lúc dừng.",
+            "en": "Stopped on request: this is the best verified plan found so far.",
+        },
+        "plan.col_cluster": {"vi": "Cụm", "en": "Cluster"},
+        "plan.col_size": {"vi": "Số đơn vị", "en": "Units"},
+        "plan.col_members": {"vi": "Thành viên", "en": "Members"},
+        "plan.checks_ok": {
+            "vi": "Kiểm tra quy tắc: đạt cả {n} ({rules}).",
+            "en": "Rule checks: all {n} pass ({rules}).",
+        },
+        "plan.written": {"vi": "Đã ghi {n} tệp vào {path}", "en": "Wrote {n} file(s) to {path}"},
+    }
+)
+
+MAX_MEMBERS_SHOWN = 8
+
+
+def pick_scenario(specs: list[ScenarioSpec], name: str | None, file: Path) -> ScenarioSpec:
+    """The scenario to solve: the only one, or the one named ``name``."""
+    names = ", ".join(s.name for s in specs)
+    if name is not None:
+        for spec in specs:
+            if spec.name == name:
+                return spec
+        raise ScenarioError(tr("plan.no_such", file=file, name=name, names=names))
+    if len(specs) > 1:
+        raise ScenarioError(tr("plan.pick", file=file, n=len(specs), names=names))
+    return specs[0]
+
+
+def summary_of(result: ScenarioResult, out_dir: Path, files: list[Path]) -> dict[str, Any]:
+    """The ``--json`` summary: headline numbers and where the files are."""
+    summary: dict[str, Any] = {"scenario": result.name, "output_dir": str(out_dir)}
+    if result.plan is None:
+        status = "INFEASIBLE" if getattr(result.error, "exit_code", 3) == 3 else "ERROR"
+        if type(result.error).__name__ == "NoSolutionError":
+            status = "NO_SOLUTION"
+        summary.update(status=status, reason=str(result.error))
+    else:
+        plan = result.plan
+        summary.update(
+            status=plan.status.value,
+            objective=plan.objective,
+            bound=plan.bound,
+            gap=plan.gap,
+            solve_seconds=plan.solve_seconds,
+            interrupted=plan.interrupted,
+            n_units=result.problem.profiles.n_units,
+            n_clusters=plan.n_clusters,
+            metrics=result.metrics,
+            checks=result.checks,
+        )
+    summary["files"] = [str(p) for p in files]
+    return summary
+
+
+def _print_summary(result: ScenarioResult, out_dir: Path, files: list[Path]) -> None:
+    plan, problem = result.plan, result.problem
+    assert plan is not None
+    console = stdout_console()
+    console.print(f"[bold]{tr('plan.title', name=result.name)}[/bold]")
+    console.print(
+        tr(
+            "plan.status",
+            status=plan.status.value,
+            objective=format_number(plan.objective),
+            bound=format_number(plan.bound),
+            gap=f"{plan.gap:.1%}",
+            seconds=f"{plan.solve_seconds:.1f}",
+        )
+    )
+    if plan.interrupted:
+        console.print(f"[yellow]{tr('plan.interrupted')}[/yellow]")
+    columns = list(problem.rules.balance) or [
+        c for c in problem.profiles.numeric_columns if c == "population"
+    ]
+    table = Table(show_lines=False)
+    table.add_column(tr("plan.col_cluster"))
+    table.add_column(tr("plan.col_size"), justify="right")
+    for column in columns:
+        table.add_column(column, justify="right")
+    table.add_column(tr("plan.col_members"))
+    frame = problem.profiles.frame
+    for cluster, members in plan.assignment.parts().items():
+        names = [str(frame.at[u, "name"]) for u in members]
+        shown = ", ".join(names[:MAX_MEMBERS_SHOWN])
+        if len(names) > MAX_MEMBERS_SHOWN:
+            shown += f", … (+{len(names) - MAX_MEMBERS_SHOWN})"
+        totals = [format_number(float(frame.loc[list(members), c].sum())) for c in columns]
+        table.add_row(plan.cluster_labels[cluster], str(len(members)), *totals, shown)
+    console.print(table)
+    console.print(tr("plan.checks_ok", n=len(result.checks), rules=", ".join(result.checks)))
+    console.print(tr("plan.written", n=len(files), path=out_dir))
+
+
+def _solve_with_progress(
+    spec: ScenarioSpec, overrides: dict[str, object], quiet: bool
+) -> ScenarioResult:
+    if quiet:
+        return run_scenario(spec, overrides=overrides)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[state]}"),
+        console=stderr_console(),
+        transient=False,
+    ) as progress:
+        task = progress.add_task(tr("plan.solving", name=spec.name), state=tr("plan.waiting"))
+
+        def report(event: ProgressEvent) -> None:
+            state = tr(
+                "plan.progress",
+                objective=format_number(event.objective),
+                bound=format_number(event.bound),
+            )
+            progress.update(task, state=state)
+
+        return run_scenario(spec, overrides=overrides, progress=report)
+
+
+@click.command("plan", help=tr("plan.help"))
+@click.argument(
+    "scenario",
+    required=False,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option("--name", "scenario_name", default=None, help=tr("plan.opt_name"))
+@output_options(tr("plan.default_out"))
+@solver_options
+@display_options
+@lang_option
+def plan(
+    scenario: Path | None,
+    scenario_name: str | None,
+    output: Path | None,
+    force: bool,
+    time_limit: float | None,
+    seed: int | None,
+    workers: int | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """\b
+    cumkhoi plan
+    cumkhoi plan kich-ban.toml -o ket-qua --time-limit 60
+    """
+    path = scenario if scenario is not None else DEFAULT_SCENARIO
+    spec = pick_scenario(load_scenarios(path), scenario_name, path)
+    out_dir = output if output is not None else Path("cumkhoi-out") / slugify(spec.name)
+    prepare_output_dir(out_dir, force=force)
+    result = _solve_with_progress(spec, overrides_from(time_limit, seed, workers), quiet)
+    files = write_plan_outputs(result, out_dir)
+    if result.plan is not None:
+        files += _write_reports(result, out_dir)
+    if as_json:
+        print_json(summary_of(result, out_dir, files))
+    if result.plan is None:
+        assert result.error is not None
+        raise result.error
+    if not quiet and not as_json:
+        _print_summary(result, out_dir, files)
+
+
+def _write_reports(result: ScenarioResult, out_dir: Path) -> list[Path]:
+    """``report.html`` and ``report.xlsx`` (:mod:`scenarios.report`), in the message language."""
+    return write_plan_reports(result, out_dir, lang=get_language())
