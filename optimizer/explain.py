@@ -1,0 +1,350 @@
+"""Why each unit is where it is, and what shaped the plan as a whole.
+
+Councils must defend a grouping in a meeting. For one unit this module says
+which criteria tie it to its cluster (its nearest members on each similarity
+criterion of :attr:`features.types.FeatureMatrix.groups`, the members sharing
+its region and function) and what moving it elsewhere would cost: the change
+of the objective (:mod:`optimizer.objective`, in the same units as
+``Plan.objective``) and the rules the moved plan would break
+(:func:`optimizer.check.check_plan`). For the plan it says which rules are
+binding (tight), how far from optimal it may be, and which criteria drive the
+dispersion. Everything is computed from the plan and the problem; nothing is
+re-solved, so explanations are cheap and deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from features.i18n import register, tr
+from features.types import ClusterId, UnitId
+from optimizer.check import check_plan, moved_units
+from optimizer.objective import COST_SCALE, cluster_cost, distance_matrix, move_cost
+from optimizer.plan import Assignment, Plan, SolveStatus
+from optimizer.problem import Problem
+
+register(
+    {
+        "explain.binding.min_size": {
+            "vi": "min_size = {m}: cụm {labels} ở đúng cận dưới",
+            "en": "min_size = {m}: cluster(s) {labels} at the lower bound",
+        },
+        "explain.binding.max_size": {
+            "vi": "max_size = {m}: cụm {labels} ở đúng cận trên",
+            "en": "max_size = {m}: cluster(s) {labels} at the upper bound",
+        },
+        "explain.binding.balance": {
+            "vi": "cân đối '{column}' ±{pct} %: tổng của cụm {labels} cách biên chưa tới 1 % mức trung bình",
+            "en": "'{column}' balance ±{pct} %: the total of cluster(s) {labels} is "
+            "within 1 % of the mean from the band edge",
+        },
+        "explain.binding.max_moves": {
+            "vi": "max_moves = {m}: đã dùng hết ({n} đơn vị đổi cụm)",
+            "en": "max_moves = {m}: all used ({n} units change cluster)",
+        },
+        "explain.quality.optimal": {
+            "vi": "Tối ưu đã được chứng minh: không phương án nào theo cùng quy tắc có "
+            "mục tiêu thấp hơn {objective}.",
+            "en": "Proven optimal: no plan under the same rules has an objective below {objective}.",
+        },
+        "explain.quality.feasible": {
+            "vi": "Phương án khả thi; mục tiêu {objective}, cận dưới {bound}: cách tối ưu nhiều "
+            "nhất {gap} %.",
+            "en": "Feasible plan; objective {objective}, lower bound {bound}: at most {gap} % "
+            "from optimal.",
+        },
+        "explain.driver": {
+            "vi": "{criterion}: {share} % độ phân tán trong cụm",
+            "en": "{criterion}: {share} % of the within-cluster dispersion",
+        },
+        "explain.unknown_unit": {
+            "vi": "Không có đơn vị '{unit}' trong phương án.",
+            "en": "Unit '{unit}' is not in the plan.",
+        },
+        "explain.nothing_binding": {
+            "vi": "Không quy tắc số nào đang ở sát giới hạn.",
+            "en": "No numeric rule is at its limit.",
+        },
+    }
+)
+
+#: A balance total closer than this share of the mean to its band edge is binding.
+BINDING_BALANCE_SHARE = 0.01
+#: Nearest members shown per criterion, and alternative clusters per unit.
+N_NEAREST = 3
+N_MOVES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionTie:
+    """How close a unit is to its cluster on one similarity criterion.
+
+    ``nearest`` are the closest fellow members with their squared distance on
+    this criterion's columns only; ``ratio`` is the unit's mean distance to its
+    members divided by its mean distance to all other units (< 1: the
+    criterion pulls it into this cluster; 0 when every member is identical).
+    """
+
+    criterion: str
+    nearest: tuple[tuple[UnitId, float], ...]
+    ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class MoveOption:
+    """Moving the unit to ``cluster``: objective change and the rules it would break."""
+
+    cluster: ClusterId
+    label: str
+    delta: float
+    broken: tuple[str, ...]
+    messages: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UnitExplanation:
+    """Why ``unit`` is in ``cluster`` (see :func:`explain_unit`)."""
+
+    unit: UnitId
+    name: str
+    cluster: ClusterId
+    label: str
+    medoid: UnitId
+    ties: tuple[CriterionTie, ...]
+    same_region: tuple[UnitId, ...]
+    same_function: tuple[UnitId, ...]
+    cluster_size: int
+    moves: tuple[MoveOption, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSummary:
+    """Binding rules, distance from optimal and the criteria that drove the plan."""
+
+    status: SolveStatus
+    objective: float
+    bound: float
+    gap: float
+    quality: str
+    binding: tuple[str, ...]
+    drivers: tuple[tuple[str, float], ...]
+
+
+def _index(problem: Problem) -> dict[UnitId, int]:
+    return {u: i for i, u in enumerate(problem.features.unit_ids)}
+
+
+def _plan_cost(
+    parts: dict[ClusterId, list[int]], dist: np.ndarray
+) -> dict[ClusterId, int]:
+    return {c: cluster_cost(m, dist)[0] if m else 0 for c, m in parts.items()}
+
+
+def _stability_delta(unit: UnitId, src: str, dst: str, problem: Problem) -> int:
+    """Integer stability cost change of moving ``unit`` from label ``src`` to ``dst``."""
+    weight = problem.rules.stability_weight
+    current = problem.profiles.frame.at[unit, "current_cluster"]
+    if not weight or not isinstance(current, str) or not current:
+        return 0
+    return move_cost(weight) * (int(current != dst) - int(current != src))
+
+
+def explain_unit(
+    plan: Plan,
+    problem: Problem,
+    unit: UnitId,
+    *,
+    n_nearest: int = N_NEAREST,
+    n_moves: int = N_MOVES,
+    dist: np.ndarray | None = None,
+) -> UnitExplanation:
+    """Why ``unit`` is in its cluster, and what moving it would cost.
+
+    Moves to every other cluster are scored; the ``n_moves`` cheapest (rules
+    kept first, then smallest objective increase) are returned. ``delta`` is
+    in ``Plan.objective`` units: positive means the plan gets worse.
+    """
+    from features.errors import ClusterAssignError
+
+    labels = dict(plan.assignment.labels)
+    if unit not in labels:
+        raise ClusterAssignError(tr("explain.unknown_unit", unit=unit))
+    idx = _index(problem)
+    dist = distance_matrix(problem.features) if dist is None else dist
+    parts = {c: [idx[u] for u in m] for c, m in plan.assignment.parts().items()}
+    home = labels[unit]
+    members = [u for u in plan.assignment.parts()[home] if u != unit]
+    _, medoid = cluster_cost(parts[home], dist)
+    ties = _ties(problem, unit, members, n_nearest)
+    frame = problem.profiles.frame
+    region = frame.at[unit, "region"]
+    functions = set(frame.at[unit, "functions"] or ())
+    same_region = tuple(
+        u for u in members if region and frame.at[u, "region"] == region
+    )
+    same_function = tuple(
+        u for u in members if functions & set(frame.at[u, "functions"] or ())
+    )
+    costs = _plan_cost(parts, dist)
+    baseline = {(v.rule, v.message) for v in check_plan(plan, problem)}
+    moves = []
+    for target, target_rows in parts.items():
+        if target == home:
+            continue
+        src = [i for i in parts[home] if i != idx[unit]]
+        dst = sorted([*target_rows, idx[unit]])
+        new_cost = (cluster_cost(src, dist)[0] if src else 0) + cluster_cost(dst, dist)[
+            0
+        ]
+        delta = new_cost - costs[home] - costs[target]
+        delta += _stability_delta(
+            unit, plan.cluster_labels[home], plan.cluster_labels[target], problem
+        )
+        moved = replace(plan, assignment=Assignment(labels={**labels, unit: target}))
+        broken = [
+            v for v in check_plan(moved, problem) if (v.rule, v.message) not in baseline
+        ]
+        moves.append(
+            MoveOption(
+                cluster=target,
+                label=plan.cluster_labels[target],
+                delta=delta / COST_SCALE,
+                broken=tuple(dict.fromkeys(v.rule for v in broken)),
+                messages=tuple(v.message for v in broken),
+            )
+        )
+    moves.sort(key=lambda m: (bool(m.broken), m.delta, m.cluster))
+    return UnitExplanation(
+        unit=unit,
+        name=str(frame.at[unit, "name"]),
+        cluster=home,
+        label=plan.cluster_labels[home],
+        medoid=problem.features.unit_ids[medoid],
+        ties=ties,
+        same_region=same_region,
+        same_function=same_function,
+        cluster_size=len(members) + 1,
+        moves=tuple(moves[:n_moves]),
+    )
+
+
+def _ties(
+    problem: Problem, unit: UnitId, members: list[UnitId], n_nearest: int
+) -> tuple[CriterionTie, ...]:
+    """Per criterion: nearest members and the in-cluster / overall distance ratio."""
+    fm = problem.features
+    idx = _index(problem)
+    row = fm.values[idx[unit]]
+    others = [i for i in range(len(fm.unit_ids)) if i != idx[unit]]
+    inside = [idx[u] for u in members]
+    out = []
+    for criterion, cols in fm.groups.items():
+        cols_arr = np.asarray(cols, dtype=np.int64)
+        if cols_arr.size == 0:
+            continue
+        d = ((fm.values[:, cols_arr] - row[cols_arr]) ** 2).sum(axis=1)
+        if not inside:
+            out.append(CriterionTie(criterion, (), 1.0))
+            continue
+        order = sorted(inside, key=lambda i: (d[i], i))[:n_nearest]
+        overall = float(d[others].mean()) if others else 0.0
+        mean_in = float(d[inside].mean())
+        ratio = mean_in / overall if overall > 0 else 1.0
+        nearest = tuple((fm.unit_ids[i], float(d[i])) for i in order)
+        out.append(CriterionTie(criterion, nearest, ratio))
+    out.sort(key=lambda t: (t.ratio, t.criterion))
+    return tuple(out)
+
+
+def criterion_shares(plan: Plan, problem: Problem) -> dict[str, float]:
+    """Share of the within-cluster dispersion (to each medoid) due to each criterion.
+
+    Squared distances split exactly by feature columns, so the shares of the
+    criteria sum to 1 (0 for all when every cluster is uniform).
+    """
+    fm = problem.features
+    idx = _index(problem)
+    dist = distance_matrix(fm)
+    per = dict.fromkeys(fm.groups, 0.0)
+    for members in plan.assignment.parts().values():
+        rows = [idx[u] for u in members]
+        _, medoid = cluster_cost(rows, dist)
+        diff = fm.values[rows] - fm.values[medoid]
+        for criterion, cols in fm.groups.items():
+            per[criterion] += float((diff[:, list(cols)] ** 2).sum()) if cols else 0.0
+    total = sum(per.values())
+    return {c: (v / total if total > 0 else 0.0) for c, v in per.items()}
+
+
+def binding_rules(plan: Plan, problem: Problem) -> list[str]:
+    """Numeric rules at their limit: sizes at a bound, balance near an edge, moves used up."""
+    from optimizer.describe import format_number
+
+    rules = problem.rules
+    parts = plan.assignment.parts()
+    out: list[str] = []
+
+    def names(clusters: list[ClusterId]) -> str:
+        return ", ".join(f"'{plan.cluster_labels[c]}'" for c in clusters)
+
+    for kind in ("min_size", "max_size"):
+        limit = getattr(rules, kind)
+        at = [c for c, m in parts.items() if limit is not None and len(m) == limit]
+        if at:
+            out.append(tr(f"explain.binding.{kind}", m=limit, labels=names(at)))
+    frame = problem.profiles.frame
+    k = len(parts)
+    for column, tol in rules.balance.items():
+        values = frame[column].fillna(0.0)
+        mean = float(values.sum()) / k
+        low, high = mean * (1 - tol), mean * (1 + tol)
+        near = [
+            c
+            for c, m in parts.items()
+            if min(abs(float(values[list(m)].sum()) - e) for e in (low, high))
+            <= BINDING_BALANCE_SHARE * abs(mean)
+        ]
+        if near:
+            pct = format_number(tol * 100)
+            out.append(
+                tr(
+                    "explain.binding.balance",
+                    column=column,
+                    pct=pct,
+                    labels=names(near),
+                )
+            )
+    if rules.max_moves is not None:
+        n = len(moved_units(plan, problem))
+        if n >= rules.max_moves:
+            out.append(tr("explain.binding.max_moves", m=rules.max_moves, n=n))
+    return out
+
+
+def summarize_plan(plan: Plan, problem: Problem) -> PlanSummary:
+    """Which rules bind, how far from optimal the plan may be, what drove it."""
+    from optimizer.describe import format_number
+
+    objective = format_number(plan.objective, decimals=3)
+    if plan.status is SolveStatus.OPTIMAL:
+        quality = tr("explain.quality.optimal", objective=objective)
+    else:
+        quality = tr(
+            "explain.quality.feasible",
+            objective=objective,
+            bound=format_number(plan.bound, decimals=3),
+            gap=format_number(plan.gap * 100, decimals=1),
+        )
+    shares = criterion_shares(plan, problem)
+    drivers = tuple(sorted(shares.items(), key=lambda kv: (-kv[1], kv[0])))
+    return PlanSummary(
+        status=plan.status,
+        objective=plan.objective,
+        bound=plan.bound,
+        gap=plan.gap,
+        quality=quality,
+        binding=tuple(binding_rules(plan, problem)),
+        drivers=drivers,
+    )
