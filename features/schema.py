@@ -12,6 +12,7 @@ read as text (ids keep their leading zeros); scale columns become floats.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, fields
 
 from features.i18n import register, tr
@@ -73,6 +74,9 @@ class ColumnSpec:
     required: bool
     minimum: float | None = None
     maximum: float | None = None
+    #: Headers planners often use for this role (compared without accents,
+    #: case, spaces or underscores); only ever *suggested*, never applied.
+    aliases: tuple[str, ...] = ()
 
     @property
     def default_header(self) -> str:
@@ -86,13 +90,22 @@ class ColumnSpec:
 
 #: Role columns in the order of the Profiles frame (``unit_id`` becomes the index).
 ROLE_COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("id", "unit_id", "id", required=True),
-    ColumnSpec("name", "name", "text", required=True),
-    ColumnSpec("function", "functions", "categories", required=False),
-    ColumnSpec("region", "region", "category", required=False),
-    ColumnSpec("lat", "lat", "latitude", False, minimum=-90.0, maximum=90.0),
-    ColumnSpec("lon", "lon", "longitude", False, minimum=-180.0, maximum=180.0),
-    ColumnSpec("current_cluster", "current_cluster", "category", required=False),
+    ColumnSpec("id", "unit_id", "id", required=True,
+               aliases=("id", "ma", "mã", "code", "ma don vi", "ma dv", "ma tinh", "ma xa",
+                        "ma truong", "ma so", "stt")),
+    ColumnSpec("name", "name", "text", required=True,
+               aliases=("ten", "tên", "ten don vi", "ten dv", "ten tinh", "ten xa",
+                        "ten truong", "don vi", "unit", "unit name")),
+    ColumnSpec("function", "functions", "categories", required=False,
+               aliases=("chuc nang", "linh vuc", "loai", "nganh", "loai hinh")),
+    ColumnSpec("region", "region", "category", required=False,
+               aliases=("vung", "khu vuc", "mien")),
+    ColumnSpec("lat", "lat", "latitude", False, minimum=-90.0, maximum=90.0,
+               aliases=("latitude", "vi do", "y")),
+    ColumnSpec("lon", "lon", "longitude", False, minimum=-180.0, maximum=180.0,
+               aliases=("longitude", "lng", "long", "kinh do", "x")),
+    ColumnSpec("current_cluster", "current_cluster", "category", required=False,
+               aliases=("cum", "khoi", "cum hien tai", "khoi hien tai", "cluster")),
 )
 
 ROLES: dict[str, ColumnSpec] = {spec.role: spec for spec in ROLE_COLUMNS}
@@ -114,6 +127,13 @@ NUMERIC_MAJORITY = 0.5
 #: Rough extent of Vietnam, used only to hint that lat/lon look swapped.
 VIETNAM_LAT = (8.0, 24.0)
 VIETNAM_LON = (102.0, 110.0)
+
+
+def plain(text: str) -> str:
+    """``text`` without accents, case, underscores or extra spaces ("Mã_Tỉnh" -> "ma tinh")."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.replace("_", " ").replace("-", " ").casefold().split())
 
 
 def role_headers(mapping: ColumnMapping) -> dict[str, str]:

@@ -44,6 +44,7 @@ from features.schema import (
     VIETNAM_LAT,
     VIETNAM_LON,
     explicit_roles,
+    plain,
     role_headers,
 )
 from features.types import ColumnMapping, Profiles
@@ -189,6 +190,11 @@ register(
             "vi": "cột số '{column}' được khai báo nhưng không có trong tệp",
             "en": "numeric column '{column}' is declared but not in the file",
         },
+        "validate.text_column": {
+            "vi": "chỉ {n}/{m} ô là số nên cột được coi là chữ (không dùng làm số liệu quy mô)",
+            "en": "only {n} of {m} cells are numbers, so the column is read as text "
+            "(not a scale figure)",
+        },
         "validate.require_missing": {
             "vi": "cột '{column}' cần cho {purpose} nhưng không có trong bảng",
             "en": "column '{column}' is needed for {purpose} but is not in the table",
@@ -258,6 +264,16 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip().casefold()
 
 
+def _close_header(wanted: str, aliases: Sequence[str], headers: list[str]) -> str | None:
+    """The header the planner probably meant: a known alias, else a near spelling."""
+    by_plain = {plain(h): h for h in headers}
+    for alias in (wanted, *aliases):
+        if plain(alias) in by_plain:
+            return by_plain[plain(alias)]
+    close = difflib.get_close_matches(plain(wanted), list(by_plain), n=1, cutoff=0.6)
+    return by_plain[close[0]] if close else None
+
+
 def _resolve_columns(raw: RawTable, mapping: ColumnMapping, report: Report) -> dict[str, int]:
     """Column index of each role present; reports missing or ambiguous headers."""
     source = raw.source
@@ -288,12 +304,9 @@ def _resolve_columns(raw: RawTable, mapping: ColumnMapping, report: Report) -> d
         elif len(folded.get(_fold(wanted), [])) == 1:  # "Unit_ID" for "unit_id"
             found[spec.role] = positions[folded[_fold(wanted)][0]][0]
         elif spec.required or spec.role in explicit:
-            close = difflib.get_close_matches(
-                _fold(wanted), list(folded), n=1, cutoff=0.6
-            )
+            close = _close_header(wanted, spec.aliases, list(positions))
             if close:
-                hint = tr("validate.column_close", close=folded[close[0]][0],
-                          column=wanted, key=spec.role)
+                hint = tr("validate.column_close", close=close, column=wanted, key=spec.role)
             else:
                 headers = ", ".join(repr(h) for h in positions) or "—"
                 hint = tr("validate.column_none", key=spec.role, headers=headers)
@@ -371,11 +384,19 @@ def _parse_column(
     return values
 
 
-def _looks_numeric(raw: RawTable, index: int) -> bool:
-    """More than half of the non-empty cells are numbers (NaN/inf text included)."""
+def _looks_numeric(raw: RawTable, index: int, report: Report) -> bool:
+    """More than half of the non-empty cells are numbers (NaN/inf text included).
+
+    A text column holding some numbers gets a warning, so a figure column
+    spoiled by notes is not dropped without a word.
+    """
     cells = [c for c in raw.column(index) if c.strip()]
     numbers = sum(parse_number(c, raw.decimal_comma) is not None for c in cells)
-    return bool(cells) and numbers > NUMERIC_MAJORITY * len(cells)
+    numeric = bool(cells) and numbers > NUMERIC_MAJORITY * len(cells)
+    if numbers and not numeric:
+        message = tr("validate.text_column", n=numbers, m=len(cells))
+        report.add(Problem(raw.source, message, None, raw.header[index], severity="warning"))
+    return numeric
 
 
 def _check_coordinates(
@@ -410,7 +431,7 @@ def _check_coordinates(
             and VIETNAM_LON[0] <= lat[i] <= VIETNAM_LON[1]
         ) or (abs(lat[i]) > 90 and abs(lon[i]) <= 90)
         for values, column, text, limit in (
-            (lat, lat_col, lat_text[i], 90.0), (lon, lon_col, lon_text[i], 180.0)
+            (lat, lat_col, lat_text[i], 90), (lon, lon_col, lon_text[i], 180)
         ):
             if abs(values[i]) > limit:
                 hint = tr("validate.coord_swapped") if swapped else tr(
@@ -449,7 +470,7 @@ def _scale_columns(
     else:
         chosen = [
             i for h, i in by_header.items()
-            if i not in role_indices and h not in PROFILE_COLUMNS and _looks_numeric(raw, i)
+            if i not in role_indices and h not in PROFILE_COLUMNS and _looks_numeric(raw, i, report)
         ]
     return {raw.header[i]: _parse_column(raw, i, report) for i in sorted(chosen)}
 
@@ -491,7 +512,7 @@ def validate_profiles(
     found = _resolve_columns(raw, mapping, report)
     ids = _check_ids(raw, found["id"], report) if "id" in found else []
     names = [c.strip() for c in raw.column(found["name"])] if "name" in found else []
-    for name, row in zip(names, raw.row_numbers, strict=True):
+    for name, row in zip(names, raw.row_numbers, strict=False):  # [] when missing
         if not name:
             report.add(Problem(source, tr("validate.empty_name"), row,
                                raw.header[found["name"]], hint=tr("validate.empty_name_hint")))

@@ -1,0 +1,44 @@
+"""Shared fixtures: small hand-checked unit tables (append yours below, with a docstring)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from features.load import load_adjacency, load_units
+from features.types import Profiles, UnitId
+
+DATA_DIR = Path(__file__).parent / "data"
+BAD_DIR = DATA_DIR / "bad"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """Folder of the committed test tables (``tests/data``)."""
+    return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def provinces_small() -> Profiles:
+    """Six northern provinces on a 2 x 3 grid, two obvious clusters of three.
+
+    Read from ``tests/data/units_provinces_small.csv`` through the loader.
+
+    ::
+
+        01 Hà Nội 8000 ── 02 Bắc Ninh 2000 ── 03 Hải Phòng 4000
+             │                 │                   │
+        04 Phú Thọ 4000 ── 05 Hưng Yên 3000 ── 06 Ninh Bình 3000
+
+    Population total 24 000 (12 000 per cluster when balanced); current
+    clusters: Cụm 1 = {01, 02, 04}, Cụm 2 = {03, 05, 06} (14 000 / 10 000).
+    Hà Nội has two functions ("thành phố", "công nghiệp").
+    """
+    return load_units(DATA_DIR / "units_provinces_small.csv")
+
+
+@pytest.fixture(scope="session")
+def provinces_small_pairs(provinces_small: Profiles) -> list[tuple[UnitId, UnitId]]:
+    """The 7 grid edges of :func:`provinces_small` as unit-id pairs."""
+    return load_adjacency(DATA_DIR / "adjacency_provinces_small.csv", provinces_small.unit_ids)
