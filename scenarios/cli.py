@@ -16,6 +16,7 @@ import click
 from features.errors import ClusterAssignError
 from features.i18n import LANGUAGES, register, set_language, tr
 from scenarios.cli_common import lang_option
+from scenarios.cli_compare import compare
 from scenarios.cli_data import init, sample, validate
 from scenarios.cli_plan import plan
 
@@ -33,6 +34,20 @@ register(
         },
     }
 )
+
+EXIT_CODES_HELP = """\b
+Mã thoát / exit codes:
+  0   thành công / success
+  1   lỗi dữ liệu, kịch bản hoặc tệp / bad input, scenario or file
+  2   sai cách dùng lệnh / usage error
+  3   không khả thi, hoặc hết giờ chưa có phương án / infeasible, or no plan in time
+  70  lỗi nội bộ (xem --debug) / internal error (see --debug)
+
+\b
+Ví dụ / example:
+  cumkhoi plan
+  cumkhoi --lang en validate units.csv --adjacency adjacency.csv
+"""
 
 EXIT_OK = 0
 EXIT_INPUT = 1
@@ -91,7 +106,7 @@ class CumkhoiGroup(click.Group):
 @click.group(
     cls=CumkhoiGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    help=tr("cli.help") + "\n\n" + (__doc__ or "").split("\n", 2)[2],
+    help=tr("cli.help") + "\n\n" + EXIT_CODES_HELP,
 )
 @click.version_option(package_name="cumkhoi", prog_name="cumkhoi")
 @click.option(
@@ -107,6 +122,7 @@ def main(lang: str | None, debug: bool) -> None:
 
 
 main.add_command(plan)
+main.add_command(compare)
 main.add_command(validate)
 main.add_command(init)
 main.add_command(sample)

@@ -187,7 +187,11 @@ def _solve_with_progress(
         return run_scenario(spec, overrides=overrides, progress=report)
 
 
-@click.command("plan", help=tr("plan.help"))
+@click.command(
+    "plan",
+    help=tr("plan.help")
+    + "\n\n\b\n  cumkhoi plan\n  cumkhoi plan kich-ban.toml -o ket-qua --time-limit 60",
+)
 @click.argument(
     "scenario",
     required=False,
@@ -209,10 +213,7 @@ def plan(
     quiet: bool,
     as_json: bool,
 ) -> None:
-    """\b
-    cumkhoi plan
-    cumkhoi plan kich-ban.toml -o ket-qua --time-limit 60
-    """
+    """Solve the scenario (bundled default when none), write outputs and reports."""
     path = scenario if scenario is not None else DEFAULT_SCENARIO
     spec = pick_scenario(load_scenarios(path), scenario_name, path)
     out_dir = output if output is not None else Path("cumkhoi-out") / slugify(spec.name)
