@@ -98,7 +98,9 @@ def build(source: Path = DEFAULT_SOURCE, out: Path = DEFAULT_OUT) -> None:
     for row in borders:
         a, b = _code(row["a_code"]), _code(row["b_code"])
         if a not in codes or b not in codes or a == b:
-            raise SystemExit(f"adjacency row {row} names an unknown code or a self-pair")
+            raise SystemExit(
+                f"adjacency row {row} names an unknown code or a self-pair"
+            )
         pairs.append([a, b])
     out.mkdir(parents=True, exist_ok=True)
     (out / "units.csv").write_bytes(_csv(units).encode("utf-8-sig"))

@@ -252,7 +252,9 @@ def _cell_text(value: object, decimal_comma: bool) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        text = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+        text = (
+            str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+        )
         return text.replace(".", ",") if decimal_comma else text
     if isinstance(value, dt.datetime) and value.time() == dt.time(0):
         return value.date().isoformat()
@@ -261,14 +263,18 @@ def _cell_text(value: object, decimal_comma: bool) -> str:
     return unicodedata.normalize("NFC", str(value))
 
 
-def _parse_xlsx(path: Path, sheet: str | None, decimal_comma: bool) -> tuple[list[list[str]], str]:
+def _parse_xlsx(
+    path: Path, sheet: str | None, decimal_comma: bool
+) -> tuple[list[list[str]], str]:
     """All rows of one sheet (the first unless named) as lists of text."""
     import openpyxl  # deferred: only XLSX users pay for the import
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:  # a corrupt workbook can fail anywhere inside openpyxl
-        raise _fail(path, "load.bad_xlsx", tr("load.resave_hint"), reason=type(err).__name__)
+    except Exception as err:  # noqa: BLE001 - a corrupt workbook fails anywhere inside openpyxl
+        raise _fail(
+            path, "load.bad_xlsx", tr("load.resave_hint"), reason=type(err).__name__
+        )
     try:
         names = list(workbook.sheetnames)
         if sheet is not None and sheet not in names:
@@ -282,8 +288,10 @@ def _parse_xlsx(path: Path, sheet: str | None, decimal_comma: bool) -> tuple[lis
                 [_cell_text(v, decimal_comma) for v in row]
                 for row in worksheet.iter_rows(values_only=True)
             ]
-        except Exception as err:  # damaged sheet XML
-            raise _fail(path, "load.bad_xlsx", tr("load.resave_hint"), reason=type(err).__name__)
+        except Exception as err:  # noqa: BLE001 - damaged sheet XML, same reason
+            raise _fail(
+                path, "load.bad_xlsx", tr("load.resave_hint"), reason=type(err).__name__
+            )
         return records, str(worksheet.title)
     finally:
         workbook.close()
@@ -340,7 +348,12 @@ def read_table(
     header = [cell.strip() for cell in records[0]]
     used = max(
         [i + 1 for i, h in enumerate(header) if h]
-        + [i + 1 for r in records[1:] for i, c in enumerate(r[: len(header)]) if c.strip()]
+        + [
+            i + 1
+            for r in records[1:]
+            for i, c in enumerate(r[: len(header)])
+            if c.strip()
+        ]
     )
     header = header[:used]
     rows: list[tuple[str, ...]] = []
@@ -382,7 +395,9 @@ def load_units(
     InputError
         Listing every defect of the file at once.
     """
-    from features.validate import validate_profiles  # validate imports RawTable from here
+    from features.validate import (
+        validate_profiles,  # validate imports RawTable from here
+    )
 
     raw = read_table(path, sheet=sheet, decimal_comma=decimal_comma)
     return validate_profiles(raw, mapping)
@@ -400,7 +415,9 @@ def _suggest(value: str, known: Sequence[str], known_set: set[str]) -> str:
     return tr("load.adj_unknown_hint")
 
 
-def load_adjacency(path: str | Path, unit_ids: Sequence[UnitId]) -> list[tuple[UnitId, UnitId]]:
+def load_adjacency(
+    path: str | Path, unit_ids: Sequence[UnitId]
+) -> list[tuple[UnitId, UnitId]]:
     """Read undirected neighbour pairs from the first two columns of a CSV/XLSX file.
 
     The header is optional: the first row is taken as a header when neither of
@@ -445,29 +462,48 @@ def load_adjacency(path: str | Path, unit_ids: Sequence[UnitId]) -> list[tuple[U
         if not any(cells):
             continue
         if len(cells) < 2:
-            report.add(Problem(source, tr("load.adj_columns", n=len(cells)), row=excel_row))
+            report.add(
+                Problem(source, tr("load.adj_columns", n=len(cells)), row=excel_row)
+            )
             continue
         a, b = cells[0], cells[1]
         bad = False
         for column, value in zip(("A", "B"), (a, b), strict=True):
             if not value:
                 report.add(
-                    Problem(source, tr("load.adj_empty"), excel_row, column,
-                            hint=tr("load.adj_empty_hint"))
+                    Problem(
+                        source,
+                        tr("load.adj_empty"),
+                        excel_row,
+                        column,
+                        hint=tr("load.adj_empty_hint"),
+                    )
                 )
                 bad = True
             elif value not in known_set:
                 report.add(
-                    Problem(source, tr("load.adj_unknown"), excel_row, column, value,
-                            _suggest(value, known, known_set))
+                    Problem(
+                        source,
+                        tr("load.adj_unknown"),
+                        excel_row,
+                        column,
+                        value,
+                        _suggest(value, known, known_set),
+                    )
                 )
                 bad = True
         if bad:
             continue
         if a == b:
             report.add(
-                Problem(source, tr("load.adj_self", unit=a), excel_row, None, a,
-                        tr("load.adj_self_hint"))
+                Problem(
+                    source,
+                    tr("load.adj_self", unit=a),
+                    excel_row,
+                    None,
+                    a,
+                    tr("load.adj_self_hint"),
+                )
             )
             continue
         key = frozenset((a, b))

@@ -11,6 +11,7 @@ reproduces the same table byte for byte; 50 000 units take about a second.
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from pathlib import Path
@@ -43,16 +44,49 @@ register(
 
 #: Outline of mainland Vietnam as (lon, lat) vertices, coarse but S-shaped:
 #: wide north, narrow centre (Quảng Bình ~ 50 km), the Mekong delta to Cà Mau.
-VIETNAM_OUTLINE = np.array([
-    (102.15, 22.40), (102.60, 22.75), (103.40, 22.80), (104.20, 22.80), (105.30, 23.30),
-    (106.70, 22.90), (107.40, 22.60), (108.00, 21.55), (106.80, 20.75), (106.00, 19.90),
-    (105.75, 18.80), (106.50, 17.60), (107.20, 16.70), (108.30, 16.05), (108.85, 15.20),
-    (109.25, 13.80), (109.40, 12.60), (109.05, 11.50), (108.20, 10.90), (107.10, 10.40),
-    (106.70, 9.70), (105.80, 8.60), (104.80, 8.60), (104.80, 9.60), (104.45, 10.40),
-    (105.10, 10.95), (106.20, 11.00), (106.45, 11.70), (107.50, 12.30), (107.55, 13.50),
-    (107.55, 14.60), (107.40, 15.50), (106.60, 16.40), (106.00, 17.30), (105.10, 18.40),
-    (104.00, 19.30), (104.10, 20.00), (103.20, 20.70), (102.90, 21.60),
-])
+VIETNAM_OUTLINE = np.array(
+    [
+        (102.15, 22.40),
+        (102.60, 22.75),
+        (103.40, 22.80),
+        (104.20, 22.80),
+        (105.30, 23.30),
+        (106.70, 22.90),
+        (107.40, 22.60),
+        (108.00, 21.55),
+        (106.80, 20.75),
+        (106.00, 19.90),
+        (105.75, 18.80),
+        (106.50, 17.60),
+        (107.20, 16.70),
+        (108.30, 16.05),
+        (108.85, 15.20),
+        (109.25, 13.80),
+        (109.40, 12.60),
+        (109.05, 11.50),
+        (108.20, 10.90),
+        (107.10, 10.40),
+        (106.70, 9.70),
+        (105.80, 8.60),
+        (104.80, 8.60),
+        (104.80, 9.60),
+        (104.45, 10.40),
+        (105.10, 10.95),
+        (106.20, 11.00),
+        (106.45, 11.70),
+        (107.50, 12.30),
+        (107.55, 13.50),
+        (107.55, 14.60),
+        (107.40, 15.50),
+        (106.60, 16.40),
+        (106.00, 17.30),
+        (105.10, 18.40),
+        (104.00, 19.30),
+        (104.10, 20.00),
+        (103.20, 20.70),
+        (102.90, 21.60),
+    ]
+)
 
 #: 7 socio-economic regions as (name, lat, lon) seeds; a unit belongs to the
 #: nearest seed, so every region is one contiguous area.
@@ -67,22 +101,72 @@ REGIONS = (
 )
 
 #: (lat, lon, weight) of cities around which a share of units crowds.
-CITIES = ((21.03, 105.85, 3.0), (10.78, 106.70, 3.5), (20.86, 106.68, 1.0),
-          (16.05, 108.20, 1.0), (10.03, 105.78, 1.0), (18.67, 105.68, 0.6),
-          (12.24, 109.19, 0.5), (12.67, 108.04, 0.5))
+CITIES = (
+    (21.03, 105.85, 3.0),
+    (10.78, 106.70, 3.5),
+    (20.86, 106.68, 1.0),
+    (16.05, 108.20, 1.0),
+    (10.03, 105.78, 1.0),
+    (18.67, 105.68, 0.6),
+    (12.24, 109.19, 0.5),
+    (12.67, 108.04, 0.5),
+)
 
 #: Nine functions, listed from most to least frequent (Zipf-like weights).
-FUNCTIONS = ("Nông nghiệp", "Dịch vụ", "Công nghiệp", "Thương mại", "Thủy sản",
-             "Lâm nghiệp", "Du lịch", "Giáo dục", "Y tế")
+FUNCTIONS = (
+    "Nông nghiệp",
+    "Dịch vụ",
+    "Công nghiệp",
+    "Thương mại",
+    "Thủy sản",
+    "Lâm nghiệp",
+    "Du lịch",
+    "Giáo dục",
+    "Y tế",
+)
 ZIPF_EXPONENT = 1.1
 SECOND_FUNCTION_SHARE = 0.15
 CLUSTERED_SHARE = 0.35  # units drawn around cities rather than uniformly
 PRIOR_CLUSTER_SIZE = 8  # size of the groups of the synthetic "current" grouping
 
-_SYLLABLES = ("An", "Bình", "Hòa", "Tân", "Phú", "Thạnh", "Long", "Phước", "Hưng",
-              "Thuận", "Đông", "Tây", "Nam", "Bắc", "Trung", "Quang", "Minh", "Hải",
-              "Sơn", "Thủy", "Lộc", "Phong", "Mỹ", "Hiệp", "Vĩnh", "Xuân", "Đức",
-              "Thành", "Lạc", "Hồng", "Kim", "Ngọc", "Cẩm", "Thượng", "Hạ", "Yên")
+_SYLLABLES = (
+    "An",
+    "Bình",
+    "Hòa",
+    "Tân",
+    "Phú",
+    "Thạnh",
+    "Long",
+    "Phước",
+    "Hưng",
+    "Thuận",
+    "Đông",
+    "Tây",
+    "Nam",
+    "Bắc",
+    "Trung",
+    "Quang",
+    "Minh",
+    "Hải",
+    "Sơn",
+    "Thủy",
+    "Lộc",
+    "Phong",
+    "Mỹ",
+    "Hiệp",
+    "Vĩnh",
+    "Xuân",
+    "Đức",
+    "Thành",
+    "Lạc",
+    "Hồng",
+    "Kim",
+    "Ngọc",
+    "Cẩm",
+    "Thượng",
+    "Hạ",
+    "Yên",
+)
 _KINDS = ("Xã", "Xã", "Xã", "Phường")
 
 
@@ -148,15 +232,22 @@ def _names(rng: np.random.Generator, n: int) -> list[str]:
     kinds = rng.choice(len(_KINDS), size=n)
     first = rng.choice(len(_SYLLABLES), size=n)
     second = rng.choice(len(_SYLLABLES), size=n)
-    base = pd.Series([
-        f"{_KINDS[k]} {_SYLLABLES[a]} {_SYLLABLES[b]}"
-        for k, a, b in zip(kinds, first, second, strict=True)
-    ])
+    base = pd.Series(
+        [
+            f"{_KINDS[k]} {_SYLLABLES[a]} {_SYLLABLES[b]}"
+            for k, a, b in zip(kinds, first, second, strict=True)
+        ]
+    )
     repeat = base.groupby(base).cumcount().to_numpy()
-    return [name if r == 0 else f"{name} {r + 1}" for name, r in zip(base, repeat, strict=True)]
+    return [
+        name if r == 0 else f"{name} {r + 1}"
+        for name, r in zip(base, repeat, strict=True)
+    ]
 
 
-def _bisect(xy: np.ndarray, members: np.ndarray, n_groups: int, out: list[np.ndarray]) -> None:
+def _bisect(
+    xy: np.ndarray, members: np.ndarray, n_groups: int, out: list[np.ndarray]
+) -> None:
     """Recursive coordinate bisection into ``n_groups`` compact, near-equal groups."""
     if n_groups <= 1 or len(members) <= 1:
         out.append(members)
@@ -177,7 +268,9 @@ def _prior_clusters(points: np.ndarray, region: np.ndarray) -> list[str]:
     for r in range(len(REGIONS)):
         members = np.flatnonzero(region == r)
         if len(members):
-            _bisect(xy, members, max(1, round(len(members) / PRIOR_CLUSTER_SIZE)), groups)
+            _bisect(
+                xy, members, max(1, round(len(members) / PRIOR_CLUSTER_SIZE)), groups
+            )
     for k, members in enumerate(groups, start=1):
         labels[members] = f"Cụm {k}"  # data, not a message: same in every language
     return list(labels)
@@ -196,9 +289,13 @@ def _adjacency(points: np.ndarray) -> list[tuple[int, int]]:
     xy = _planar(points)
     if n < 3 or np.linalg.matrix_rank(xy[1:] - xy[0]) < 2:
         order = np.lexsort((xy[:, 1], xy[:, 0]))
-        return sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(order, order[1:]))
+        return sorted(
+            (int(min(a, b)), int(max(a, b))) for a, b in itertools.pairwise(order)
+        )
     simplices = Delaunay(xy).simplices
-    edges = np.concatenate([simplices[:, [0, 1]], simplices[:, [1, 2]], simplices[:, [0, 2]]])
+    edges = np.concatenate(
+        [simplices[:, [0, 1]], simplices[:, [1, 2]], simplices[:, [0, 2]]]
+    )
     edges = np.unique(np.sort(edges, axis=1), axis=0)
     length = np.linalg.norm(xy[edges[:, 0]] - xy[edges[:, 1]], axis=1)
     tree = minimum_spanning_tree(
@@ -208,12 +305,15 @@ def _adjacency(points: np.ndarray) -> list[tuple[int, int]]:
     mid = (points[edges[:, 0]] + points[edges[:, 1]]) / 2
     inside = _inside(mid, VIETNAM_OUTLINE)
     return [
-        (int(a), int(b)) for (a, b), keep in zip(edges, inside, strict=True)
+        (int(a), int(b))
+        for (a, b), keep in zip(edges, inside, strict=True)
         if keep or (int(a), int(b)) in in_tree
     ]
 
 
-def generate_units(n_units: int, *, seed: int = 0) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+def generate_units(
+    n_units: int, *, seed: int = 0
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """Draw a synthetic unit table and its neighbour pairs.
 
     Parameters
@@ -241,24 +341,30 @@ def generate_units(n_units: int, *, seed: int = 0) -> tuple[pd.DataFrame, list[t
     rng = np.random.default_rng(seed)
     points = _draw_points(rng, n_units)
     region = _regions(points)
-    population = np.round(rng.lognormal(mean=9.6, sigma=0.8, size=n_units)).astype(np.int64) + 100
+    population = (
+        np.round(rng.lognormal(mean=9.6, sigma=0.8, size=n_units)).astype(np.int64)
+        + 100
+    )
     area = np.round(rng.lognormal(mean=3.6, sigma=0.9, size=n_units), 1) + 0.5
-    budget = np.round(population * rng.lognormal(mean=-1.0, sigma=0.5, size=n_units)).astype(
-        np.int64)
+    budget = np.round(
+        population * rng.lognormal(mean=-1.0, sigma=0.5, size=n_units)
+    ).astype(np.int64)
     width = max(5, len(str(n_units)))
     ids = [str(i).zfill(width) for i in range(1, n_units + 1)]
-    frame = pd.DataFrame({
-        "unit_id": pd.Series(ids, dtype="str"),
-        "name": _names(rng, n_units),
-        "function": _functions(rng, n_units),
-        "region": [REGIONS[r][0] for r in region],
-        "lat": points[:, 1],
-        "lon": points[:, 0],
-        "population": population,
-        "area_km2": area,
-        "budget_mn_vnd": budget,
-        "current_cluster": _prior_clusters(points, region),
-    })
+    frame = pd.DataFrame(
+        {
+            "unit_id": pd.Series(ids, dtype="str"),
+            "name": _names(rng, n_units),
+            "function": _functions(rng, n_units),
+            "region": [REGIONS[r][0] for r in region],
+            "lat": points[:, 1],
+            "lon": points[:, 0],
+            "population": population,
+            "area_km2": area,
+            "budget_mn_vnd": budget,
+            "current_cluster": _prior_clusters(points, region),
+        }
+    )
     pairs = [(ids[a], ids[b]) for a, b in _adjacency(points)]
     return frame, pairs
 
@@ -296,10 +402,12 @@ def write_sample(
     if not force:
         existing = [p for p in (units_path, adjacency_path) if p.exists()]
         if existing:
-            raise InputError([
-                Problem(str(p), tr("sample.exists"), hint=tr("sample.exists_hint"))
-                for p in existing
-            ])
+            raise InputError(
+                [
+                    Problem(str(p), tr("sample.exists"), hint=tr("sample.exists_hint"))
+                    for p in existing
+                ]
+            )
     frame, pairs = generate_units(n_units, seed=seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     _atomic_write(units_path, frame.to_csv(index=False, lineterminator="\n"))

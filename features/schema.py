@@ -21,7 +21,7 @@ from features.types import ColumnMapping
 register(
     {
         "schema.unit_id": {
-            "vi": "mã đơn vị, duy nhất; giữ nguyên số 0 đứng đầu (\"01\" khác \"1\")",
+            "vi": 'mã đơn vị, duy nhất; giữ nguyên số 0 đứng đầu ("01" khác "1")',
             "en": 'unique unit id, kept as text ("01" is not "1")',
         },
         "schema.name": {
@@ -90,22 +90,82 @@ class ColumnSpec:
 
 #: Role columns in the order of the Profiles frame (``unit_id`` becomes the index).
 ROLE_COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("id", "unit_id", "id", required=True,
-               aliases=("id", "ma", "mã", "code", "ma don vi", "ma dv", "ma tinh", "ma xa",
-                        "ma truong", "ma so", "stt")),
-    ColumnSpec("name", "name", "text", required=True,
-               aliases=("ten", "tên", "ten don vi", "ten dv", "ten tinh", "ten xa",
-                        "ten truong", "don vi", "unit", "unit name")),
-    ColumnSpec("function", "functions", "categories", required=False,
-               aliases=("chuc nang", "linh vuc", "loai", "nganh", "loai hinh")),
-    ColumnSpec("region", "region", "category", required=False,
-               aliases=("vung", "khu vuc", "mien")),
-    ColumnSpec("lat", "lat", "latitude", False, minimum=-90.0, maximum=90.0,
-               aliases=("latitude", "vi do", "y")),
-    ColumnSpec("lon", "lon", "longitude", False, minimum=-180.0, maximum=180.0,
-               aliases=("longitude", "lng", "long", "kinh do", "x")),
-    ColumnSpec("current_cluster", "current_cluster", "category", required=False,
-               aliases=("cum", "khoi", "cum hien tai", "khoi hien tai", "cluster")),
+    ColumnSpec(
+        "id",
+        "unit_id",
+        "id",
+        required=True,
+        aliases=(
+            "id",
+            "ma",
+            "mã",
+            "code",
+            "ma don vi",
+            "ma dv",
+            "ma tinh",
+            "ma xa",
+            "ma truong",
+            "ma so",
+            "stt",
+        ),
+    ),
+    ColumnSpec(
+        "name",
+        "name",
+        "text",
+        required=True,
+        aliases=(
+            "ten",
+            "tên",
+            "ten don vi",
+            "ten dv",
+            "ten tinh",
+            "ten xa",
+            "ten truong",
+            "don vi",
+            "unit",
+            "unit name",
+        ),
+    ),
+    ColumnSpec(
+        "function",
+        "functions",
+        "categories",
+        required=False,
+        aliases=("chuc nang", "linh vuc", "loai", "nganh", "loai hinh"),
+    ),
+    ColumnSpec(
+        "region",
+        "region",
+        "category",
+        required=False,
+        aliases=("vung", "khu vuc", "mien"),
+    ),
+    ColumnSpec(
+        "lat",
+        "lat",
+        "latitude",
+        False,
+        minimum=-90.0,
+        maximum=90.0,
+        aliases=("latitude", "vi do", "y"),
+    ),
+    ColumnSpec(
+        "lon",
+        "lon",
+        "longitude",
+        False,
+        minimum=-180.0,
+        maximum=180.0,
+        aliases=("longitude", "lng", "long", "kinh do", "x"),
+    ),
+    ColumnSpec(
+        "current_cluster",
+        "current_cluster",
+        "category",
+        required=False,
+        aliases=("cum", "khoi", "cum hien tai", "khoi hien tai", "cluster"),
+    ),
 )
 
 ROLES: dict[str, ColumnSpec] = {spec.role: spec for spec in ROLE_COLUMNS}

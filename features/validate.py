@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from features.errors import InputError, Problem, Report
+from features.errors import Problem, Report
 from features.i18n import register, tr
 from features.schema import (
     FUNCTION_SEPARATOR,
@@ -64,14 +64,14 @@ register(
         },
         "validate.column_close": {
             "vi": "có cột '{close}': đổi tiêu đề thành '{column}' hoặc khai báo "
-            "{key} = \"{close}\" trong mục [data] của tệp kịch bản",
+            '{key} = "{close}" trong mục [data] của tệp kịch bản',
             "en": "there is a column '{close}': rename it to '{column}' or declare "
-            "{key} = \"{close}\" under [data] in the scenario file",
+            '{key} = "{close}" under [data] in the scenario file',
         },
         "validate.column_none": {
-            "vi": "thêm cột này vào dòng 1, hoặc khai báo {key} = \"<tên cột>\" trong "
+            "vi": 'thêm cột này vào dòng 1, hoặc khai báo {key} = "<tên cột>" trong '
             "mục [data]; các cột hiện có: {headers}",
-            "en": "add this column to row 1, or declare {key} = \"<column name>\" under "
+            "en": 'add this column to row 1, or declare {key} = "<column name>" under '
             "[data]; the file has: {headers}",
         },
         "validate.duplicate_header": {
@@ -118,7 +118,10 @@ register(
             "vi": "mỗi đơn vị phải có một mã riêng: sửa mã hoặc xoá dòng trùng",
             "en": "each unit needs a distinct id: fix the id or delete the repeated row",
         },
-        "validate.empty_name": {"vi": "tên đơn vị trống", "en": "the unit name is empty"},
+        "validate.empty_name": {
+            "vi": "tên đơn vị trống",
+            "en": "the unit name is empty",
+        },
         "validate.empty_name_hint": {
             "vi": "nhập tên hiển thị của đơn vị",
             "en": "enter the unit's display name",
@@ -207,7 +210,10 @@ register(
             "vi": "điền giá trị, hoặc bỏ '{column}' khỏi {purpose}",
             "en": "fill it in, or drop '{column}' from {purpose}",
         },
-        "validate.more_rows": {"vi": "{listed} … và {n} dòng khác", "en": "{listed} … and {n} more"},
+        "validate.more_rows": {
+            "vi": "{listed} … và {n} dòng khác",
+            "en": "{listed} … and {n} more",
+        },
     }
 )
 
@@ -264,7 +270,9 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip().casefold()
 
 
-def _close_header(wanted: str, aliases: Sequence[str], headers: list[str]) -> str | None:
+def _close_header(
+    wanted: str, aliases: Sequence[str], headers: list[str]
+) -> str | None:
     """The header the planner probably meant: a known alias, else a near spelling."""
     by_plain = {plain(h): h for h in headers}
     for alias in (wanted, *aliases):
@@ -274,7 +282,9 @@ def _close_header(wanted: str, aliases: Sequence[str], headers: list[str]) -> st
     return by_plain[close[0]] if close else None
 
 
-def _resolve_columns(raw: RawTable, mapping: ColumnMapping, report: Report) -> dict[str, int]:
+def _resolve_columns(
+    raw: RawTable, mapping: ColumnMapping, report: Report
+) -> dict[str, int]:
     """Column index of each role present; reports missing or ambiguous headers."""
     source = raw.source
     positions: dict[str, list[int]] = defaultdict(list)
@@ -288,10 +298,19 @@ def _resolve_columns(raw: RawTable, mapping: ColumnMapping, report: Report) -> d
         if len(where) > 1:
             message = tr(
                 "validate.duplicate_header",
-                column=header, n=len(where), positions=", ".join(str(i + 1) for i in where),
+                column=header,
+                n=len(where),
+                positions=", ".join(str(i + 1) for i in where),
             )
-            report.add(Problem(source, message, None, header,
-                               hint=tr("validate.duplicate_header_hint")))
+            report.add(
+                Problem(
+                    source,
+                    message,
+                    None,
+                    header,
+                    hint=tr("validate.duplicate_header_hint"),
+                )
+            )
     folded = defaultdict(list)
     for header in positions:
         folded[_fold(header)].append(header)
@@ -306,13 +325,26 @@ def _resolve_columns(raw: RawTable, mapping: ColumnMapping, report: Report) -> d
         elif spec.required or spec.role in explicit:
             close = _close_header(wanted, spec.aliases, list(positions))
             if close:
-                hint = tr("validate.column_close", close=close, column=wanted, key=spec.role)
+                hint = tr(
+                    "validate.column_close", close=close, column=wanted, key=spec.role
+                )
             else:
                 headers = ", ".join(repr(h) for h in positions) or "—"
                 hint = tr("validate.column_none", key=spec.role, headers=headers)
-            key = "validate.missing_column" if spec.required else "validate.mapped_missing"
-            report.add(Problem(source, tr(key, column=wanted, key=spec.role), None, wanted,
-                               hint=hint))
+            key = (
+                "validate.missing_column"
+                if spec.required
+                else "validate.mapped_missing"
+            )
+            report.add(
+                Problem(
+                    source,
+                    tr(key, column=wanted, key=spec.role),
+                    None,
+                    wanted,
+                    hint=hint,
+                )
+            )
     return found
 
 
@@ -323,8 +355,15 @@ def _check_ids(raw: RawTable, index: int, report: Report) -> list[str]:
     groups: dict[str, list[int]] = defaultdict(list)
     for position, (value, row) in enumerate(zip(ids, raw.row_numbers, strict=True)):
         if not value:
-            report.add(Problem(raw.source, tr("validate.empty_id"), row, column,
-                               hint=tr("validate.empty_id_hint")))
+            report.add(
+                Problem(
+                    raw.source,
+                    tr("validate.empty_id"),
+                    row,
+                    column,
+                    hint=tr("validate.empty_id_hint"),
+                )
+            )
         else:
             groups[_fold(value)].append(position)
     for positions in groups.values():
@@ -333,12 +372,24 @@ def _check_ids(raw: RawTable, index: int, report: Report) -> list[str]:
         rows = [raw.row_numbers[p] for p in positions]
         values = sorted({ids[p] for p in positions})
         if len(values) == 1:
-            message = tr("validate.duplicate_id", value=values[0], rows=_list_rows(rows))
+            message = tr(
+                "validate.duplicate_id", value=values[0], rows=_list_rows(rows)
+            )
         else:
-            message = tr("validate.near_duplicate_id",
-                         values=", ".join(repr(v) for v in values), rows=_list_rows(rows))
-        report.add(Problem(raw.source, message, rows[0], column,
-                           hint=tr("validate.duplicate_id_hint")))
+            message = tr(
+                "validate.near_duplicate_id",
+                values=", ".join(repr(v) for v in values),
+                rows=_list_rows(rows),
+            )
+        report.add(
+            Problem(
+                raw.source,
+                message,
+                rows[0],
+                column,
+                hint=tr("validate.duplicate_id_hint"),
+            )
+        )
     return ids
 
 
@@ -347,11 +398,19 @@ def _number_problem(
 ) -> Problem:
     """The problem of a cell that is not a usable number."""
     if value is not None:  # NaN / inf text
-        return Problem(raw.source, tr("validate.nonfinite"), row, column, text,
-                       tr("validate.nonfinite_hint"))
+        return Problem(
+            raw.source,
+            tr("validate.nonfinite"),
+            row,
+            column,
+            text,
+            tr("validate.nonfinite_hint"),
+        )
     if parse_number(text, not raw.decimal_comma) is not None:
         if raw.decimal_comma:
-            hint = tr("validate.use_decimal_point", fixed=repr(text.strip().replace(".", ",")))
+            hint = tr(
+                "validate.use_decimal_point", fixed=repr(text.strip().replace(".", ","))
+            )
         else:
             hint = tr("validate.use_decimal_comma")
     else:
@@ -366,7 +425,9 @@ def _parse_column(
     column = raw.header[index]
     values = np.full(raw.n_rows, np.nan)
     empty: list[int] = []
-    for position, (text, row) in enumerate(zip(raw.column(index), raw.row_numbers, strict=True)):
+    for position, (text, row) in enumerate(
+        zip(raw.column(index), raw.row_numbers, strict=True)
+    ):
         if not text.strip():
             empty.append(row)
             continue
@@ -374,8 +435,16 @@ def _parse_column(
         if value is None or not math.isfinite(value):
             report.add(_number_problem(raw, row, column, text, value))
         elif minimum is not None and value < minimum:
-            report.add(Problem(raw.source, tr("validate.negative"), row, column, text,
-                               tr("validate.negative_hint")))
+            report.add(
+                Problem(
+                    raw.source,
+                    tr("validate.negative"),
+                    row,
+                    column,
+                    text,
+                    tr("validate.negative_hint"),
+                )
+            )
         else:
             values[position] = value
     if empty and minimum is not None:
@@ -395,7 +464,9 @@ def _looks_numeric(raw: RawTable, index: int, report: Report) -> bool:
     numeric = bool(cells) and numbers > NUMERIC_MAJORITY * len(cells)
     if numbers and not numeric:
         message = tr("validate.text_column", n=numbers, m=len(cells))
-        report.add(Problem(raw.source, message, None, raw.header[index], severity="warning"))
+        report.add(
+            Problem(raw.source, message, None, raw.header[index], severity="warning")
+        )
     return numeric
 
 
@@ -407,9 +478,18 @@ def _check_coordinates(
     headers = role_headers(mapping)
     if ("lat" in found) != ("lon" in found):
         present, missing = ("lat", "lon") if "lat" in found else ("lon", "lat")
-        message = tr("validate.coord_alone", present=headers[present], missing=headers[missing])
-        report.add(Problem(raw.source, message, None, headers[present],
-                           hint=tr("validate.coord_alone_hint")))
+        message = tr(
+            "validate.coord_alone", present=headers[present], missing=headers[missing]
+        )
+        report.add(
+            Problem(
+                raw.source,
+                message,
+                None,
+                headers[present],
+                hint=tr("validate.coord_alone_hint"),
+            )
+        )
         return nan, nan.copy()
     if "lat" not in found:
         return nan, nan.copy()
@@ -421,9 +501,15 @@ def _check_coordinates(
         has_lat, has_lon = bool(lat_text[i].strip()), bool(lon_text[i].strip())
         if has_lat != has_lon:
             present, missing = (lat_col, lon_col) if has_lat else (lon_col, lat_col)
-            report.add(Problem(raw.source, tr("validate.coord_half", present=present,
-                                              missing=missing), row, missing,
-                               hint=tr("validate.coord_half_hint")))
+            report.add(
+                Problem(
+                    raw.source,
+                    tr("validate.coord_half", present=present, missing=missing),
+                    row,
+                    missing,
+                    hint=tr("validate.coord_half_hint"),
+                )
+            )
             lat[i] = lon[i] = np.nan
             continue
         swapped = (
@@ -431,18 +517,32 @@ def _check_coordinates(
             and VIETNAM_LON[0] <= lat[i] <= VIETNAM_LON[1]
         ) or (abs(lat[i]) > 90 and abs(lon[i]) <= 90)
         for values, column, text, limit in (
-            (lat, lat_col, lat_text[i], 90), (lon, lon_col, lon_text[i], 180)
+            (lat, lat_col, lat_text[i], 90),
+            (lon, lon_col, lon_text[i], 180),
         ):
             if abs(values[i]) > limit:
-                hint = tr("validate.coord_swapped") if swapped else tr(
-                    "validate.coord_range_hint")
-                report.add(Problem(raw.source, tr("validate.coord_range", low=-limit,
-                                                  high=limit), row, column, text, hint))
+                hint = (
+                    tr("validate.coord_swapped")
+                    if swapped
+                    else tr("validate.coord_range_hint")
+                )
+                report.add(
+                    Problem(
+                        raw.source,
+                        tr("validate.coord_range", low=-limit, high=limit),
+                        row,
+                        column,
+                        text,
+                        hint,
+                    )
+                )
     return lat, lon
 
 
 def _split_functions(text: str) -> tuple[str, ...]:
-    parts = (unicodedata.normalize("NFC", p).strip() for p in text.split(FUNCTION_SEPARATOR))
+    parts = (
+        unicodedata.normalize("NFC", p).strip() for p in text.split(FUNCTION_SEPARATOR)
+    )
     return tuple(p for p in parts if p)
 
 
@@ -463,14 +563,32 @@ def _scale_columns(
                 chosen.append(by_header[header])
             else:
                 close = difflib.get_close_matches(header, list(by_header), n=1)
-                hint = (tr("validate.column_close", close=close[0], column=header,
-                           key="numeric") if close else "")
-                report.add(Problem(raw.source, tr("validate.unknown_numeric", column=header),
-                                   None, header, hint=hint))
+                hint = (
+                    tr(
+                        "validate.column_close",
+                        close=close[0],
+                        column=header,
+                        key="numeric",
+                    )
+                    if close
+                    else ""
+                )
+                report.add(
+                    Problem(
+                        raw.source,
+                        tr("validate.unknown_numeric", column=header),
+                        None,
+                        header,
+                        hint=hint,
+                    )
+                )
     else:
         chosen = [
-            i for h, i in by_header.items()
-            if i not in role_indices and h not in PROFILE_COLUMNS and _looks_numeric(raw, i, report)
+            i
+            for h, i in by_header.items()
+            if i not in role_indices
+            and h not in PROFILE_COLUMNS
+            and _looks_numeric(raw, i, report)
         ]
     return {raw.header[i]: _parse_column(raw, i, report) for i in sorted(chosen)}
 
@@ -505,8 +623,14 @@ def validate_profiles(
     report = Report()
     source = raw.source
     for row, n_cells in raw.long_rows:
-        report.add(Problem(source, tr("validate.long_row", n=n_cells, m=len(raw.header)),
-                           row, hint=tr("validate.long_row_hint")))
+        report.add(
+            Problem(
+                source,
+                tr("validate.long_row", n=n_cells, m=len(raw.header)),
+                row,
+                hint=tr("validate.long_row_hint"),
+            )
+        )
     if raw.n_rows == 0:
         report.add(Problem(source, tr("validate.no_rows")))
     found = _resolve_columns(raw, mapping, report)
@@ -514,8 +638,15 @@ def validate_profiles(
     names = [c.strip() for c in raw.column(found["name"])] if "name" in found else []
     for name, row in zip(names, raw.row_numbers, strict=False):  # [] when missing
         if not name:
-            report.add(Problem(source, tr("validate.empty_name"), row,
-                               raw.header[found["name"]], hint=tr("validate.empty_name_hint")))
+            report.add(
+                Problem(
+                    source,
+                    tr("validate.empty_name"),
+                    row,
+                    raw.header[found["name"]],
+                    hint=tr("validate.empty_name_hint"),
+                )
+            )
     lat, lon = _check_coordinates(raw, found, mapping, report)
     scale = _scale_columns(raw, found, mapping, report)
     report.raise_if_errors(source)
@@ -527,8 +658,9 @@ def validate_profiles(
     current = _text_or_none(cells("current_cluster"))
     columns = {
         "name": pd.Series(names, index=index, dtype="str"),
-        "functions": pd.Series([_split_functions(c) for c in cells("function")],
-                               index=index, dtype=object),
+        "functions": pd.Series(
+            [_split_functions(c) for c in cells("function")], index=index, dtype=object
+        ),
         "region": pd.Series(_text_or_none(cells("region")), index=index, dtype=object),
         "lat": pd.Series(lat, index=index),
         "lon": pd.Series(lon, index=index),
@@ -573,15 +705,23 @@ def require_complete(profiles: Profiles, columns: Iterable[str], purpose: str) -
     frame = profiles.frame
     report = Report()
     for column in columns:
-        targets = ["lat", "lon"] if column == "location" else [
-            "functions" if column == "function" else column]
+        targets = (
+            ["lat", "lon"]
+            if column == "location"
+            else ["functions" if column == "function" else column]
+        )
         for target in targets:
             if target not in frame.columns or (
                 target not in PROFILE_COLUMNS and target not in profiles.numeric_columns
             ):
-                report.add(Problem(profiles.source, tr("validate.require_missing",
-                                                       column=column, purpose=purpose),
-                                   None, column))
+                report.add(
+                    Problem(
+                        profiles.source,
+                        tr("validate.require_missing", column=column, purpose=purpose),
+                        None,
+                        column,
+                    )
+                )
                 continue
             series = frame[target]
             if target == "functions":
@@ -589,10 +729,17 @@ def require_complete(profiles: Profiles, columns: Iterable[str], purpose: str) -
             else:
                 empty = series.isna()
             for unit in series.index[empty.to_numpy(dtype=bool)]:
-                report.add(Problem(
-                    profiles.source,
-                    tr("validate.require_empty", column=target, purpose=purpose),
-                    profiles.row_of.get(unit), target,
-                    hint=tr("validate.require_empty_hint", column=column, purpose=purpose),
-                ))
+                report.add(
+                    Problem(
+                        profiles.source,
+                        tr("validate.require_empty", column=target, purpose=purpose),
+                        profiles.row_of.get(unit),
+                        target,
+                        hint=tr(
+                            "validate.require_empty_hint",
+                            column=column,
+                            purpose=purpose,
+                        ),
+                    )
+                )
     report.raise_if_errors(profiles.source)

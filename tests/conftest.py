@@ -41,4 +41,6 @@ def provinces_small() -> Profiles:
 @pytest.fixture(scope="session")
 def provinces_small_pairs(provinces_small: Profiles) -> list[tuple[UnitId, UnitId]]:
     """The 7 grid edges of :func:`provinces_small` as unit-id pairs."""
-    return load_adjacency(DATA_DIR / "adjacency_provinces_small.csv", provinces_small.unit_ids)
+    return load_adjacency(
+        DATA_DIR / "adjacency_provinces_small.csv", provinces_small.unit_ids
+    )

@@ -29,7 +29,14 @@ def test_good_small_table_layout(provinces_small):
     assert list(frame.index) == list(SMALL_IDS)
     assert frame.index.name == "unit_id"
     assert list(frame.columns) == [
-        "name", "functions", "region", "lat", "lon", "current_cluster", "population", "area_km2",
+        "name",
+        "functions",
+        "region",
+        "lat",
+        "lon",
+        "current_cluster",
+        "population",
+        "area_km2",
     ]
     assert provinces_small.numeric_columns == ("population", "area_km2")
     assert frame.loc["01", "functions"] == ("thành phố", "công nghiệp")
@@ -130,14 +137,19 @@ def test_xlsx_missing_sheet_lists_sheets(tmp_path):
     """A sheet name that does not exist is an error listing the sheets."""
     path = tmp_path / "units.xlsx"
     _write_xlsx(path, {"Tỉnh": XLSX_ROWS, "Xã": [["a"]]})
-    with language("en"), pytest.raises(InputError, match=r"no sheet 'Huyện'.*'Tỉnh', 'Xã'"):
+    with (
+        language("en"),
+        pytest.raises(InputError, match=r"no sheet 'Huyện'.*'Tỉnh', 'Xã'"),
+    ):
         read_table(path, sheet="Huyện")
 
 
 def test_column_mapping_renames_roles(tmp_path):
     """A [data] mapping reads Vietnamese headers into the canonical columns."""
     path = tmp_path / "units.csv"
-    path.write_text("ma_tinh,ten,vung,dan_so\n01,Hà Nội,Bắc,10\n02,Huế,Trung,5\n", "utf-8")
+    path.write_text(
+        "ma_tinh,ten,vung,dan_so\n01,Hà Nội,Bắc,10\n02,Huế,Trung,5\n", "utf-8"
+    )
     mapping = ColumnMapping(id="ma_tinh", name="ten", region="vung")
     profiles = load_units(path, mapping=mapping)
     assert list(profiles.frame.index) == ["01", "02"]
@@ -149,7 +161,10 @@ def test_mapped_optional_column_must_exist(tmp_path):
     """A role the mapping renames must be present even when it is optional."""
     path = tmp_path / "units.csv"
     path.write_text("unit_id,name,vung\n01,A,B\n", "utf-8")
-    with language("en"), pytest.raises(InputError, match=r"no column 'vung_mien'.*'vung'"):
+    with (
+        language("en"),
+        pytest.raises(InputError, match=r"no column 'vung_mien'.*'vung'"),
+    ):
         load_units(path, mapping=ColumnMapping(region="vung_mien"))
 
 
@@ -180,7 +195,9 @@ def test_blank_rows_keep_excel_numbering(tmp_path):
 def test_quoted_multiline_cell_counts_as_one_row(tmp_path):
     """A quoted cell with a line break is one Excel row."""
     path = tmp_path / "units.csv"
-    path.write_text('unit_id,name,population\n01,"Hà\nNội",1\n02,B,x\n03,C,2\n', "utf-8")
+    path.write_text(
+        'unit_id,name,population\n01,"Hà\nNội",1\n02,B,x\n03,C,2\n', "utf-8"
+    )
     with language("en"), pytest.raises(InputError, match=r"row 3, column 'population'"):
         load_units(path)
 
@@ -259,7 +276,9 @@ def test_random_bytes_raise_only_input_error(data, suffix):
 
 
 _CELL = st.lists(
-    st.sampled_from(list("01 ,;.-\"\n\tabéộ") + ["nan", "inf", "unit_id", "name", "1.234"]),
+    st.sampled_from(
+        list('01 ,;.-"\n\tabéộ') + ["nan", "inf", "unit_id", "name", "1.234"]
+    ),
     max_size=6,
 ).map("".join)
 

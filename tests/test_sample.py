@@ -10,7 +10,14 @@ import pytest
 
 from features.errors import InputError
 from features.load import load_adjacency, load_units
-from features.sample import FUNCTIONS, REGIONS, VIETNAM_OUTLINE, _inside, generate_units, write_sample
+from features.sample import (
+    FUNCTIONS,
+    REGIONS,
+    VIETNAM_OUTLINE,
+    _inside,
+    generate_units,
+    write_sample,
+)
 
 
 def _graph(frame, pairs) -> nx.Graph:
@@ -46,7 +53,10 @@ def test_same_seed_same_table_other_seed_differs():
 def test_vietnam_shape_regions_and_functions():
     """Points lie in the outline, 7 regions, 9 Zipf-skewed functions, some doubles."""
     frame, _ = generate_units(3000, seed=0)
-    assert frame["lat"].between(8.6, 23.3).all() and frame["lon"].between(102.1, 109.5).all()
+    assert (
+        frame["lat"].between(8.6, 23.3).all()
+        and frame["lon"].between(102.1, 109.5).all()
+    )
     inside = _inside(frame[["lon", "lat"]].to_numpy(), VIETNAM_OUTLINE)
     assert inside.all()
     assert set(frame["region"]) == {r[0] for r in REGIONS}

@@ -19,26 +19,56 @@ BAD = Path(__file__).parent / "data" / "bad"
 
 #: One file per defect kind and what its (English) message must say: where and what.
 BAD_FILES = [
-    ("missing_unit_id.csv", r"column 'unit_id': required column .*'ma_don_vi'.*id = \"ma_don_vi\""),
-    ("missing_name.csv", r"column 'name': required column .*'ten'.*name = \"ten\".*\[data\]"),
-    ("duplicate_unit_id.csv", r"row 3, column 'unit_id': id '02' is repeated in rows 3, 5"),
-    ("near_duplicate_unit_id.csv", r"row 2, column 'unit_id': ids 'HN', 'hn' in rows 2, 4"),
+    (
+        "missing_unit_id.csv",
+        r"column 'unit_id': required column .*'ma_don_vi'.*id = \"ma_don_vi\"",
+    ),
+    (
+        "missing_name.csv",
+        r"column 'name': required column .*'ten'.*name = \"ten\".*\[data\]",
+    ),
+    (
+        "duplicate_unit_id.csv",
+        r"row 3, column 'unit_id': id '02' is repeated in rows 3, 5",
+    ),
+    (
+        "near_duplicate_unit_id.csv",
+        r"row 2, column 'unit_id': ids 'HN', 'hn' in rows 2, 4",
+    ),
     ("empty_unit_id.csv", r"row 3, column 'unit_id': the unit id is empty"),
     ("empty_name.csv", r"row 3, column 'name': the unit name is empty"),
-    ("text_in_number.csv", r"row 3, column 'population': not a number \(value 'khoảng 20'\)"),
+    (
+        "text_in_number.csv",
+        r"row 3, column 'population': not a number \(value 'khoảng 20'\)",
+    ),
     ("negative_population.csv", r"row 4, column 'population': .*>= 0 \(value '-3'\)"),
     ("nan_feature.csv", r"row 3, column 'population': not a finite number .*'NaN'"),
     ("inf_feature.csv", r"row 4, column 'population': not a finite number .*'inf'"),
-    ("lat_without_lon.csv", r"column 'lat': column 'lat' is given without column 'lon'"),
+    (
+        "lat_without_lon.csv",
+        r"column 'lat': column 'lat' is given without column 'lon'",
+    ),
     ("half_coordinate.csv", r"row 3, column 'lon': 'lat' is given but 'lon' is empty"),
-    ("lat_out_of_range.csv", r"row 3, column 'lat': must lie within \[-90, 90\].*'95.5'"),
-    ("swapped_coordinates.csv", r"row 3, column 'lat': must lie .*'105.9'.*look swapped"),
-    ("duplicate_header.csv", r"column 'population': header 'population' appears 2 times"),
+    (
+        "lat_out_of_range.csv",
+        r"row 3, column 'lat': must lie within \[-90, 90\].*'95.5'",
+    ),
+    (
+        "swapped_coordinates.csv",
+        r"row 3, column 'lat': must lie .*'105.9'.*look swapped",
+    ),
+    (
+        "duplicate_header.csv",
+        r"column 'population': header 'population' appears 2 times",
+    ),
     ("long_row.csv", r"row 3: the row has 4 cells but the header has only 3 columns"),
     ("header_only.csv", r"header_only.csv: the table has no units"),
     ("empty.csv", r"empty.csv: the file is empty"),
     ("blank_first_row.csv", r"row 1 is empty"),
-    ("decimal_comma_unflagged.csv", r"row 2, column 'population': not a number .*decimal-comma"),
+    (
+        "decimal_comma_unflagged.csv",
+        r"row 2, column 'population': not a number .*decimal-comma",
+    ),
     ("broken.xlsx", r"broken.xlsx: the .xlsx file is damaged"),
     ("binary.csv", r"binary.csv: the file is neither a CSV table nor an Excel"),
 ]
@@ -66,8 +96,13 @@ def test_several_defects_are_all_listed():
     assert len(error.problems) == 7
     found = {(p.row, p.column) for p in error.problems}
     assert found == {
-        (2, "unit_id"), (3, "name"), (2, "lon"), (3, "lat"),
-        (2, "population"), (3, "population"), (4, "population"),
+        (2, "unit_id"),
+        (3, "name"),
+        (2, "lon"),
+        (3, "lat"),
+        (2, "population"),
+        (3, "population"),
+        (4, "population"),
     }
     text = str(error)
     assert text.startswith("several_defects.csv: phát hiện 7 lỗi")
@@ -77,7 +112,9 @@ def test_several_defects_are_all_listed():
 
 def test_vietnamese_message_has_diacritics():
     """The default language is Vietnamese with correct diacritics."""
-    with pytest.raises(InputError, match=r"dòng 4, cột 'population': số liệu quy mô phải ≥ 0"):
+    with pytest.raises(
+        InputError, match=r"dòng 4, cột 'population': số liệu quy mô phải ≥ 0"
+    ):
         load_units(BAD / "negative_population.csv")
 
 
@@ -86,7 +123,10 @@ def test_problem_listing_is_capped(tmp_path):
     path = tmp_path / "units.csv"
     rows = "".join(f"{i:03d},U{i},{-i - 1}\n" for i in range(100))
     path.write_text("unit_id,name,population\n" + rows, "utf-8")
-    with language("en"), pytest.raises(InputError, match=r"(?s)100 problem\(s\).*and 70 more") as info:
+    with (
+        language("en"),
+        pytest.raises(InputError, match=r"(?s)100 problem\(s\).*and 70 more") as info,
+    ):
         load_units(path)
     assert len(info.value.problems) == 100
 
@@ -95,7 +135,10 @@ def test_duplicate_rows_listing_is_capped(tmp_path):
     """An id repeated 15 times names 10 rows and counts the rest."""
     path = tmp_path / "units.csv"
     path.write_text("unit_id,name\n" + "7,A\n" * 15, "utf-8")
-    with language("en"), pytest.raises(InputError, match=r"rows 2, 3, .*, 11 … and 5 more"):
+    with (
+        language("en"),
+        pytest.raises(InputError, match=r"rows 2, 3, .*, 11 … and 5 more"),
+    ):
         load_units(path)
 
 
@@ -196,15 +239,25 @@ def test_numeric_mapping_restricts_scale_columns(tmp_path):
 
 def test_require_complete_names_empty_rows(provinces_small, tmp_path):
     """require_complete passes on full columns and names the Excel rows left empty."""
-    require_complete(provinces_small, ["population", "location", "function"], "[balance]")
+    require_complete(
+        provinces_small, ["population", "location", "function"], "[balance]"
+    )
     path = tmp_path / "units.csv"
-    path.write_text("unit_id,name,population,region\n01,A,5,Bắc\n02,B,,\n03,C,7,Nam\n", "utf-8")
+    path.write_text(
+        "unit_id,name,population,region\n01,A,5,Bắc\n02,B,,\n03,C,7,Nam\n", "utf-8"
+    )
     profiles = load_units(path)
-    with language("en"), pytest.raises(InputError, match=r"row 3, column 'population'.*\[balance\]"):
+    with (
+        language("en"),
+        pytest.raises(InputError, match=r"row 3, column 'population'.*\[balance\]"),
+    ):
         require_complete(profiles, ["population"], "[balance]")
     with language("en"), pytest.raises(InputError, match=r"row 3, column 'region'"):
         require_complete(profiles, ["region"], "[similarity]")
-    with language("en"), pytest.raises(InputError, match=r"'budget' is needed for \[balance\]"):
+    with (
+        language("en"),
+        pytest.raises(InputError, match=r"'budget' is needed for \[balance\]"),
+    ):
         require_complete(profiles, ["budget"], "[balance]")
 
 
