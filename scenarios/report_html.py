@@ -60,10 +60,14 @@ register(
             "en": "Each dot is a unit coloured by cluster; grey lines join neighbours; shaded areas enclose each cluster.",
         },
         "html.plan.h.clusters": {"vi": "Các cụm", "en": "The clusters"},
-        "html.plan.spread_note": {
-            "vi": "Chênh lệch = giá trị lớn nhất chia nhỏ nhất trong cụm (1,0 là đồng đều).",
-            "en": "Spread = largest value divided by smallest within the cluster (1.0 = even).",
+        "html.plan.h.figures": {"vi": "Số liệu quy mô theo cụm", "en": "Scale figures per cluster"},
+        "html.plan.figures_note": {
+            "vi": "Số đậm là tổng của cụm; TB là trung bình mỗi đơn vị; ×n là chênh lệch "
+            "= giá trị lớn nhất chia nhỏ nhất trong cụm (×1,0 là đồng đều).",
+            "en": "Bold is the cluster total; avg is the mean per unit; ×n is the spread "
+            "= largest value divided by smallest in the cluster (×1.0 = even).",
         },
+        "html.col.mean_short": {"vi": "TB", "en": "avg"},
         "html.plan.h.members": {"vi": "Thành viên từng cụm", "en": "Members of each cluster"},
         "html.plan.h.balance": {"vi": "Cân bằng giữa các cụm", "en": "Balance between clusters"},
         "html.plan.balance_note": {

@@ -19,10 +19,7 @@ from scenarios.compare import (
     variation_of_information,
 )
 
-try:
-    import report_helpers as h
-except ImportError:  # pragma: no cover - tests/ as a package
-    from tests import report_helpers as h
+import report_helpers as h
 
 #: grid rows regrouped as {01,02} | {03,04,05,06}: exactly unit 03 moves.
 SHIFT = {"01": 0, "02": 0, "03": 1, "04": 1, "05": 1, "06": 1}
