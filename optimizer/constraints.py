@@ -269,7 +269,8 @@ def add_contiguity_static(
 ) -> None:
     """Each cluster is connected in the adjacency graph (necessary part, stated up front).
 
-    A member that is not the medoid needs a neighbour in the same cluster.
+    A member not adjacent to its medoid needs, in the same cluster, one of the
+    neighbours through which it can reach the medoid (a minimal separator).
     This alone does not forbid two disconnected pieces; the solver adds
     separator cuts (:func:`add_separator_cut`) lazily until no plan it finds
     is disconnected.
@@ -278,10 +279,10 @@ def add_contiguity_static(
     for m in cands.medoids:
         members = set(cands.members[m])
         for i in cands.members[m]:
-            if i == m:
+            if i == m or m in data.neighbors[i]:
                 continue
-            near = [x[j, m] for j in data.neighbors[i] if j in members]
-            model.add(x[i, m] <= sum(near))
+            sep = minimal_separator(data.neighbors, (i,), m)
+            model.add(x[i, m] <= sum(x[j, m] for j in sep if j in members))
 
 
 def minimal_separator(

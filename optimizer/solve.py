@@ -54,6 +54,9 @@ register(
 #: Up to this many units the model holds every pair the rules allow (exact bound).
 FULL_MODEL_MAX_UNITS = 150
 
+#: First time slice of a contiguity round; each round with new cuts doubles it.
+CONTIGUITY_FIRST_SLICE_S = 1.0
+
 ProgressFn = Callable[["ProgressEvent"], None]
 
 
@@ -118,6 +121,8 @@ def _run_cpsat(
     solver.parameters.num_workers = settings.num_workers
     solver.parameters.random_seed = settings.seed
     solver.parameters.log_search_progress = settings.log_search_progress
+    # the p-median LP is tight: full linearization proves optima ~6x faster (vn34)
+    solver.parameters.linearization_level = 2
     result: dict[str, int] = {}
     worker = threading.Thread(
         target=lambda: result.__setitem__("status", solver.solve(am.model, callback)),
@@ -218,11 +223,14 @@ def _search(
     added: set[tuple[tuple[int, ...], int]] = set()
     if hint:
         am.hint(hint)
+    time_slice = CONTIGUITY_FIRST_SLICE_S
     while True:
         out.iterations += 1
         pending.clear()
+        left = deadline - time.monotonic()
+        seconds = min(left, time_slice) if contiguous else left
         status, solver, interrupted = _run_cpsat(
-            am, problem, deadline - time.monotonic(), _Collector(am, accept), stop
+            am, problem, seconds, _Collector(am, accept), stop
         )
         out.interrupted = out.interrupted or interrupted
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -230,13 +238,19 @@ def _search(
         if status == cp_model.INFEASIBLE:
             out.infeasible = out.medoid_of is None
             break
-        if status != cp_model.OPTIMAL or interrupted:
+        if interrupted or status not in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
             break
         if out.model_cost is not None and out.model_cost <= bound:
             break
-        new = [key for key in pending if key not in added]
-        if not new or time.monotonic() >= deadline:
+        if time.monotonic() >= deadline - 0.01:
             break
+        new = [key for key in pending if key not in added]
+        if not new:
+            if status == cp_model.OPTIMAL or not contiguous:
+                break
+            time_slice = math.inf  # nothing to cut: give the search all that is left
+            continue
+        time_slice *= 2
         for piece, m in new:
             out.cuts += C.add_separator_cut(am.model, am.x, am.candidates, data, piece, m)
             added.add((piece, m))
@@ -370,7 +384,11 @@ def solve(
         if not any(o.medoid_of is not None for o in outcomes):
             raise
         interrupted = True
-    return _finish(problem, data, counts, outcomes, started, interrupted)
+    if interrupted and stop is None or (stop is not None and not stop.is_set()):
+        ctrl_c = interrupted
+    else:
+        ctrl_c = False
+    return _finish(problem, data, counts, outcomes, started, interrupted, ctrl_c)
 
 
 def _finish(
@@ -380,10 +398,11 @@ def _finish(
     outcomes: list[_Outcome],
     started: float,
     interrupted: bool,
+    ctrl_c: bool = False,
 ) -> Plan:
     solved = [o for o in outcomes if o.medoid_of is not None]
     if not solved:
-        if interrupted:
+        if ctrl_c:
             raise KeyboardInterrupt
         proven = [o for o in outcomes if o.infeasible and o.bound_scope == "full"]
         if proven and len(proven) == len(counts):
