@@ -188,7 +188,7 @@ def describe_members(
             region, k = _most_common(regions)
             if k == n:
                 parts[0] += f" {region}"
-            elif 2 * k > n:
+            elif 2 * k > n or len(regions) == 1:
                 parts.append(tr("describe.region_main", k=k, n=n, region=region))
             else:
                 parts.append(tr("describe.region_many", m=len(regions)))

@@ -168,9 +168,12 @@ class Diagnosis:
 class DiagnosedInfeasibleError(InfeasibleError):
     """An :class:`InfeasibleError` that also carries the structured :class:`Diagnosis`."""
 
-    def __init__(self, diagnosis: Diagnosis) -> None:
+    def __init__(self, diagnosis: Diagnosis, *, reason: str = "") -> None:
+        message = diagnosis.message
+        if reason and reason not in message:
+            message = f"{reason}\n{message}"
         super().__init__(
-            diagnosis.message,
+            message,
             conflict=list(diagnosis.conflict_text),
             relaxations=[r.text for r in diagnosis.relaxations],
             rules=[r.ref for r in diagnosis.conflict],
@@ -391,6 +394,7 @@ def diagnose_problem(
     check_time_limit_s: float = CHECK_TIME_LIMIT_S,
     budget_s: float = BUDGET_S,
     oracle: Oracle = solver_oracle,
+    known_infeasible: bool = False,
 ) -> Diagnosis:
     """Minimal conflict and verified relaxations of an infeasible ``problem``.
 
@@ -404,6 +408,8 @@ def diagnose_problem(
         Time limit of the whole diagnosis; checks beyond it count as unknown.
     oracle
         Feasibility check; the default re-solves with :func:`optimizer.solve.solve`.
+    known_infeasible
+        Skip re-checking the whole scenario (the caller holds a proof).
 
     Raises
     ------
@@ -412,7 +418,9 @@ def diagnose_problem(
     """
     start = time.monotonic()
     check = _Checker(problem, oracle, check_time_limit_s, start + budget_s)
-    if check(problem.rules) is Verdict.FEASIBLE:
+    if known_infeasible:
+        check.cache[repr(_canonical(problem.rules))] = Verdict.INFEASIBLE
+    elif check(problem.rules) is Verdict.FEASIBLE:
         raise ValueError(f"scenario {problem.name!r} is feasible; nothing to diagnose")
     instances = list_rule_instances(problem)
     conflict, proven = find_conflict(instances, problem, check)
@@ -457,4 +465,25 @@ def diagnose(
             budget_s=budget_s,
             oracle=oracle,
         )
+    )
+
+
+def explain_infeasible(
+    problem: Problem, error: InfeasibleError | None = None
+) -> InfeasibleError:
+    """Deepen an infeasibility for the runner (``run_scenario(..., diagnose=...)``).
+
+    Returns a :class:`DiagnosedInfeasibleError` whose message keeps the
+    original reason (e.g. precheck numbers) followed by the conflict and the
+    verified relaxations. If the short checks cannot confirm infeasibility
+    (the original proof took longer than :data:`CHECK_TIME_LIMIT_S`, so the
+    scenario looks feasible or unknown here), the original error is returned
+    unchanged rather than a guess.
+    """
+    try:
+        diagnosis = diagnose_problem(problem, known_infeasible=error is not None)
+    except ValueError:
+        return error if error is not None else InfeasibleError(problem.name)
+    return DiagnosedInfeasibleError(
+        diagnosis, reason=str(error) if error is not None else ""
     )
