@@ -467,6 +467,11 @@ def load_adjacency(
             )
             continue
         a, b = cells[0], cells[1]
+        key = frozenset((a, b))
+        if a != b and a in known_set and b in known_set and key not in seen:
+            seen[key] = excel_row  # the common case, checked first for speed
+            pairs.append((a, b))
+            continue
         bad = False
         for column, value in zip(("A", "B"), (a, b), strict=True):
             if not value:
@@ -506,7 +511,6 @@ def load_adjacency(
                 )
             )
             continue
-        key = frozenset((a, b))
         if key in seen:
             message = tr("load.adj_repeat", a=a, b=b, first=seen[key])
             report.add(Problem(source, message, row=excel_row, severity="warning"))

@@ -236,6 +236,7 @@ _PATTERNS = {
         re.compile(rf"[+-]?\d{{1,3}}(?:{_SPACES}\d{{3}})+(?:,\d+)?"),
     ),
 }
+_PLAIN = _PATTERNS[False][0]
 _NONFINITE = re.compile(r"[+-]?(?:nan|inf|infinity|#num!|#div/0!)", re.IGNORECASE)
 
 
@@ -244,7 +245,10 @@ def parse_number(text: str, decimal_comma: bool = False) -> float | None:
 
     ``NaN``/``inf`` text returns ``nan``/``inf`` so callers can report it.
     """
-    text = text.strip().translate(_MINUS)
+    text = text.strip()
+    if not decimal_comma and _PLAIN.fullmatch(text):  # fast path: most cells
+        return float(text)
+    text = text.translate(_MINUS)
     if _NONFINITE.fullmatch(text):
         return math.inf if "inf" in text.lower() else math.nan
     for index, pattern in enumerate(_PATTERNS[decimal_comma]):
@@ -418,20 +422,32 @@ def _number_problem(
     return Problem(raw.source, tr("validate.not_number"), row, column, text, hint)
 
 
+def _parse_cells(raw: RawTable, index: int) -> list[float | None]:
+    """Each cell of a column parsed once (None: not a number; empty cells too)."""
+    return [parse_number(c, raw.decimal_comma) for c in raw.column(index)]
+
+
 def _parse_column(
-    raw: RawTable, index: int, report: Report, *, minimum: float | None = SCALE_MINIMUM
+    raw: RawTable,
+    index: int,
+    report: Report,
+    *,
+    minimum: float | None = SCALE_MINIMUM,
+    parsed: list[float | None] | None = None,
 ) -> np.ndarray:
     """Float values of a numeric column (NaN where empty); reports every bad cell."""
     column = raw.header[index]
     values = np.full(raw.n_rows, np.nan)
     empty: list[int] = []
+    if parsed is None:
+        parsed = _parse_cells(raw, index)
     for position, (text, row) in enumerate(
         zip(raw.column(index), raw.row_numbers, strict=True)
     ):
         if not text.strip():
             empty.append(row)
             continue
-        value = parse_number(text, raw.decimal_comma)
+        value = parsed[position]
         if value is None or not math.isfinite(value):
             report.add(_number_problem(raw, row, column, text, value))
         elif minimum is not None and value < minimum:
@@ -453,17 +469,19 @@ def _parse_column(
     return values
 
 
-def _looks_numeric(raw: RawTable, index: int, report: Report) -> bool:
+def _looks_numeric(
+    raw: RawTable, index: int, parsed: list[float | None], report: Report
+) -> bool:
     """More than half of the non-empty cells are numbers (NaN/inf text included).
 
     A text column holding some numbers gets a warning, so a figure column
     spoiled by notes is not dropped without a word.
     """
-    cells = [c for c in raw.column(index) if c.strip()]
-    numbers = sum(parse_number(c, raw.decimal_comma) is not None for c in cells)
-    numeric = bool(cells) and numbers > NUMERIC_MAJORITY * len(cells)
+    n_cells = sum(1 for c in raw.column(index) if c.strip())
+    numbers = sum(v is not None for v in parsed)
+    numeric = n_cells > 0 and numbers > NUMERIC_MAJORITY * n_cells
     if numbers and not numeric:
-        message = tr("validate.text_column", n=numbers, m=len(cells))
+        message = tr("validate.text_column", n=numbers, m=n_cells)
         report.add(
             Problem(raw.source, message, None, raw.header[index], severity="warning")
         )
@@ -582,15 +600,17 @@ def _scale_columns(
                         hint=hint,
                     )
                 )
-    else:
-        chosen = [
-            i
-            for h, i in by_header.items()
-            if i not in role_indices
-            and h not in PROFILE_COLUMNS
-            and _looks_numeric(raw, i, report)
-        ]
-    return {raw.header[i]: _parse_column(raw, i, report) for i in sorted(chosen)}
+        return {raw.header[i]: _parse_column(raw, i, report) for i in sorted(chosen)}
+    parsed = {
+        i: _parse_cells(raw, i)
+        for h, i in by_header.items()
+        if i not in role_indices and h not in PROFILE_COLUMNS
+    }
+    chosen = [i for i in parsed if _looks_numeric(raw, i, parsed[i], report)]
+    return {
+        raw.header[i]: _parse_column(raw, i, report, parsed=parsed[i])
+        for i in sorted(chosen)
+    }
 
 
 def validate_profiles(
