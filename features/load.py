@@ -235,7 +235,12 @@ def _sniff_delimiter(text: str) -> str:
 def _parse_csv(path: Path, data: bytes) -> tuple[list[list[str]], str, str]:
     """All records of a CSV file as lists of stripped-of-nothing NFC text."""
     text, encoding = _decode(path, data)
-    delimiter = _sniff_delimiter(text)
+    first, _, rest = text.partition("\n")
+    if len(first.strip()) == 5 and first.lower().startswith("sep="):
+        # Excel's own separator line; Excel hides it, so row 1 is the next line.
+        delimiter, text = first[4], rest
+    else:
+        delimiter = _sniff_delimiter(text)
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import tempfile
 import unicodedata
@@ -83,6 +84,18 @@ def test_semicolon_file_without_decimal_comma_option_says_so():
     """Without the option, decimal-comma cells are errors whose hint names the option."""
     with language("en"), pytest.raises(InputError, match="decimal-comma option"):
         load_units(DATA / "units_semicolon_decimal_comma.csv")
+
+
+def test_excel_sep_line_is_honoured(tmp_path):
+    """A leading 'sep=;' line (written by Excel) sets the separator and is not row 1."""
+    path = tmp_path / "units.csv"
+    path.write_text(
+        "sep=;\nunit_id;name;population\n01;A, B;1\n02;C;x\n03;D;3\n", "utf-8"
+    )
+    table = read_table(path)
+    assert table.delimiter == ";" and table.header == ("unit_id", "name", "population")
+    with language("en"), pytest.raises(InputError, match=r"row 3, column 'population'"):
+        load_units(path)
 
 
 def test_bom_leading_zeros_and_multi_functions():
@@ -273,6 +286,32 @@ def _read_any(data: bytes, suffix: str, **kwargs: object) -> None:
 def test_random_bytes_raise_only_input_error(data, suffix):
     """Arbitrary bytes never raise anything but InputError."""
     _read_any(data, suffix)
+
+
+def _xlsx_bytes() -> bytes:
+    buffer = io.BytesIO()
+    workbook = openpyxl.Workbook()
+    for row in XLSX_ROWS:
+        workbook.active.append(row)
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+_XLSX = _xlsx_bytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cut=st.integers(min_value=0, max_value=len(_XLSX)),
+    flips=st.lists(st.integers(min_value=0, max_value=len(_XLSX) - 1), max_size=5),
+)
+def test_damaged_xlsx_raises_only_input_error(cut, flips):
+    """A truncated or bit-flipped workbook is loaded or rejected with InputError."""
+    data = bytearray(_XLSX[:cut] if cut > 4 else _XLSX)
+    for position in flips:
+        if position < len(data):
+            data[position] ^= 0x5A
+    _read_any(bytes(data), ".xlsx")
 
 
 _CELL = st.lists(
