@@ -18,14 +18,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.patches import PathPatch, Polygon  # noqa: E402
-from matplotlib.path import Path as MplPath  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import PathPatch, Polygon
+from matplotlib.path import Path as MplPath
 
-from features.i18n import register, tr  # noqa: E402
-from optimizer.plan import Plan  # noqa: E402
-from optimizer.problem import Problem  # noqa: E402
+from features.i18n import register, tr
+from optimizer.plan import Plan
+from optimizer.problem import Problem
 
 register(
     {
@@ -46,8 +46,8 @@ _STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_METADATA = re.compile(r"<metadata>.*?</metadata>", re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_METADATA = re.compile(r"<metadata>.*?</metadata>", re.DOTALL)
 #: Namespace declarations are not requests, but an HTML parser supplies them
 #: for inline SVG anyway; dropping them leaves no URL at all in the report.
 _XMLNS = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
@@ -62,11 +62,15 @@ def palette(n: int) -> list[tuple[float, float, float, float]]:
 def _svg(fig: plt.Figure) -> str:
     """Serialise ``fig`` as an inline-able, deterministic SVG element."""
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None},
-                bbox_inches="tight")
+    fig.savefig(
+        buffer,
+        format="svg",
+        metadata={"Date": None, "Creator": None},
+        bbox_inches="tight",
+    )
     plt.close(fig)
     text = buffer.getvalue()
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     return _XMLNS.sub("", _METADATA.sub("", _COMMENT.sub("", text)))
 
 
@@ -130,8 +134,15 @@ def map_svg(
                 if unit is None:
                     continue
                 for ring in _geo_polygons(feature.get("geometry") or {}):
-                    ax.add_patch(Polygon(ring[:, :2], closed=True, facecolor=colour_of[unit],
-                                         edgecolor="white", linewidth=0.4))
+                    ax.add_patch(
+                        Polygon(
+                            ring[:, :2],
+                            closed=True,
+                            facecolor=colour_of[unit],
+                            edgecolor="white",
+                            linewidth=0.4,
+                        )
+                    )
                     drawn = True
             ax.autoscale_view()
         if has_xy and not drawn:
@@ -146,15 +157,23 @@ def map_svg(
                 ]
                 from matplotlib.collections import LineCollection
 
-                ax.add_collection(LineCollection(segments, colors="#bbbbbb",
-                                                 linewidths=0.5, zorder=1))
+                ax.add_collection(
+                    LineCollection(segments, colors="#bbbbbb", linewidths=0.5, zorder=1)
+                )
             for c, rows in enumerate(clusters):
                 pts = np.column_stack([lon[rows], lat[rows]])
                 pts = pts[~np.isnan(pts).any(axis=1)]
                 _draw_hull(ax, pts, colours[c])
-                ax.scatter(pts[:, 0], pts[:, 1], s=22, color=colours[c], zorder=3,
-                           edgecolors="white", linewidths=0.4,
-                           label=plan.cluster_labels[c])
+                ax.scatter(
+                    pts[:, 0],
+                    pts[:, 1],
+                    s=22,
+                    color=colours[c],
+                    zorder=3,
+                    edgecolors="white",
+                    linewidths=0.4,
+                    label=plan.cluster_labels[c],
+                )
             if len(clusters) <= 20:
                 ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
         ax.set_xlabel(tr("chart.map.lon"))
@@ -173,12 +192,22 @@ def _draw_hull(ax: plt.Axes, pts: np.ndarray, colour: Any) -> None:
         hull = ConvexHull(pts)
     except (QhullError, ValueError):
         return
-    ax.add_patch(Polygon(pts[hull.vertices], closed=True, facecolor=colour, alpha=0.15,
-                         edgecolor=colour, linewidth=0.8, zorder=2))
+    ax.add_patch(
+        Polygon(
+            pts[hull.vertices],
+            closed=True,
+            facecolor=colour,
+            alpha=0.15,
+            edgecolor=colour,
+            linewidth=0.8,
+            zorder=2,
+        )
+    )
 
 
-def balance_svg(labels: Sequence[str], totals: Sequence[float], *, column: str,
-                tol: float | None) -> str:
+def balance_svg(
+    labels: Sequence[str], totals: Sequence[float], *, column: str, tol: float | None
+) -> str:
     """Bar per cluster of one scale column's total, with the mean and ±tol band."""
     totals_arr = np.asarray(totals, dtype=float)
     mean = float(totals_arr.mean()) if len(totals_arr) else 0.0
@@ -187,8 +216,13 @@ def balance_svg(labels: Sequence[str], totals: Sequence[float], *, column: str,
         y = np.arange(len(labels))
         ax.barh(y, totals_arr, color=palette(len(labels)), height=0.7)
         if tol is not None:
-            ax.axvspan(mean * (1 - tol), mean * (1 + tol), color="#2a9d8f", alpha=0.15,
-                       label=tr("chart.bar.band", tol=f"{tol:.0%}"))
+            ax.axvspan(
+                mean * (1 - tol),
+                mean * (1 + tol),
+                color="#2a9d8f",
+                alpha=0.15,
+                label=tr("chart.bar.band", tol=f"{tol:.0%}"),
+            )
         ax.axvline(mean, color="#264653", linewidth=1.0, label=tr("chart.bar.mean"))
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
@@ -197,15 +231,23 @@ def balance_svg(labels: Sequence[str], totals: Sequence[float], *, column: str,
         return _svg(fig)
 
 
-def metrics_svg(names: Sequence[str], metrics: Mapping[str, Sequence[float | None]],
-                titles: Mapping[str, str]) -> str:
+def metrics_svg(
+    names: Sequence[str],
+    metrics: Mapping[str, Sequence[float | None]],
+    titles: Mapping[str, str],
+) -> str:
     """One small bar panel per metric, a bar per scenario (missing values left blank)."""
     keys = list(metrics)
     n_cols = min(3, max(1, len(keys)))
     n_rows = (len(keys) + n_cols - 1) // n_cols
     colours = palette(len(names))
     with plt.rc_context(_STYLE):
-        fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.0 * n_cols, 0.35 * len(names) * n_rows + 1.2 * n_rows), squeeze=False)
+        fig, axes = plt.subplots(
+            n_rows,
+            n_cols,
+            figsize=(3.0 * n_cols, 0.35 * len(names) * n_rows + 1.2 * n_rows),
+            squeeze=False,
+        )
         for ax, key in zip(axes.flat, keys, strict=False):
             vals = [np.nan if v is None else float(v) for v in metrics[key]]
             y = np.arange(len(names))
@@ -213,7 +255,7 @@ def metrics_svg(names: Sequence[str], metrics: Mapping[str, Sequence[float | Non
             ax.set_yticks(y, names if ax in axes[:, 0] else [""] * len(names))
             ax.invert_yaxis()
             ax.set_title(titles.get(key, key), fontsize=8)
-        for ax in list(axes.flat)[len(keys):]:
+        for ax in list(axes.flat)[len(keys) :]:
             ax.set_visible(False)
         fig.tight_layout()
         return _svg(fig)
@@ -251,25 +293,66 @@ def flow_svg(current: Sequence[str], proposed: Sequence[str]) -> str:
                 if not k:
                     continue
                 y0, y1 = off_l[a], off_r[b]
-                verts = [(0.1, y0), (0.5, y0), (0.5, y1), (0.9, y1), (0.9, y1 + k),
-                         (0.5, y1 + k), (0.5, y0 + k), (0.1, y0 + k), (0.1, y0)]
-                codes = [MplPath.MOVETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4,
-                         MplPath.LINETO, MplPath.CURVE4, MplPath.CURVE4, MplPath.CURVE4,
-                         MplPath.CLOSEPOLY]
-                ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=colours[b],
-                                       alpha=0.45, edgecolor="none"))
+                verts = [
+                    (0.1, y0),
+                    (0.5, y0),
+                    (0.5, y1),
+                    (0.9, y1),
+                    (0.9, y1 + k),
+                    (0.5, y1 + k),
+                    (0.5, y0 + k),
+                    (0.1, y0 + k),
+                    (0.1, y0),
+                ]
+                codes = [
+                    MplPath.MOVETO,
+                    MplPath.CURVE4,
+                    MplPath.CURVE4,
+                    MplPath.CURVE4,
+                    MplPath.LINETO,
+                    MplPath.CURVE4,
+                    MplPath.CURVE4,
+                    MplPath.CURVE4,
+                    MplPath.CLOSEPOLY,
+                ]
+                ax.add_patch(
+                    PathPatch(
+                        MplPath(verts, codes),
+                        facecolor=colours[b],
+                        alpha=0.45,
+                        edgecolor="none",
+                    )
+                )
                 off_l[a] += k
                 off_r[b] += k
-        for labels, pos, size, x, ha in ((left, pos_l, size_l, 0.1, "right"),
-                                         (right, pos_r, size_r, 0.9, "left")):
+        for labels, pos, size, x, ha in (
+            (left, pos_l, size_l, 0.1, "right"),
+            (right, pos_r, size_r, 0.9, "left"),
+        ):
             for label in labels:
-                ax.add_patch(Polygon([(x - 0.01, pos[label]), (x + 0.01, pos[label]),
-                                      (x + 0.01, pos[label] + size[label]),
-                                      (x - 0.01, pos[label] + size[label])],
-                                     closed=True, color="#264653"))
-                ax.text(x + (-0.02 if ha == "right" else 0.02), pos[label] + size[label] / 2,
-                        f"{label} ({size[label]})", ha=ha, va="center")
-        total = max(sum(size_l.values()) + gap * len(left), sum(size_r.values()) + gap * len(right))
+                ax.add_patch(
+                    Polygon(
+                        [
+                            (x - 0.01, pos[label]),
+                            (x + 0.01, pos[label]),
+                            (x + 0.01, pos[label] + size[label]),
+                            (x - 0.01, pos[label] + size[label]),
+                        ],
+                        closed=True,
+                        color="#264653",
+                    )
+                )
+                ax.text(
+                    x + (-0.02 if ha == "right" else 0.02),
+                    pos[label] + size[label] / 2,
+                    f"{label} ({size[label]})",
+                    ha=ha,
+                    va="center",
+                )
+        total = max(
+            sum(size_l.values()) + gap * len(left),
+            sum(size_r.values()) + gap * len(right),
+        )
         ax.set_xlim(-0.25, 1.25)
         ax.set_ylim(total, -gap)
         ax.text(0.1, -gap * 0.6, tr("chart.flow.current"), ha="center", weight="bold")

@@ -66,14 +66,20 @@ register(
             "en": "at least 2 scenarios are needed to compare; got {n}",
         },
         "compare.solving": {"vi": "Đang giải '{name}'", "en": "Solving '{name}'"},
-        "compare.loaded": {"vi": "Đã nạp '{name}' từ {path}", "en": "Loaded '{name}' from {path}"},
+        "compare.loaded": {
+            "vi": "Đã nạp '{name}' từ {path}",
+            "en": "Loaded '{name}' from {path}",
+        },
         "compare.progress": {
             "vi": "mục tiêu {objective} · cận dưới {bound}",
             "en": "objective {objective} · bound {bound}",
         },
         "compare.done": {"vi": "xong", "en": "done"},
         "compare.failed": {"vi": "không có phương án", "en": "no plan"},
-        "compare.title": {"vi": "So sánh {n} kịch bản", "en": "Comparison of {n} scenarios"},
+        "compare.title": {
+            "vi": "So sánh {n} kịch bản",
+            "en": "Comparison of {n} scenarios",
+        },
         "compare.col.scenario": {"vi": "Kịch bản", "en": "Scenario"},
         "compare.col.status": {"vi": "Trạng thái", "en": "Status"},
         "compare.col.gap": {"vi": "Gap", "en": "Gap"},
@@ -85,7 +91,10 @@ register(
             "vi": "{n} kịch bản không có phương án; lý do ghi trong báo cáo so sánh.",
             "en": "{n} scenario(s) have no plan; the reasons are in the comparison.",
         },
-        "compare.written": {"vi": "Đã ghi {n} tệp vào {path}", "en": "Wrote {n} file(s) to {path}"},
+        "compare.written": {
+            "vi": "Đã ghi {n} tệp vào {path}",
+            "en": "Wrote {n} file(s) to {path}",
+        },
     }
 )
 
@@ -115,36 +124,60 @@ def unique_names(results: list[ScenarioResult]) -> list[ScenarioResult]:
         count = seen.get(result.name, 0) + 1
         seen[result.name] = count
         if count > 1:
-            problem = dataclasses.replace(result.problem, name=f"{result.name} ({count})")
+            problem = dataclasses.replace(
+                result.problem, name=f"{result.name} ({count})"
+            )
             result = dataclasses.replace(result, problem=problem)
         out.append(result)
     return out
 
 
-def _run_all(jobs: list[Job], overrides: dict[str, object], quiet: bool) -> list[ScenarioResult]:
+def _run_all(
+    jobs: list[Job], overrides: dict[str, object], quiet: bool
+) -> list[ScenarioResult]:
     if quiet:
-        return [load_solved(arg) if kind == "solved" else run_scenario(arg, overrides=overrides)
-                for kind, arg in jobs]
+        return [
+            load_solved(arg)
+            if kind == "solved"
+            else run_scenario(arg, overrides=overrides)
+            for kind, arg in jobs
+        ]
     results = []
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  TextColumn("{task.fields[state]}"), console=stderr_console()) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[state]}"),
+        console=stderr_console(),
+    ) as progress:
         for kind, arg in jobs:
             if kind == "solved":
                 result = load_solved(arg)
-                progress.add_task(tr("compare.loaded", name=result.name, path=arg),
-                                  state="", total=1, completed=1)
+                progress.add_task(
+                    tr("compare.loaded", name=result.name, path=arg),
+                    state="",
+                    total=1,
+                    completed=1,
+                )
                 results.append(result)
                 continue
             spec: ScenarioSpec = arg
             task = progress.add_task(tr("compare.solving", name=spec.name), state="")
 
             def report(event: Any, task: Any = task) -> None:
-                progress.update(task, state=tr(
-                    "compare.progress", objective=format_number(event.objective),
-                    bound=format_number(event.bound)))
+                progress.update(
+                    task,
+                    state=tr(
+                        "compare.progress",
+                        objective=format_number(event.objective),
+                        bound=format_number(event.bound),
+                    ),
+                )
 
             result = run_scenario(spec, overrides=overrides, progress=report)
-            done = tr("compare.done") if result.plan is not None else tr("compare.failed")
+            done = (
+                tr("compare.done") if result.plan is not None else tr("compare.failed")
+            )
             progress.update(task, state=done, total=1, completed=1)
             results.append(result)
     return results
@@ -153,9 +186,15 @@ def _run_all(jobs: list[Job], overrides: dict[str, object], quiet: bool) -> list
 def _print_table(comparison: Any) -> None:
     console = stdout_console()
     table = Table(title=tr("compare.title", n=len(comparison.names)))
-    for key, justify in (("scenario", "left"), ("status", "left"), ("gap", "right"),
-                         ("clusters", "right"), ("dispersion", "right"), ("moved", "right"),
-                         ("verdict", "left")):
+    for key, justify in (
+        ("scenario", "left"),
+        ("status", "left"),
+        ("gap", "right"),
+        ("clusters", "right"),
+        ("dispersion", "right"),
+        ("moved", "right"),
+        ("verdict", "left"),
+    ):
         table.add_column(tr(f"compare.col.{key}"), justify=justify)  # type: ignore[arg-type]
     for name in comparison.names:
         plan = comparison.result(name).plan
@@ -173,13 +212,18 @@ def _print_table(comparison: Any) -> None:
 
 
 @click.command("compare", help=tr("compare.help"))
-@click.argument("inputs", nargs=-1, required=True,
-                type=click.Path(exists=True, path_type=Path))
+@click.argument(
+    "inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
 @output_options(tr("compare.default_out"))
 @solver_options
 @display_options
-@click.option("--geojson", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help=tr("compare.opt_geojson"))
+@click.option(
+    "--geojson",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help=tr("compare.opt_geojson"),
+)
 @lang_option
 def compare(
     inputs: tuple[Path, ...],
@@ -218,8 +262,13 @@ def compare(
     files = write_comparison_reports(comparison, out_dir, lang=lang) + files
     n_failed = sum(1 for r in results if r.plan is None)
     if as_json:
-        print_json({**comparison_to_json(comparison), "output_dir": str(out_dir),
-                    "files": [str(p) for p in files]})
+        print_json(
+            {
+                **comparison_to_json(comparison),
+                "output_dir": str(out_dir),
+                "files": [str(p) for p in files],
+            }
+        )
         return
     if quiet:
         return

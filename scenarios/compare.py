@@ -241,7 +241,9 @@ def _sizes(result: ScenarioResult) -> list[int]:
     return sorted(len(m) for m in result.plan.assignment.parts().values())
 
 
-def _metric_values(result: ScenarioResult, columns: Sequence[str]) -> dict[str, float | None]:
+def _metric_values(
+    result: ScenarioResult, columns: Sequence[str]
+) -> dict[str, float | None]:
     """The metrics of one scenario, filling size figures from the plan itself."""
     values: dict[str, float | None] = {c: None for c in columns}
     if result.plan is None:
@@ -313,7 +315,9 @@ def _differing_units(
             r.name: r.plan.cluster_labels[r.plan.assignment.labels[unit]]  # type: ignore[union-attr]
             for r in ok
         }
-        out.append(DifferingUnit(unit_id=unit, name=str(names[unit]), clusters=clusters))
+        out.append(
+            DifferingUnit(unit_id=unit, name=str(names[unit]), clusters=clusters)
+        )
     return tuple(out)
 
 
@@ -344,7 +348,9 @@ def compare(results: Sequence[ScenarioResult]) -> Comparison:
     values: dict[str, dict[str, float | None]] = {}
     for result in results:
         row = _metric_values(result, columns)
-        devs = [v for k, v in row.items() if k.startswith("balance_dev:") and v is not None]
+        devs = [
+            v for k, v in row.items() if k.startswith("balance_dev:") and v is not None
+        ]
         row["max_balance_dev"] = max(devs) if devs else None
         values[result.name] = row
     ok = {r.name for r in results if r.plan is not None}
@@ -404,7 +410,9 @@ def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
             "gap": _num(plan.gap) if plan else None,
             "n_clusters": plan.n_clusters if plan else None,
             "sizes": _sizes(result) if plan else [],
-            "metrics": {c: _num(comparison.values[name][c]) for c in comparison.columns},
+            "metrics": {
+                c: _num(comparison.values[name][c]) for c in comparison.columns
+            },
             "checks": dict(sorted(result.checks.items())),
             "verdicts": list(comparison.verdicts.get(name, ())),
             "verdict_text": comparison.verdict_text(name),
@@ -428,5 +436,7 @@ def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
             {"unit_id": u.unit_id, "name": u.name, "clusters": dict(u.clusters)}
             for u in comparison.differing_units
         ],
-        "timings": {"solve_seconds": {k: _num(v, 3) for k, v in comparison.timings.items()}},
+        "timings": {
+            "solve_seconds": {k: _num(v, 3) for k, v in comparison.timings.items()}
+        },
     }

@@ -49,7 +49,9 @@ def load_geojson(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(tr("report.geojson_unreadable", reason=err), file=str(path)) from None
+        raise InputError(
+            tr("report.geojson_unreadable", reason=err), file=str(path)
+        ) from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise InputError(tr("report.geojson_not_collection"), file=str(path))
     return data

@@ -21,9 +21,18 @@ from scenarios.result import ScenarioResult
 register(
     {
         "rep.metric.n_clusters": {"vi": "Số cụm", "en": "Clusters"},
-        "rep.metric.size_min": {"vi": "Cụm nhỏ nhất (đơn vị)", "en": "Smallest cluster (units)"},
-        "rep.metric.size_max": {"vi": "Cụm lớn nhất (đơn vị)", "en": "Largest cluster (units)"},
-        "rep.metric.size_spread": {"vi": "Chênh lệch quy mô cụm", "en": "Cluster size spread"},
+        "rep.metric.size_min": {
+            "vi": "Cụm nhỏ nhất (đơn vị)",
+            "en": "Smallest cluster (units)",
+        },
+        "rep.metric.size_max": {
+            "vi": "Cụm lớn nhất (đơn vị)",
+            "en": "Largest cluster (units)",
+        },
+        "rep.metric.size_spread": {
+            "vi": "Chênh lệch quy mô cụm",
+            "en": "Cluster size spread",
+        },
         "rep.metric.dispersion": {
             "vi": "Độ phân tán (càng thấp càng đồng nhất)",
             "en": "Dispersion (lower = more homogeneous)",
@@ -32,7 +41,10 @@ register(
             "vi": "Lệch tối đa của {column}",
             "en": "Max deviation of {column}",
         },
-        "rep.metric.function_purity": {"vi": "Độ thuần chức năng", "en": "Function purity"},
+        "rep.metric.function_purity": {
+            "vi": "Độ thuần chức năng",
+            "en": "Function purity",
+        },
         "rep.metric.region_purity": {"vi": "Độ thuần vùng", "en": "Region purity"},
         "rep.metric.disconnected_clusters": {
             "vi": "Số cụm không liền mạch",
@@ -40,13 +52,22 @@ register(
         },
         "rep.metric.units_moved": {"vi": "Số đơn vị chuyển cụm", "en": "Units moved"},
         "rep.rule.count": {"vi": "Số cụm", "en": "Number of clusters"},
-        "rep.rule.size": {"vi": "Quy mô mỗi cụm (số đơn vị)", "en": "Units per cluster"},
+        "rep.rule.size": {
+            "vi": "Quy mô mỗi cụm (số đơn vị)",
+            "en": "Units per cluster",
+        },
         "rep.rule.balance": {
             "vi": "Tổng {column} mỗi cụm trong ±{tol} của trung bình",
             "en": "Each cluster's {column} total within ±{tol} of the mean",
         },
-        "rep.rule.contiguous": {"vi": "Mỗi cụm liền mạch", "en": "Each cluster contiguous"},
-        "rep.rule.one_region": {"vi": "Mỗi cụm chỉ một vùng", "en": "One region per cluster"},
+        "rep.rule.contiguous": {
+            "vi": "Mỗi cụm liền mạch",
+            "en": "Each cluster contiguous",
+        },
+        "rep.rule.one_region": {
+            "vi": "Mỗi cụm chỉ một vùng",
+            "en": "One region per cluster",
+        },
         "rep.rule.one_function": {
             "vi": "Mỗi cụm chỉ một chức năng (khối)",
             "en": "One function per cluster (block)",
@@ -55,9 +76,15 @@ register(
             "vi": "Số đơn vị chuyển cụm tối đa",
             "en": "Most units moved",
         },
-        "rep.rule.together": {"vi": "Các nhóm phải chung cụm", "en": "Groups kept together"},
+        "rep.rule.together": {
+            "vi": "Các nhóm phải chung cụm",
+            "en": "Groups kept together",
+        },
         "rep.rule.apart": {"vi": "Các nhóm phải khác cụm", "en": "Groups kept apart"},
-        "rep.rule.fixed": {"vi": "Đơn vị cố định vào cụm", "en": "Units fixed to a cluster"},
+        "rep.rule.fixed": {
+            "vi": "Đơn vị cố định vào cụm",
+            "en": "Units fixed to a cluster",
+        },
         "rep.rule.holds": {"vi": "Đạt", "en": "Holds"},
         "rep.rule.fails": {"vi": "Không đạt", "en": "Fails"},
         "rep.rule.unknown": {"vi": "Chưa kiểm tra", "en": "Not checked"},
@@ -119,10 +146,14 @@ class ClusterRow:
 
 
 def _main(values: list[Any]) -> str:
-    counts = Counter(v for v in values if v not in (None, "") and not (isinstance(v, float) and math.isnan(v)))
+    counts = Counter(
+        v
+        for v in values
+        if v not in (None, "") and not (isinstance(v, float) and math.isnan(v))
+    )
     if not counts:
         return "—"
-    value, n = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[0]
+    value, n = min(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
     return f"{value} ({n}/{len(values)})"
 
 
@@ -137,13 +168,19 @@ def cluster_rows(result: ScenarioResult) -> list[ClusterRow]:
         members = list(parts.get(c, ()))
         sub = frame.loc[members]
         totals = {col: float(sub[col].sum()) for col in numeric}
-        means = {col: float(sub[col].mean()) if len(sub) else math.nan for col in numeric}
+        means = {
+            col: float(sub[col].mean()) if len(sub) else math.nan for col in numeric
+        }
         spread: dict[str, float | None] = {}
         for col in numeric:
             vals = sub[col].dropna()
             lo = float(vals.min()) if len(vals) else math.nan
             spread[col] = float(vals.max()) / lo if len(vals) and lo > 0 else None
-        functions = [f for fs in sub["functions"] for f in (fs or ())] if "functions" in sub else []
+        functions = (
+            [f for fs in sub["functions"] for f in (fs or ())]
+            if "functions" in sub
+            else []
+        )
         regions = list(sub["region"]) if "region" in sub else []
         rows.append(
             ClusterRow(
@@ -170,7 +207,11 @@ def unit_rows(result: ScenarioResult) -> list[dict[str, Any]]:
     for unit in prof.unit_ids:
         label = plan.cluster_labels[plan.assignment.labels[unit]]
         current = frame.at[unit, "current_cluster"] if prof.has_current else None
-        current = None if current is None or (isinstance(current, float) and math.isnan(current)) else str(current)
+        current = (
+            None
+            if current is None or (isinstance(current, float) and math.isnan(current))
+            else str(current)
+        )
         functions = frame.at[unit, "functions"] if "functions" in frame else ()
         region = frame.at[unit, "region"] if "region" in frame else None
         out.append(
@@ -179,9 +220,13 @@ def unit_rows(result: ScenarioResult) -> list[dict[str, Any]]:
                 "name": str(frame.at[unit, "name"]),
                 "cluster": label,
                 "current": current,
-                "moved": (current is not None and current != label) if prof.has_current else None,
+                "moved": (current is not None and current != label)
+                if prof.has_current
+                else None,
                 "function": "; ".join(functions or ()),
-                "region": "" if region is None or (isinstance(region, float) and math.isnan(region)) else str(region),
+                "region": ""
+                if region is None or (isinstance(region, float) and math.isnan(region))
+                else str(region),
                 **{col: float(frame.at[unit, col]) for col in prof.numeric_columns},
             }
         )
@@ -207,35 +252,74 @@ def rule_rows(result: ScenarioResult) -> list[dict[str, Any]]:
     sizes = [c.size for c in clusters]
     rows: list[dict[str, Any]] = []
 
-    def add(key: str, setting: Any, actual: Any, holds: bool | None, **params: Any) -> None:
-        rows.append({"key": key, "rule": tr(f"rep.rule.{key}", **params), "setting": setting,
-                     "actual": actual, "holds": holds, "percent": key == "balance"})
+    def add(
+        key: str, setting: Any, actual: Any, holds: bool | None, **params: Any
+    ) -> None:
+        rows.append(
+            {
+                "key": key,
+                "rule": tr(f"rep.rule.{key}", **params),
+                "setting": setting,
+                "actual": actual,
+                "holds": holds,
+                "percent": key == "balance",
+            }
+        )
 
     counts = rules.counts
-    add("count", f"{counts.start}" if len(counts) == 1 else f"{counts.start}–{counts.stop - 1}",
-        plan.n_clusters, plan.n_clusters in counts)
+    add(
+        "count",
+        f"{counts.start}" if len(counts) == 1 else f"{counts.start}–{counts.stop - 1}",
+        plan.n_clusters,
+        plan.n_clusters in counts,
+    )
     lo, hi = rules.min_size, rules.max_size
     if lo is not None or hi is not None:
-        add("size", f"{lo if lo is not None else '—'}–{hi if hi is not None else '—'}",
+        add(
+            "size",
+            f"{lo if lo is not None else '—'}–{hi if hi is not None else '—'}",
             f"{min(sizes)}–{max(sizes)}",
-            (lo is None or min(sizes) >= lo) and (hi is None or max(sizes) <= hi))
+            (lo is None or min(sizes) >= lo) and (hi is None or max(sizes) <= hi),
+        )
     for column, tol in sorted(rules.balance.items()):
         totals = [c.totals.get(column, math.nan) for c in clusters]
         mean = sum(totals) / len(totals)
         dev = max(abs(t - mean) for t in totals) / mean if mean else 0.0
-        add("balance", tol, round(dev, 4), dev <= tol + 1e-9, column=column, tol=f"{tol:.0%}")
+        add(
+            "balance",
+            tol,
+            round(dev, 4),
+            dev <= tol + 1e-9,
+            column=column,
+            tol=f"{tol:.0%}",
+        )
     labels = plan.assignment.labels
     members = plan.assignment.parts()
     if rules.contiguous and result.problem.graph is not None:
-        broken = sum(1 for m in members.values()
-                     if not nx.is_connected(result.problem.graph.subgraph(m)))
+        broken = sum(
+            1
+            for m in members.values()
+            if not nx.is_connected(result.problem.graph.subgraph(m))
+        )
         add("contiguous", True, broken, broken == 0)
     if rules.one_region:
-        mixed = sum(1 for c in clusters if len({prof.frame.at[u, "region"] for u, _ in c.members}) > 1)
+        mixed = sum(
+            1
+            for c in clusters
+            if len({prof.frame.at[u, "region"] for u, _ in c.members}) > 1
+        )
         add("one_region", True, mixed, mixed == 0)
     if rules.one_function:
-        mixed = sum(1 for c in clusters
-                    if len(set.intersection(*(set(prof.frame.at[u, "functions"]) for u, _ in c.members))) == 0)
+        mixed = sum(
+            1
+            for c in clusters
+            if len(
+                set.intersection(
+                    *(set(prof.frame.at[u, "functions"]) for u, _ in c.members)
+                )
+            )
+            == 0
+        )
         add("one_function", True, mixed, mixed == 0)
     if rules.max_moves is not None and prof.has_current:
         moved = len(move_rows(result))
@@ -247,7 +331,9 @@ def rule_rows(result: ScenarioResult) -> list[dict[str, Any]]:
         ok = all(len({labels[u] for u in group}) == len(group) for group in rules.apart)
         add("apart", len(rules.apart), "", ok)
     if rules.fixed:
-        ok = all(plan.cluster_labels[labels[u]] == lab for u, lab in rules.fixed.items())
+        ok = all(
+            plan.cluster_labels[labels[u]] == lab for u, lab in rules.fixed.items()
+        )
         add("fixed", len(rules.fixed), "", ok)
     failed = [k for k, v in result.checks.items() if v != "ok"]
     for row in rows:
@@ -264,8 +350,13 @@ def manifest_rows(result: ScenarioResult) -> list[tuple[str, str]]:
         "status": plan.status.value if plan else "INFEASIBLE",
     }
     if plan is not None:
-        record.update(objective=plan.objective, bound=plan.bound, gap=round(plan.gap, 6),
-                      seed=plan.seed, solve_seconds=round(plan.solve_seconds, 3))
+        record.update(
+            objective=plan.objective,
+            bound=plan.bound,
+            gap=round(plan.gap, 6),
+            seed=plan.seed,
+            solve_seconds=round(plan.solve_seconds, 3),
+        )
     if isinstance(result.manifest.get("scenario"), str):
         record.pop("name")
     flat: dict[str, str] = {}
@@ -279,5 +370,7 @@ def manifest_rows(result: ScenarioResult) -> list[tuple[str, str]]:
         else:
             flat[prefix] = str(value)
 
-    walk("", {**record, **{k: v for k, v in result.manifest.items() if k not in record}})
+    walk(
+        "", {**record, **{k: v for k, v in result.manifest.items() if k not in record}}
+    )
     return sorted(flat.items())

@@ -37,7 +37,10 @@ register(
             "vi": "Lập bởi cumkhoi {version}. Tệp này tự chứa, mở được khi không có mạng.",
             "en": "Made by cumkhoi {version}. This file is self-contained and works offline.",
         },
-        "html.plan.title": {"vi": "Phương án phân cụm: {name}", "en": "Clustering plan: {name}"},
+        "html.plan.title": {
+            "vi": "Phương án phân cụm: {name}",
+            "en": "Clustering plan: {name}",
+        },
         "html.status.optimal": {
             "vi": "Phương án tối ưu: đã chứng minh không có cách chia nào tốt hơn theo các quy tắc này.",
             "en": "Optimal plan: proven that no grouping under these rules is better.",
@@ -47,7 +50,10 @@ register(
             "en": "Valid plan meeting every rule; a better plan could be at most {gap} better.",
         },
         "html.status.short.OPTIMAL": {"vi": "Tối ưu", "en": "Optimal"},
-        "html.status.short.FEASIBLE": {"vi": "Khả thi (sai số {gap})", "en": "Feasible (gap {gap})"},
+        "html.status.short.FEASIBLE": {
+            "vi": "Khả thi (sai số {gap})",
+            "en": "Feasible (gap {gap})",
+        },
         "html.status.short.none": {"vi": "Không có phương án", "en": "No plan"},
         "html.units": {"vi": "đơn vị", "en": "units"},
         "html.clusters": {"vi": "cụm", "en": "clusters"},
@@ -60,7 +66,10 @@ register(
             "en": "Each dot is a unit coloured by cluster; grey lines join neighbours; shaded areas enclose each cluster.",
         },
         "html.plan.h.clusters": {"vi": "Các cụm", "en": "The clusters"},
-        "html.plan.h.figures": {"vi": "Số liệu quy mô theo cụm", "en": "Scale figures per cluster"},
+        "html.plan.h.figures": {
+            "vi": "Số liệu quy mô theo cụm",
+            "en": "Scale figures per cluster",
+        },
         "html.plan.figures_note": {
             "vi": "Số đậm là tổng của cụm; TB là trung bình mỗi đơn vị; ×n là chênh lệch "
             "= giá trị lớn nhất chia nhỏ nhất trong cụm (×1,0 là đồng đều).",
@@ -68,15 +77,30 @@ register(
             "= largest value divided by smallest in the cluster (×1.0 = even).",
         },
         "html.col.mean_short": {"vi": "TB", "en": "avg"},
-        "html.plan.h.members": {"vi": "Thành viên từng cụm", "en": "Members of each cluster"},
-        "html.plan.h.balance": {"vi": "Cân bằng giữa các cụm", "en": "Balance between clusters"},
+        "html.plan.h.members": {
+            "vi": "Thành viên từng cụm",
+            "en": "Members of each cluster",
+        },
+        "html.plan.h.balance": {
+            "vi": "Cân bằng giữa các cụm",
+            "en": "Balance between clusters",
+        },
         "html.plan.balance_note": {
             "vi": "Thanh là tổng của từng cụm; vạch đậm là trung bình; dải xanh là khoảng dung sai cho phép.",
             "en": "Bars are cluster totals; the line is the mean; the green band is the allowed tolerance.",
         },
-        "html.plan.h.moves": {"vi": "Thay đổi so với cách chia hiện tại", "en": "Changes from the current grouping"},
-        "html.plan.no_moves": {"vi": "Không đơn vị nào phải chuyển cụm.", "en": "No unit changes cluster."},
-        "html.plan.h.rules": {"vi": "Quy tắc và kết quả kiểm tra", "en": "Rules and whether they hold"},
+        "html.plan.h.moves": {
+            "vi": "Thay đổi so với cách chia hiện tại",
+            "en": "Changes from the current grouping",
+        },
+        "html.plan.no_moves": {
+            "vi": "Không đơn vị nào phải chuyển cụm.",
+            "en": "No unit changes cluster.",
+        },
+        "html.plan.h.rules": {
+            "vi": "Quy tắc và kết quả kiểm tra",
+            "en": "Rules and whether they hold",
+        },
         "html.plan.h.manifest": {"vi": "Nhật ký kiểm toán", "en": "Audit record"},
         "html.plan.manifest_note": {
             "vi": "Dùng để chạy lại và đối chiếu: mã băm tệp đầu vào, kịch bản, hạt giống, phiên bản.",
@@ -103,22 +127,40 @@ register(
         "html.col.scenario": {"vi": "Kịch bản", "en": "Scenario"},
         "html.col.status": {"vi": "Trạng thái", "en": "Status"},
         "html.col.verdict": {"vi": "Nhận xét", "en": "Verdict"},
-        "html.col.units_to_move": {"vi": "Số đơn vị khác nhau", "en": "Units that differ"},
-        "html.col.vi": {"vi": "Khoảng cách thông tin (bit)", "en": "Variation of information (bits)"},
+        "html.col.units_to_move": {
+            "vi": "Số đơn vị khác nhau",
+            "en": "Units that differ",
+        },
+        "html.col.vi": {
+            "vi": "Khoảng cách thông tin (bit)",
+            "en": "Variation of information (bits)",
+        },
         "html.col.seconds": {"vi": "Thời gian giải (giây)", "en": "Solve time (s)"},
-        "html.cmp.title": {"vi": "So sánh các kịch bản phân cụm", "en": "Comparison of clustering scenarios"},
+        "html.cmp.title": {
+            "vi": "So sánh các kịch bản phân cụm",
+            "en": "Comparison of clustering scenarios",
+        },
         "html.cmp.lead": {
             "vi": "{n} kịch bản, {ok} có phương án.",
             "en": "{n} scenarios, {ok} with a plan.",
         },
         "html.cmp.h.verdicts": {"vi": "Kết luận nhanh", "en": "At a glance"},
-        "html.cmp.h.metrics": {"vi": "Chỉ số từng kịch bản", "en": "Measures of each scenario"},
-        "html.cmp.h.distances": {"vi": "Các phương án khác nhau bao nhiêu", "en": "How different the plans are"},
+        "html.cmp.h.metrics": {
+            "vi": "Chỉ số từng kịch bản",
+            "en": "Measures of each scenario",
+        },
+        "html.cmp.h.distances": {
+            "vi": "Các phương án khác nhau bao nhiêu",
+            "en": "How different the plans are",
+        },
         "html.cmp.distance_note": {
             "vi": "Số đơn vị khác nhau = số đơn vị ít nhất phải chuyển để biến phương án này thành phương án kia (không phụ thuộc tên cụm).",
             "en": "Units that differ = the fewest units that must move to turn one plan into the other (cluster names do not matter).",
         },
-        "html.cmp.h.differing": {"vi": "Đơn vị được xếp khác nhau", "en": "Units placed differently"},
+        "html.cmp.h.differing": {
+            "vi": "Đơn vị được xếp khác nhau",
+            "en": "Units placed differently",
+        },
         "html.cmp.differing_note": {
             "vi": "{n} đơn vị không cùng nhóm bạn trong mọi phương án; mỗi cột ghi tên cụm trong phương án đó.",
             "en": "{n} units do not keep the same companions in every plan; each column gives the cluster name in that plan.",
@@ -159,7 +201,9 @@ def _render(template: str, lang: str, context: Mapping[str, Any]) -> str:
     env = _env.overlay()
     env.filters.update(num=num, pct=pct)
     with language(lang):
-        return env.get_template(template).render(t=tr, lang=lang, version=_version(), **context)
+        return env.get_template(template).render(
+            t=tr, lang=lang, version=_version(), **context
+        )
 
 
 def status_text(result: ScenarioResult, lang: str, *, short: bool = False) -> str:
@@ -176,8 +220,12 @@ def status_text(result: ScenarioResult, lang: str, *, short: bool = False) -> st
         return tr("html.status.feasible", gap=gap)
 
 
-def render_plan_html(result: ScenarioResult, *, lang: str = "vi",
-                     geojson: Mapping[str, Any] | None = None) -> str:
+def render_plan_html(
+    result: ScenarioResult,
+    *,
+    lang: str = "vi",
+    geojson: Mapping[str, Any] | None = None,
+) -> str:
     """The report of one solved plan as one self-contained HTML page.
 
     Raises
@@ -193,16 +241,21 @@ def render_plan_html(result: ScenarioResult, *, lang: str = "vi",
         clusters = cluster_rows(result)
         colours = [to_hex(c) for c in charts.palette(plan.n_clusters)]
         balance_charts = [
-            charts.balance_svg([c.label for c in clusters], [c.totals[col] for c in clusters],
-                               column=col, tol=tol)
+            charts.balance_svg(
+                [c.label for c in clusters],
+                [c.totals[col] for c in clusters],
+                column=col,
+                tol=tol,
+            )
             for col, tol in sorted(problem.rules.balance.items())
             if col in problem.profiles.numeric_columns
         ]
         units = unit_rows(result)
         flow = None
         if problem.profiles.has_current:
-            flow = charts.flow_svg([u["current"] or "—" for u in units],
-                                   [u["cluster"] for u in units])
+            flow = charts.flow_svg(
+                [u["current"] or "—" for u in units], [u["cluster"] for u in units]
+            )
         moves = move_rows(result)
         metrics = [(metric_title(k), v) for k, v in sorted(result.metrics.items())]
         context = {
@@ -235,20 +288,25 @@ def render_comparison_html(comparison: Comparison, *, lang: str = "vi") -> str:
         scenarios = []
         for name in names:
             result = comparison.result(name)
-            scenarios.append({
-                "name": name,
-                "status_text": status_text(result, lang, short=True),
-                "verdict": comparison.verdict_text(name),
-                "gap": result.plan.gap if result.plan else None,
-            })
+            scenarios.append(
+                {
+                    "name": name,
+                    "status_text": status_text(result, lang, short=True),
+                    "verdict": comparison.verdict_text(name),
+                    "gap": result.plan.gap if result.plan else None,
+                }
+            )
         metric_rows = [
             (metric_title(col), [comparison.values[n][col] for n in names])
             for col in comparison.columns
             if any(comparison.values[n][col] is not None for n in names)
         ]
-        chart_cols = [c for c in comparison.columns
-                      if c not in ("size_min", "size_max")
-                      and any(comparison.values[n][c] for n in names)]
+        chart_cols = [
+            c
+            for c in comparison.columns
+            if c not in ("size_min", "size_max")
+            and any(comparison.values[n][c] for n in names)
+        ]
         metrics_svg = None
         if ok_names and chart_cols:
             metrics_svg = charts.metrics_svg(

@@ -11,6 +11,7 @@ plan gives the same bytes.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,8 +21,8 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from features.i18n import language, register, tr
-from scenarios.atomic import atomic_write_bytes
 from scenarios import report_html  # noqa: F401  (registers the shared column titles)
+from scenarios.atomic import atomic_write_bytes
 from scenarios.compare import Comparison
 from scenarios.report_data import (
     cluster_rows,
@@ -54,7 +55,10 @@ register(
         "xlsx.col.status": {"vi": "Trạng thái", "en": "Status"},
         "xlsx.col.objective": {"vi": "Hàm mục tiêu", "en": "Objective"},
         "xlsx.col.bound": {"vi": "Cận dưới", "en": "Bound"},
-        "xlsx.col.chart_title": {"vi": "Tổng {column} theo cụm", "en": "{column} total per cluster"},
+        "xlsx.col.chart_title": {
+            "vi": "Tổng {column} theo cụm",
+            "en": "{column} total per cluster",
+        },
         "xlsx.status": {"vi": "Trạng thái", "en": "Status"},
     }
 )
@@ -69,18 +73,35 @@ class _Book:
     def __init__(self, buffer: io.BytesIO) -> None:
         self.wb = xlsxwriter.Workbook(
             buffer,
-            {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-             "strings_to_numbers": False},
+            {
+                "in_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
         )
         self.wb.set_properties({"created": _CREATED, "author": "cumkhoi"})
-        self.header = self.wb.add_format({"bold": True, "bg_color": "#264653",
-                                          "font_color": "#FFFFFF", "border": 1,
-                                          "text_wrap": True, "valign": "top"})
+        self.header = self.wb.add_format(
+            {
+                "bold": True,
+                "bg_color": "#264653",
+                "font_color": "#FFFFFF",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "top",
+            }
+        )
         self.number = self.wb.add_format({"num_format": "#,##0.###"})
         self.percent = self.wb.add_format({"num_format": "0.0%"})
 
-    def table(self, name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
-              *, percent_cols: Sequence[int] = ()) -> Worksheet:
+    def table(
+        self,
+        name: str,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        percent_cols: Sequence[int] = (),
+    ) -> Worksheet:
         """Write ``rows`` under styled ``headers``; freeze, filter, fit widths."""
         ws = self.wb.add_worksheet(name[:31])
         widths = [len(h) + 2 for h in headers]
@@ -97,16 +118,20 @@ class _Book:
             ws.autofilter(0, 0, len(rows), len(headers) - 1)
         return ws
 
-    def cell(self, ws: Worksheet, row: int, col: int, value: Any, *, percent: bool = False) -> None:
+    def cell(
+        self, ws: Worksheet, row: int, col: int, value: Any, *, percent: bool = False
+    ) -> None:
         if value is None:
             ws.write_blank(row, col, None)
         elif isinstance(value, bool):
             ws.write_string(row, col, tr("rep.yes") if value else tr("rep.no"))
         elif isinstance(value, int | float):
-            if value != value:  # NaN
+            if math.isnan(value):
                 ws.write_blank(row, col, None)
             else:
-                ws.write_number(row, col, value, self.percent if percent else self.number)
+                ws.write_number(
+                    row, col, value, self.percent if percent else self.number
+                )
         else:
             ws.write_string(row, col, str(value))
 
@@ -144,16 +169,26 @@ def write_plan_xlsx(result: ScenarioResult, path: Path, *, lang: str = "vi") -> 
             (tr("html.units"), prof.n_units),
             (tr("html.clusters"), plan.n_clusters),
         ] + [(metric_title(k), v) for k, v in sorted(result.metrics.items())]
-        ws = book.table(tr("xlsx.sheet.summary"), [tr("xlsx.col.key"), tr("xlsx.col.value")],
-                        summary)
+        ws = book.table(
+            tr("xlsx.sheet.summary"),
+            [tr("xlsx.col.key"), tr("xlsx.col.value")],
+            summary,
+        )
         ws.write_number(5, 1, plan.gap, book.percent)
 
         clusters = cluster_rows(result)
-        headers = [tr("html.col.cluster"), tr("html.col.size"), tr("html.col.main_function"),
-                   tr("html.col.main_region")]
+        headers = [
+            tr("html.col.cluster"),
+            tr("html.col.size"),
+            tr("html.col.main_function"),
+            tr("html.col.main_region"),
+        ]
         for col in numeric:
-            headers += [tr("html.col.total", column=col), tr("html.col.mean", column=col),
-                        tr("html.col.spread", column=col)]
+            headers += [
+                tr("html.col.total", column=col),
+                tr("html.col.mean", column=col),
+                tr("html.col.spread", column=col),
+            ]
         headers.append(tr("html.col.members"))
         rows = []
         for c in clusters:
@@ -168,43 +203,79 @@ def write_plan_xlsx(result: ScenarioResult, path: Path, *, lang: str = "vi") -> 
         for k, col in enumerate(c for c in chart_cols if c in numeric):
             col_idx = 4 + 3 * numeric.index(col)
             chart = book.wb.add_chart({"type": "column"})
-            chart.add_series({
-                "name": tr("html.col.total", column=col),
-                "categories": [ws.name, 1, 0, n, 0],
-                "values": [ws.name, 1, col_idx, n, col_idx],
-                "fill": {"color": "#2a9d8f"},
-            })
+            chart.add_series(
+                {
+                    "name": tr("html.col.total", column=col),
+                    "categories": [ws.name, 1, 0, n, 0],
+                    "values": [ws.name, 1, col_idx, n, col_idx],
+                    "fill": {"color": "#2a9d8f"},
+                }
+            )
             chart.set_title({"name": tr("xlsx.col.chart_title", column=col)})
             chart.set_legend({"none": True})
             ws.insert_chart(n + 3 + 16 * k, 0, chart, {"x_scale": 1.4, "y_scale": 1.1})
 
         units = unit_rows(result)
         base = ["unit_id", "name", "cluster", "current", "moved", "function", "region"]
-        uh = [tr("html.col.unit_id"), tr("html.col.name"), tr("html.col.proposed"),
-              tr("html.col.current"), tr("xlsx.col.moved"), tr("xlsx.col.function"),
-              tr("xlsx.col.region"), *numeric]
-        book.table(tr("xlsx.sheet.units"), uh,
-                   [[u[k] for k in base] + [u[c] for c in numeric] for u in units])
-        book.table(tr("xlsx.sheet.moves"),
-                   [tr("html.col.unit_id"), tr("html.col.name"), tr("html.col.current"),
-                    tr("html.col.proposed")],
-                   [[m["unit_id"], m["name"], m["current"], m["cluster"]]
-                    for m in move_rows(result)])
-        status = {True: tr("rep.rule.holds"), False: tr("rep.rule.fails"),
-                  None: tr("rep.rule.unknown")}
-        book.table(tr("xlsx.sheet.rules"),
-                   [tr("html.col.rule"), tr("html.col.setting"), tr("html.col.actual"),
-                    tr("html.col.holds")],
-                   [[r["rule"], r["setting"], r["actual"], status[r["holds"]]]
-                    for r in rule_rows(result)])
-        book.table(tr("xlsx.sheet.manifest"), [tr("xlsx.col.key"), tr("xlsx.col.value")],
-                   manifest_rows(result))
+        uh = [
+            tr("html.col.unit_id"),
+            tr("html.col.name"),
+            tr("html.col.proposed"),
+            tr("html.col.current"),
+            tr("xlsx.col.moved"),
+            tr("xlsx.col.function"),
+            tr("xlsx.col.region"),
+            *numeric,
+        ]
+        book.table(
+            tr("xlsx.sheet.units"),
+            uh,
+            [[u[k] for k in base] + [u[c] for c in numeric] for u in units],
+        )
+        book.table(
+            tr("xlsx.sheet.moves"),
+            [
+                tr("html.col.unit_id"),
+                tr("html.col.name"),
+                tr("html.col.current"),
+                tr("html.col.proposed"),
+            ],
+            [
+                [m["unit_id"], m["name"], m["current"], m["cluster"]]
+                for m in move_rows(result)
+            ],
+        )
+        status = {
+            True: tr("rep.rule.holds"),
+            False: tr("rep.rule.fails"),
+            None: tr("rep.rule.unknown"),
+        }
+        book.table(
+            tr("xlsx.sheet.rules"),
+            [
+                tr("html.col.rule"),
+                tr("html.col.setting"),
+                tr("html.col.actual"),
+                tr("html.col.holds"),
+            ],
+            [
+                [r["rule"], r["setting"], r["actual"], status[r["holds"]]]
+                for r in rule_rows(result)
+            ],
+        )
+        book.table(
+            tr("xlsx.sheet.manifest"),
+            [tr("xlsx.col.key"), tr("xlsx.col.value")],
+            manifest_rows(result),
+        )
 
     with language(lang):
         return _save(Path(path), fill)
 
 
-def write_comparison_xlsx(comparison: Comparison, path: Path, *, lang: str = "vi") -> Path:
+def write_comparison_xlsx(
+    comparison: Comparison, path: Path, *, lang: str = "vi"
+) -> Path:
     """Write ``comparison.xlsx``: summary, metrics (with charts), distances, differing units."""
     names = list(comparison.names)
 
@@ -212,42 +283,73 @@ def write_comparison_xlsx(comparison: Comparison, path: Path, *, lang: str = "vi
         summary = []
         for name in names:
             plan = comparison.result(name).plan
-            summary.append([name, plan.status.value if plan else "INFEASIBLE",
-                            plan.gap if plan else None, comparison.verdict_text(name)])
-        book.table(tr("xlsx.sheet.summary"),
-                   [tr("html.col.scenario"), tr("xlsx.col.status"), tr("xlsx.col.gap"),
-                    tr("html.col.verdict")], summary, percent_cols=(2,))
+            summary.append(
+                [
+                    name,
+                    plan.status.value if plan else "INFEASIBLE",
+                    plan.gap if plan else None,
+                    comparison.verdict_text(name),
+                ]
+            )
+        book.table(
+            tr("xlsx.sheet.summary"),
+            [
+                tr("html.col.scenario"),
+                tr("xlsx.col.status"),
+                tr("xlsx.col.gap"),
+                tr("html.col.verdict"),
+            ],
+            summary,
+            percent_cols=(2,),
+        )
         cols = list(comparison.columns)
         rows = [[n, *(comparison.values[n][c] for c in cols)] for n in names]
-        ws = book.table(tr("xlsx.sheet.metrics"),
-                        [tr("html.col.scenario"), *(metric_title(c) for c in cols)], rows)
+        ws = book.table(
+            tr("xlsx.sheet.metrics"),
+            [tr("html.col.scenario"), *(metric_title(c) for c in cols)],
+            rows,
+        )
         charts_ws = book.wb.add_worksheet(tr("xlsx.sheet.charts"))
         placed = 0
         for j, col in enumerate(cols, start=1):
             if not any(comparison.values[n][col] for n in names):
                 continue
             chart = book.wb.add_chart({"type": "bar"})
-            chart.add_series({
-                "name": metric_title(col),
-                "categories": [ws.name, 1, 0, len(names), 0],
-                "values": [ws.name, 1, j, len(names), j],
-                "fill": {"color": "#264653"},
-            })
+            chart.add_series(
+                {
+                    "name": metric_title(col),
+                    "categories": [ws.name, 1, 0, len(names), 0],
+                    "values": [ws.name, 1, j, len(names), j],
+                    "fill": {"color": "#264653"},
+                }
+            )
             chart.set_title({"name": metric_title(col), "name_font": {"size": 10}})
             chart.set_legend({"none": True})
             chart.set_y_axis({"reverse": True})
             charts_ws.insert_chart(1 + 16 * (placed // 2), 9 * (placed % 2), chart)
             placed += 1
-        book.table(tr("xlsx.sheet.distances"),
-                   [f"{tr('html.col.scenario')} A", f"{tr('html.col.scenario')} B",
-                    tr("html.col.units_to_move"), tr("html.col.vi")],
-                   [[d.a, d.b, d.units_to_move, d.variation_of_information]
-                    for d in comparison.distances])
+        book.table(
+            tr("xlsx.sheet.distances"),
+            [
+                f"{tr('html.col.scenario')} A",
+                f"{tr('html.col.scenario')} B",
+                tr("html.col.units_to_move"),
+                tr("html.col.vi"),
+            ],
+            [
+                [d.a, d.b, d.units_to_move, d.variation_of_information]
+                for d in comparison.distances
+            ],
+        )
         ok = [n for n in names if comparison.result(n).plan is not None]
-        book.table(tr("xlsx.sheet.differing"),
-                   [tr("html.col.unit_id"), tr("html.col.name"), *ok],
-                   [[u.unit_id, u.name, *(u.clusters.get(n) for n in ok)]
-                    for u in comparison.differing_units])
+        book.table(
+            tr("xlsx.sheet.differing"),
+            [tr("html.col.unit_id"), tr("html.col.name"), *ok],
+            [
+                [u.unit_id, u.name, *(u.clusters.get(n) for n in ok)]
+                for u in comparison.differing_units
+            ],
+        )
 
     with language(lang):
         return _save(Path(path), fill)

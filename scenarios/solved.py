@@ -81,7 +81,9 @@ def _check_hashes(path: Path, manifest: dict[str, Any]) -> None:
             raise ScenarioError(tr("solved.changed", path=path, file=file))
 
 
-def _read_assignment(path: Path, unit_ids: tuple[str, ...]) -> dict[str, tuple[int, str]]:
+def _read_assignment(
+    path: Path, unit_ids: tuple[str, ...]
+) -> dict[str, tuple[int, str]]:
     file = path / ASSIGNMENT_CSV
     if not file.is_file():
         raise ScenarioError(tr("solved.missing", path=path, file=ASSIGNMENT_CSV))
@@ -92,7 +94,11 @@ def _read_assignment(path: Path, unit_ids: tuple[str, ...]) -> dict[str, tuple[i
             rows[row["unit_id"]] = (int(row["cluster"]), row["cluster_label"])
         except (KeyError, TypeError, ValueError):
             raise ScenarioError(
-                tr("solved.bad_assignment", path=path, detail="unit_id, cluster, cluster_label")
+                tr(
+                    "solved.bad_assignment",
+                    path=path,
+                    detail="unit_id, cluster, cluster_label",
+                )
             ) from None
     missing = sorted(set(unit_ids) - set(rows))
     extra = sorted(set(rows) - set(unit_ids))
@@ -134,16 +140,24 @@ def load_solved(path: Path) -> ScenarioResult:
         raise ScenarioError(tr("solved.bad_json", path=path, key="manifest.scenario"))
     _check_hashes(path, manifest)
     source = manifest.get("scenario_file")
-    spec = scenario_from_dict(scenario, source=Path(source) if source else None,
-                              default_name=str(doc["scenario"]))
+    spec = scenario_from_dict(
+        scenario,
+        source=Path(source) if source else None,
+        default_name=str(doc["scenario"]),
+    )
     problem = build_problem(spec)
     if doc["status"] not in ("OPTIMAL", "FEASIBLE"):
         reason = str(doc.get("reason", ""))
-        error = (NoSolutionError(reason) if doc["status"] == "NO_SOLUTION"
-                 else InfeasibleError(reason, conflict=doc.get("conflict"),
-                                      relaxations=doc.get("relaxations")))
-        return ScenarioResult(spec=spec, problem=problem, plan=None, manifest=manifest,
-                              error=error)
+        error = (
+            NoSolutionError(reason)
+            if doc["status"] == "NO_SOLUTION"
+            else InfeasibleError(
+                reason, conflict=doc.get("conflict"), relaxations=doc.get("relaxations")
+            )
+        )
+        return ScenarioResult(
+            spec=spec, problem=problem, plan=None, manifest=manifest, error=error
+        )
     rows = _read_assignment(path, problem.unit_ids)
     ids = sorted({c for c, _ in rows.values()})
     index = {c: i for i, c in enumerate(ids)}  # files number clusters 1..K
@@ -163,7 +177,9 @@ def load_solved(path: Path) -> ScenarioResult:
         spec=spec,
         problem=problem,
         plan=plan,
-        metrics={k: float(v) for k, v in (doc.get("metrics") or {}).items() if v is not None},
+        metrics={
+            k: float(v) for k, v in (doc.get("metrics") or {}).items() if v is not None
+        },
         checks=dict(doc.get("checks") or {}),
         manifest=manifest,
     )

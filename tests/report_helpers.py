@@ -27,10 +27,24 @@ from optimizer.problem import Problem, Rules, SolverSettings
 from scenarios.result import ScenarioResult
 
 UNITS = ("01", "02", "03", "04", "05", "06")
-NAMES = ("Hà Nội", "Hải Phòng", "Quảng Ninh", "=SUM(A1:A2)", "Cần Thơ", "<b>Hà Giang</b>")
+NAMES = (
+    "Hà Nội",
+    "Hải Phòng",
+    "Quảng Ninh",
+    "=SUM(A1:A2)",
+    "Cần Thơ",
+    "<b>Hà Giang</b>",
+)
 POPULATION = (8.0, 2.0, 1.0, 1.0, 3.0, 1.0)
-EDGES = (("01", "02"), ("02", "03"), ("04", "05"), ("05", "06"),
-         ("01", "04"), ("02", "05"), ("03", "06"))
+EDGES = (
+    ("01", "02"),
+    ("02", "03"),
+    ("04", "05"),
+    ("05", "06"),
+    ("01", "04"),
+    ("02", "05"),
+    ("03", "06"),
+)
 
 
 def profiles() -> Profiles:
@@ -38,8 +52,14 @@ def profiles() -> Profiles:
     frame = pd.DataFrame(
         {
             "name": list(NAMES),
-            "functions": [("tỉnh",), ("thành phố",), ("tỉnh",), ("tỉnh",),
-                          ("thành phố",), ("tỉnh",)],
+            "functions": [
+                ("tỉnh",),
+                ("thành phố",),
+                ("tỉnh",),
+                ("tỉnh",),
+                ("thành phố",),
+                ("tỉnh",),
+            ],
             "region": ["Bắc", "Bắc", "Bắc", "Nam", "Nam", "Nam"],
             "lat": [21.0, 21.0, 21.0, 20.0, 20.0, 20.0],
             "lon": [105.0, 106.0, 107.0, 105.0, 106.0, 107.0],
@@ -58,8 +78,13 @@ def profiles() -> Profiles:
     )
 
 
-def problem(name: str, *, n_clusters: int = 2, balance: Mapping[str, float] | None = None,
-            contiguous: bool = False) -> Problem:
+def problem(
+    name: str,
+    *,
+    n_clusters: int = 2,
+    balance: Mapping[str, float] | None = None,
+    contiguous: bool = False,
+) -> Problem:
     """A Problem over the six units with the given rules."""
     prof = profiles()
     features = FeatureMatrix(
@@ -75,8 +100,13 @@ def problem(name: str, *, n_clusters: int = 2, balance: Mapping[str, float] | No
         name=name,
         profiles=prof,
         features=features,
-        rules=Rules(n_clusters=n_clusters, min_size=2, max_size=4,
-                    balance=dict(balance or {"population": 0.2}), contiguous=contiguous),
+        rules=Rules(
+            n_clusters=n_clusters,
+            min_size=2,
+            max_size=4,
+            balance=dict(balance or {"population": 0.2}),
+            contiguous=contiguous,
+        ),
         settings=SolverSettings(time_limit_s=5, seed=0),
         graph=graph,
     )
@@ -112,9 +142,15 @@ def result(
         problem=prob,
         plan=plan,
         metrics=dict(metrics or {}),
-        checks=dict(checks or ({"size": "ok", "balance:population": "ok"} if plan else {})),
-        manifest={"scenario": name, "seed": 0, "inputs": {"units.csv": "sha256:abc"},
-                  "versions": {"cumkhoi": "0.1.0", "ortools": "9.15"}},
+        checks=dict(
+            checks or ({"size": "ok", "balance:population": "ok"} if plan else {})
+        ),
+        manifest={
+            "scenario": name,
+            "seed": 0,
+            "inputs": {"units.csv": "sha256:abc"},
+            "versions": {"cumkhoi": "0.1.0", "ortools": "9.15"},
+        },
         error=error,
     )
 

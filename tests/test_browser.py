@@ -21,8 +21,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
 import report_helpers as h
+
 from scenarios.compare import compare
 from scenarios.report import write_comparison_reports, write_plan_reports
 
@@ -30,7 +30,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        CHROMIUM is None and os.environ.get("CI", "").lower() not in ("1", "true", "yes"),
+        CHROMIUM is None
+        and os.environ.get("CI", "").lower() not in ("1", "true", "yes"),
         reason="chromium not installed (apt-get install chromium); required when CI is set",
     ),
 ]
@@ -45,10 +46,19 @@ def _chromium(page: Path, tmp: Path, *extra: str) -> subprocess.CompletedProcess
     profile = tmp / "profile"
     profile.mkdir(exist_ok=True)
     args = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
-        *extra, page.resolve().as_uri(),
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        *extra,
+        page.resolve().as_uri(),
     ]
     return subprocess.run(args, capture_output=True, text=True, timeout=120, check=True)
 
@@ -71,15 +81,22 @@ def render(page: Path, tmp: Path) -> tuple[str, Path, set[str]]:
     """Rendered DOM, screenshot path and page network requests of ``page``."""
     shot = tmp / f"{page.stem}.png"
     netlog = tmp / f"{page.stem}.netlog.json"
-    _chromium(page, tmp, "--window-size=1200,2400", f"--screenshot={shot}",
-              f"--log-net-log={netlog}")
+    _chromium(
+        page,
+        tmp,
+        "--window-size=1200,2400",
+        f"--screenshot={shot}",
+        f"--log-net-log={netlog}",
+    )
     dom = _chromium(page, tmp, "--dump-dom").stdout
     return dom, shot, page_requests(netlog)
 
 
 def headings(dom: str) -> list[str]:
-    return [re.sub(r"<[^>]+>", "", m).strip()
-            for m in re.findall(r"<h[12][^>]*>(.*?)</h[12]>", dom, re.S)]
+    return [
+        re.sub(r"<[^>]+>", "", m).strip()
+        for m in re.findall(r"<h[12][^>]*>(.*?)</h[12]>", dom, re.DOTALL)
+    ]
 
 
 def test_plan_report_renders_offline(tmp_path: Path) -> None:
@@ -89,24 +106,40 @@ def test_plan_report_renders_offline(tmp_path: Path) -> None:
     dom, shot, requests = render(html, tmp_path)
     assert requests == set()
     assert headings(dom) == [
-        "Phương án phân cụm: hàng", "Tóm tắt chỉ số", "Bản đồ các cụm", "Các cụm",
-        "Cân bằng giữa các cụm", "Thay đổi so với cách chia hiện tại",
-        "Quy tắc và kết quả kiểm tra", "Nhật ký kiểm toán",
+        "Phương án phân cụm: hàng",
+        "Tóm tắt chỉ số",
+        "Bản đồ các cụm",
+        "Các cụm",
+        "Cân bằng giữa các cụm",
+        "Thay đổi so với cách chia hiện tại",
+        "Quy tắc và kết quả kiểm tra",
+        "Nhật ký kiểm toán",
     ]
     assert "&lt;b&gt;Hà Giang&lt;/b&gt;" in dom  # shown as text, not markup
-    assert shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (
+        shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    )
 
 
 def test_comparison_report_renders_offline(tmp_path: Path) -> None:
     """comparison.html in English: headings, screenshot, no network request."""
-    comparison = compare([h.result("rows", h.ROWS), h.result("shift", SHIFT),
-                          h.result("impossible", None)])
+    comparison = compare(
+        [
+            h.result("rows", h.ROWS),
+            h.result("shift", SHIFT),
+            h.result("impossible", None),
+        ]
+    )
     html = write_comparison_reports(comparison, tmp_path / "out", lang="en")[0]
     dom, shot, requests = render(html, tmp_path)
     assert requests == set()
     assert headings(dom) == [
-        "Comparison of clustering scenarios", "At a glance", "Measures of each scenario",
-        "How different the plans are", "Units placed differently", "Computing time",
+        "Comparison of clustering scenarios",
+        "At a glance",
+        "Measures of each scenario",
+        "How different the plans are",
+        "Units placed differently",
+        "Computing time",
     ]
     assert shot.stat().st_size > 20_000
 
@@ -114,6 +147,8 @@ def test_comparison_report_renders_offline(tmp_path: Path) -> None:
 def test_network_check_catches_an_external_request(tmp_path: Path) -> None:
     """Control: a page that loads an image from the web is caught by the net log."""
     page = tmp_path / "leaky.html"
-    page.write_text('<html><body><h1>x</h1><img src="https://example.org/a.png"></body></html>')
+    page.write_text(
+        '<html><body><h1>x</h1><img src="https://example.org/a.png"></body></html>'
+    )
     _, _, requests = render(page, tmp_path)
     assert "https://example.org/a.png" in requests

@@ -6,6 +6,7 @@ import json
 import math
 
 import pytest
+import report_helpers as h
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,8 +19,6 @@ from scenarios.compare import (
     units_to_move,
     variation_of_information,
 )
-
-import report_helpers as h
 
 #: grid rows regrouped as {01,02} | {03,04,05,06}: exactly unit 03 moves.
 SHIFT = {"01": 0, "02": 0, "03": 1, "04": 1, "05": 1, "06": 1}
@@ -63,8 +62,9 @@ partitions = st.lists(st.integers(0, 3), min_size=1, max_size=12)
 
 
 @given(partitions, partitions, st.permutations([0, 1, 2, 3]))
-def test_distances_are_label_free_and_symmetric(xs: list[int], ys: list[int],
-                                                 perm: list[int]) -> None:
+def test_distances_are_label_free_and_symmetric(
+    xs: list[int], ys: list[int], perm: list[int]
+) -> None:
     """Distances ignore labels, are symmetric, and vanish together."""
     n = min(len(xs), len(ys))
     a = {str(i): xs[i] for i in range(n)}
@@ -82,10 +82,25 @@ def test_distances_are_label_free_and_symmetric(xs: list[int], ys: list[int],
 
 def _three() -> list:
     return [
-        h.result("rows", h.ROWS, metrics={"dispersion": 0.30, "balance_dev:population": 0.57,
-                                          "units_moved": 0}),
-        h.result("shift", SHIFT, metrics={"dispersion": 0.20, "balance_dev:population": 0.14,
-                                          "units_moved": 1}, status=SolveStatus.FEASIBLE),
+        h.result(
+            "rows",
+            h.ROWS,
+            metrics={
+                "dispersion": 0.30,
+                "balance_dev:population": 0.57,
+                "units_moved": 0,
+            },
+        ),
+        h.result(
+            "shift",
+            SHIFT,
+            metrics={
+                "dispersion": 0.20,
+                "balance_dev:population": 0.14,
+                "units_moved": 1,
+            },
+            status=SolveStatus.FEASIBLE,
+        ),
         h.result("impossible", None),
     ]
 
@@ -94,8 +109,13 @@ def test_compare_rows_columns_and_verdicts() -> None:
     """Rows keep input order; verdicts go to the best scenario by each number."""
     comparison = compare(_three())
     assert comparison.names == ("rows", "shift", "impossible")
-    assert comparison.columns[:5] == ("n_clusters", "size_min", "size_max", "size_spread",
-                                      "dispersion")
+    assert comparison.columns[:5] == (
+        "n_clusters",
+        "size_min",
+        "size_max",
+        "size_spread",
+        "dispersion",
+    )
     assert "balance_dev:population" in comparison.columns
     assert comparison.values["rows"]["size_min"] == 3.0
     assert comparison.values["shift"]["size_spread"] == 2.0
@@ -104,9 +124,14 @@ def test_compare_rows_columns_and_verdicts() -> None:
     assert comparison.verdicts["shift"] == ("balanced", "homogeneous")
     with language("vi"):
         assert comparison.verdict_text("shift") == "cân bằng nhất, đồng nhất nhất"
-        assert comparison.verdict_text("impossible").startswith("không có phương án: quy mô")
+        assert comparison.verdict_text("impossible").startswith(
+            "không có phương án: quy mô"
+        )
     with language("en"):
-        assert comparison.verdict_text("rows") == "fewest moves, most even cluster sizes, proven optimal"
+        assert (
+            comparison.verdict_text("rows")
+            == "fewest moves, most even cluster sizes, proven optimal"
+        )
 
 
 def test_compare_distances_and_differing_units() -> None:
@@ -116,7 +141,10 @@ def test_compare_distances_and_differing_units() -> None:
     pair = comparison.distances[0]
     assert (pair.a, pair.b, pair.units_to_move) == ("rows", "shift", 1)
     assert [u.unit_id for u in comparison.differing_units] == ["03"]
-    assert dict(comparison.differing_units[0].clusters) == {"rows": "Cụm A", "shift": "Cụm B"}
+    assert dict(comparison.differing_units[0].clusters) == {
+        "rows": "Cụm A",
+        "shift": "Cụm B",
+    }
 
 
 def test_duplicate_names_rejected() -> None:
@@ -139,8 +167,13 @@ def test_comparison_json_is_stable_and_complete() -> None:
     assert shift["metrics"]["dispersion"] == 0.2
     assert doc["scenarios"][2]["status"] == "INFEASIBLE"
     assert doc["scenarios"][2]["error"].startswith("quy mô")
-    assert doc["distances"] == [{"a": "rows", "b": "shift",
-                                 "variation_of_information": 1.0,  # 2·H(A,B) − H(A) − H(B)
-                                 "units_to_move": 1}]
+    assert doc["distances"] == [
+        {
+            "a": "rows",
+            "b": "shift",
+            "variation_of_information": 1.0,  # 2·H(A,B) − H(A) − H(B)
+            "units_to_move": 1,
+        }
+    ]
     assert doc["differing_units"][0]["unit_id"] == "03"
     assert doc["timings"]["solve_seconds"] == {"rows": 0.25, "shift": 0.25}

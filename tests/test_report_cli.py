@@ -72,14 +72,18 @@ def solved_dir(tmp_path_factory: pytest.TempPathFactory, many_toml: Path) -> Pat
 
 
 @pytest.mark.slow
-def test_compare_one_file_with_several_scenarios(many_toml: Path, tmp_path: Path) -> None:
+def test_compare_one_file_with_several_scenarios(
+    many_toml: Path, tmp_path: Path
+) -> None:
     """Three tables → three entries; the impossible one keeps its reason; exit 0."""
     out = tmp_path / "cmp"
     result = _invoke("compare", str(many_toml), "-o", str(out), "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert [s["name"] for s in doc["scenarios"]] == ["5 khối", "4 khối", "không thể"]
-    assert doc["scenarios"][2]["status"] == "INFEASIBLE" and doc["scenarios"][2]["error"]
+    assert (
+        doc["scenarios"][2]["status"] == "INFEASIBLE" and doc["scenarios"][2]["error"]
+    )
     assert [(d["a"], d["b"]) for d in doc["distances"]] == [("5 khối", "4 khối")]
     assert doc["distances"][0]["units_to_move"] > 0
     assert doc["differing_units"]
@@ -90,9 +94,13 @@ def test_compare_one_file_with_several_scenarios(many_toml: Path, tmp_path: Path
     assert written["scenarios"][0]["metrics"] == doc["scenarios"][0]["metrics"]
 
 
-def test_compare_prints_summary_and_infeasible_note(many_toml: Path, tmp_path: Path) -> None:
+def test_compare_prints_summary_and_infeasible_note(
+    many_toml: Path, tmp_path: Path
+) -> None:
     """The table names each scenario and says that one has no plan."""
-    result = _invoke("compare", str(many_toml), "-o", str(tmp_path / "o"), "--lang", "en")
+    result = _invoke(
+        "compare", str(many_toml), "-o", str(tmp_path / "o"), "--lang", "en"
+    )
     assert result.exit_code == 0
     assert "Comparison of 3 scenarios" in result.output
     assert "1 scenario(s) have no plan" in result.output
@@ -105,14 +113,19 @@ def test_load_solved_round_trip(many_toml: Path, solved_dir: Path) -> None:
     assert loaded.name == "5 khối"
     assert loaded.plan is not None and fresh.plan is not None
     assert loaded.plan.status == fresh.plan.status
-    assert units_to_move(dict(loaded.plan.assignment.labels),
-                         dict(fresh.plan.assignment.labels)) == 0
+    assert (
+        units_to_move(
+            dict(loaded.plan.assignment.labels), dict(fresh.plan.assignment.labels)
+        )
+        == 0
+    )
     assert loaded.plan.cluster_labels == fresh.plan.cluster_labels
     assert loaded.metrics == pytest.approx(fresh.metrics)
 
 
-def test_compare_solved_folder_against_scenario(solved_dir: Path, many_toml: Path,
-                                                tmp_path: Path) -> None:
+def test_compare_solved_folder_against_scenario(
+    solved_dir: Path, many_toml: Path, tmp_path: Path
+) -> None:
     """A solved folder and a scenario file compare; the folder is not solved again."""
     single = tmp_path / "bon.toml"
     text = many_toml.read_text(encoding="utf-8").split("[[scenario]]")
@@ -130,9 +143,12 @@ def test_changed_data_is_refused(tmp_path: Path) -> None:
     units = tmp_path / "units.csv"
     shutil.copy(UNITS, units)
     toml = tmp_path / "s.toml"
-    toml.write_text(f'[data]\nunits = "units.csv"\n[clusters]\ncount = 5\n'
-                    f'min_size = 6\nmax_size = 8\n[rules]\none_function = true\n'
-                    f'[similarity]\npopulation = 1.0\n', encoding="utf-8")
+    toml.write_text(
+        '[data]\nunits = "units.csv"\n[clusters]\ncount = 5\n'
+        "min_size = 6\nmax_size = 8\n[rules]\none_function = true\n"
+        "[similarity]\npopulation = 1.0\n",
+        encoding="utf-8",
+    )
     write_plan_outputs(run_scenario(load_scenarios(toml)[0]), tmp_path / "plan")
     units.write_text(units.read_text(encoding="utf-8-sig") + "\n", encoding="utf-8")
     with language("en"), pytest.raises(ScenarioError, match="has changed since"):
@@ -147,10 +163,14 @@ def test_changed_data_is_refused(tmp_path: Path) -> None:
         (lambda d: [str(d / "missing.toml"), str(BUNDLED[0])], 2, "does not exist"),
     ],
 )
-def test_bad_input_exit_codes(tmp_path: Path, make_args, code: int, message: str) -> None:
+def test_bad_input_exit_codes(
+    tmp_path: Path, make_args, code: int, message: str
+) -> None:
     """Bad input exits 1 (or 2 for usage) with a clear Error line and no traceback."""
-    result = CliRunner().invoke(main, ["--lang", "en", "compare", *make_args(tmp_path),
-                                       "-o", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        main,
+        ["--lang", "en", "compare", *make_args(tmp_path), "-o", str(tmp_path / "o")],
+    )
     assert result.exit_code == code
     assert message in result.output
     assert "Traceback" not in result.output
@@ -160,8 +180,9 @@ def test_bad_input_exit_codes(tmp_path: Path, make_args, code: int, message: str
 def test_compare_three_bundled_scenarios(tmp_path: Path) -> None:
     """Done-when of issue 4: the three bundled examples give the three files and the JSON."""
     out = tmp_path / "so-sanh"
-    result = _invoke("compare", *map(str, BUNDLED), "-o", str(out), "--time-limit", "3",
-                     "--quiet")
+    result = _invoke(
+        "compare", *map(str, BUNDLED), "-o", str(out), "--time-limit", "3", "--quiet"
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
     assert len(doc["scenarios"]) == 3

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
-
 import report_helpers as h
+
 from features.i18n import language
 from scenarios import charts
 from scenarios.compare import compare
@@ -17,13 +18,21 @@ from scenarios.report_html import render_comparison_html, render_plan_html
 
 SHIFT = {"01": 0, "02": 0, "03": 1, "04": 1, "05": 1, "06": 1}
 #: Anything that could make a browser fetch: absolute/protocol-relative URLs, CSS imports.
-EXTERNAL = re.compile(r"https?:|ftp:|(?:src|href)\s*=\s*[\"']?//|url\((?!#)|@import", re.I)
+EXTERNAL = re.compile(
+    r"https?:|ftp:|(?:src|href)\s*=\s*[\"']?//|url\((?!#)|@import", re.IGNORECASE
+)
 
 
 def _result(name: str = "hàng", labels: dict | None = None):
-    return h.result(name, labels or h.ROWS,
-                    metrics={"dispersion": 0.3, "balance_dev:population": 0.571428,
-                             "units_moved": 0})
+    return h.result(
+        name,
+        labels or h.ROWS,
+        metrics={
+            "dispersion": 0.3,
+            "balance_dev:population": 0.571428,
+            "units_moved": 0,
+        },
+    )
 
 
 def test_fmt_number_vietnamese_and_english() -> None:
@@ -41,9 +50,15 @@ def test_plan_html_is_offline_escaped_and_vietnamese() -> None:
     assert not EXTERNAL.search(html)
     assert "&lt;b&gt;Hà Giang&lt;/b&gt;" in html and "<b>Hà Giang</b>" not in html
     assert "=SUM(A1:A2)" in html
-    for heading in ("Phương án phân cụm: hàng", "Bản đồ các cụm", "Các cụm",
-                    "Cân bằng giữa các cụm", "Thay đổi so với cách chia hiện tại",
-                    "Quy tắc và kết quả kiểm tra", "Nhật ký kiểm toán"):
+    for heading in (
+        "Phương án phân cụm: hàng",
+        "Bản đồ các cụm",
+        "Các cụm",
+        "Cân bằng giữa các cụm",
+        "Thay đổi so với cách chia hiện tại",
+        "Quy tắc và kết quả kiểm tra",
+        "Nhật ký kiểm toán",
+    ):
         assert heading in html
     assert "@media print" in html and '<html lang="vi">' in html
     # cluster "Cụm A" = 01+02+03 → population 8+2+1 = 11, mean 3.667 → "3,667" in vi
@@ -53,8 +68,13 @@ def test_plan_html_is_offline_escaped_and_vietnamese() -> None:
 def test_plan_html_english() -> None:
     """--lang en gives English headings and English number format."""
     html = render_plan_html(_result(), lang="en")
-    for heading in ("Clustering plan: hàng", "Map of the clusters", "Rules and whether they hold",
-                    "Audit record", "Changes from the current grouping"):
+    for heading in (
+        "Clustering plan: hàng",
+        "Map of the clusters",
+        "Rules and whether they hold",
+        "Audit record",
+        "Changes from the current grouping",
+    ):
         assert heading in html
     assert "3.667" in html
     assert "Bản đồ" not in html
@@ -62,7 +82,9 @@ def test_plan_html_english() -> None:
 
 def test_plan_html_is_deterministic() -> None:
     """The same result renders to the same bytes (SVG ids salted, no dates)."""
-    assert render_plan_html(_result(), lang="vi") == render_plan_html(_result(), lang="vi")
+    assert render_plan_html(_result(), lang="vi") == render_plan_html(
+        _result(), lang="vi"
+    )
 
 
 def test_rule_rows_report_achieved_values() -> None:
@@ -90,13 +112,25 @@ def test_infeasible_plan_has_no_plan_report(tmp_path: Path) -> None:
 
 def test_comparison_html_lists_scenarios_verdicts_and_reason() -> None:
     """Every scenario appears, the infeasible one with its reason; units that differ listed."""
-    comparison = compare([_result("hàng"), h.result("dịch", SHIFT, metrics={"units_moved": 1}),
-                          h.result("không được", None)])
+    comparison = compare(
+        [
+            _result("hàng"),
+            h.result("dịch", SHIFT, metrics={"units_moved": 1}),
+            h.result("không được", None),
+        ]
+    )
     html = render_comparison_html(comparison, lang="vi")
     assert not EXTERNAL.search(html)
-    for text in ("So sánh các kịch bản phân cụm", "Kết luận nhanh", "Chỉ số từng kịch bản",
-                 "Các phương án khác nhau bao nhiêu", "Đơn vị được xếp khác nhau",
-                 "không có phương án: quy mô cụm tối đa", "Quảng Ninh", "ít xáo trộn nhất"):
+    for text in (
+        "So sánh các kịch bản phân cụm",
+        "Kết luận nhanh",
+        "Chỉ số từng kịch bản",
+        "Các phương án khác nhau bao nhiêu",
+        "Đơn vị được xếp khác nhau",
+        "không có phương án: quy mô cụm tối đa",
+        "Quảng Ninh",
+        "ít xáo trộn nhất",
+    ):
         assert text in html
     english = render_comparison_html(comparison, lang="en")
     assert "Comparison of clustering scenarios" in english and "Kết luận" not in english
@@ -105,11 +139,15 @@ def test_comparison_html_lists_scenarios_verdicts_and_reason() -> None:
 def test_write_reports_creates_the_spec_files(tmp_path: Path) -> None:
     """Plan: report.html/.xlsx; comparison: .html/.xlsx/.json, all non-empty."""
     plan_files = write_plan_reports(_result(), tmp_path / "plan")
-    cmp_files = write_comparison_reports(compare([_result(), h.result("b", SHIFT)]),
-                                         tmp_path / "cmp")
+    cmp_files = write_comparison_reports(
+        compare([_result(), h.result("b", SHIFT)]), tmp_path / "cmp"
+    )
     assert [p.name for p in plan_files] == ["report.html", "report.xlsx"]
-    assert [p.name for p in cmp_files] == ["comparison.html", "comparison.xlsx",
-                                           "comparison.json"]
+    assert [p.name for p in cmp_files] == [
+        "comparison.html",
+        "comparison.xlsx",
+        "comparison.json",
+    ]
     assert all(p.stat().st_size > 1000 for p in plan_files + cmp_files)
     assert not list((tmp_path / "plan").glob(".*.tmp"))
 
@@ -117,15 +155,27 @@ def test_write_reports_creates_the_spec_files(tmp_path: Path) -> None:
 def test_geojson_fills_the_map(tmp_path: Path) -> None:
     """A FeatureCollection with unit ids draws filled polygons instead of dots."""
     features = [
-        {"type": "Feature", "properties": {"unit_id": u},
-         "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 1, y], [x + 1, y + 1],
-                                                          [x, y + 1], [x, y]]]}}
-        for u, x, y in (("01", 0, 1), ("02", 1, 1), ("03", 2, 1), ("04", 0, 0), ("05", 1, 0),
-                        ("06", 2, 0))
+        {
+            "type": "Feature",
+            "properties": {"unit_id": u},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1], [x, y]]
+                ],
+            },
+        }
+        for u, x, y in (
+            ("01", 0, 1),
+            ("02", 1, 1),
+            ("03", 2, 1),
+            ("04", 0, 0),
+            ("05", 1, 0),
+            ("06", 2, 0),
+        )
     ]
     path = tmp_path / "b.geojson"
-    path.write_text('{"type": "FeatureCollection", "features": %s}'
-                    % __import__("json").dumps(features))
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     result = _result()
     boundaries = load_geojson(path)
     filled = charts.map_svg(result.problem, result.plan, geojson=boundaries)

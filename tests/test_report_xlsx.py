@@ -6,8 +6,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 import report_helpers as h
+
 from scenarios.compare import compare
 from scenarios.report_xlsx import write_comparison_xlsx, write_plan_xlsx
 
@@ -18,21 +18,35 @@ SHIFT = {"01": 0, "02": 0, "03": 1, "04": 1, "05": 1, "06": 1}
 def plan_book(tmp_path_factory: pytest.TempPathFactory) -> openpyxl.Workbook:
     """report.xlsx of the six-unit plan (rows of the grid), in Vietnamese."""
     path = tmp_path_factory.mktemp("xlsx") / "report.xlsx"
-    write_plan_xlsx(h.result("hàng", h.ROWS, metrics={"dispersion": 0.3}), path, lang="vi")
+    write_plan_xlsx(
+        h.result("hàng", h.ROWS, metrics={"dispersion": 0.3}), path, lang="vi"
+    )
     return openpyxl.load_workbook(path)
 
 
 def test_plan_sheets_one_per_topic(plan_book: openpyxl.Workbook) -> None:
     """Summary, clusters, units, moves, rules, manifest — in Vietnamese."""
-    assert plan_book.sheetnames == ["Tổng quan", "Cụm", "Đơn vị", "Di chuyển", "Quy tắc",
-                                    "Nhật ký"]
+    assert plan_book.sheetnames == [
+        "Tổng quan",
+        "Cụm",
+        "Đơn vị",
+        "Di chuyển",
+        "Quy tắc",
+        "Nhật ký",
+    ]
 
 
 def test_plan_units_sheet_headers_and_text(plan_book: openpyxl.Workbook) -> None:
     """Headers styled and frozen; names intact; '=SUM' stored as text, not a formula."""
     ws = plan_book["Đơn vị"]
     headers = [c.value for c in ws[1]]
-    assert headers[:5] == ["Mã", "Tên đơn vị", "Cụm đề xuất", "Cụm hiện tại", "Chuyển cụm"]
+    assert headers[:5] == [
+        "Mã",
+        "Tên đơn vị",
+        "Cụm đề xuất",
+        "Cụm hiện tại",
+        "Chuyển cụm",
+    ]
     assert "population" in headers
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == "A1:H7"
@@ -47,8 +61,13 @@ def test_plan_units_sheet_headers_and_text(plan_book: openpyxl.Workbook) -> None
 def test_plan_clusters_sheet_totals_and_chart(plan_book: openpyxl.Workbook) -> None:
     """Cluster totals are numbers (8+2+1 = 11, 1+3+1 = 5) with a native chart."""
     ws = plan_book["Cụm"]
-    assert [c.value for c in ws[1]][:5] == ["Cụm", "Số đơn vị", "Chức năng chính", "Vùng chính",
-                                            "Tổng population"]
+    assert [c.value for c in ws[1]][:5] == [
+        "Cụm",
+        "Số đơn vị",
+        "Chức năng chính",
+        "Vùng chính",
+        "Tổng population",
+    ]
     assert [ws.cell(r, 5).value for r in (2, 3)] == [11, 5]
     assert len(ws._charts) == 1
 
@@ -56,10 +75,15 @@ def test_plan_clusters_sheet_totals_and_chart(plan_book: openpyxl.Workbook) -> N
 def test_plan_rules_and_manifest(plan_book: openpyxl.Workbook) -> None:
     """Rules say whether each holds; the manifest keeps the input hash."""
     rules = plan_book["Quy tắc"]
-    verdicts = {rules.cell(r, 1).value: rules.cell(r, 4).value for r in range(2, rules.max_row + 1)}
+    verdicts = {
+        rules.cell(r, 1).value: rules.cell(r, 4).value
+        for r in range(2, rules.max_row + 1)
+    }
     assert verdicts["Số cụm"] == "Đạt"
     assert verdicts["Tổng population mỗi cụm trong ±20% của trung bình"] == "Không đạt"
-    manifest = {c[0].value: c[1].value for c in plan_book["Nhật ký"].iter_rows(min_row=2)}
+    manifest = {
+        c[0].value: c[1].value for c in plan_book["Nhật ký"].iter_rows(min_row=2)
+    }
     assert manifest["inputs.units.csv"] == "sha256:abc"
     assert manifest["status"] == "OPTIMAL"
 
@@ -69,21 +93,41 @@ def test_plan_english(tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
     write_plan_xlsx(h.result("rows", h.ROWS), path, lang="en")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Summary", "Clusters", "Units", "Moves", "Rules", "Manifest"]
+    assert book.sheetnames == [
+        "Summary",
+        "Clusters",
+        "Units",
+        "Moves",
+        "Rules",
+        "Manifest",
+    ]
 
 
 def test_comparison_workbook(tmp_path: Path) -> None:
     """Metrics per scenario, distances, differing units; infeasible row kept."""
     path = tmp_path / "comparison.xlsx"
-    comparison = compare([h.result("hàng", h.ROWS, metrics={"dispersion": 0.3}),
-                          h.result("dịch", SHIFT, metrics={"dispersion": 0.2}),
-                          h.result("không được", None)])
+    comparison = compare(
+        [
+            h.result("hàng", h.ROWS, metrics={"dispersion": 0.3}),
+            h.result("dịch", SHIFT, metrics={"dispersion": 0.2}),
+            h.result("không được", None),
+        ]
+    )
     write_comparison_xlsx(comparison, path, lang="vi")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Tổng quan", "Chỉ số", "Biểu đồ", "Khoảng cách",
-                               "Đơn vị khác nhau"]
+    assert book.sheetnames == [
+        "Tổng quan",
+        "Chỉ số",
+        "Biểu đồ",
+        "Khoảng cách",
+        "Đơn vị khác nhau",
+    ]
     summary = book["Tổng quan"]
-    assert [summary.cell(r, 1).value for r in (2, 3, 4)] == ["hàng", "dịch", "không được"]
+    assert [summary.cell(r, 1).value for r in (2, 3, 4)] == [
+        "hàng",
+        "dịch",
+        "không được",
+    ]
     assert summary.cell(4, 2).value == "INFEASIBLE"
     assert summary.cell(4, 4).value.startswith("không có phương án")
     distances = book["Khoảng cách"]
