@@ -193,6 +193,10 @@ register(
             "vi": "cột số '{column}' được khai báo nhưng không có trong tệp",
             "en": "numeric column '{column}' is declared but not in the file",
         },
+        "validate.empty_category": {
+            "vi": "{n} ô trống (dòng {rows}); các đơn vị này được coi là không có giá trị",
+            "en": "{n} empty cell(s) (rows {rows}); those units have no value here",
+        },
         "validate.text_column": {
             "vi": "chỉ {n}/{m} ô là số nên cột được coi là chữ (không dùng làm số liệu quy mô)",
             "en": "only {n} of {m} cells are numbers, so the column is read as text "
@@ -557,6 +561,20 @@ def _check_coordinates(
     return lat, lon
 
 
+def _warn_empty_categories(raw: RawTable, index: int, report: Report) -> None:
+    """Warn about empty cells of a category column: those units have no value."""
+    empty = [
+        r
+        for c, r in zip(raw.column(index), raw.row_numbers, strict=True)
+        if not c.replace(FUNCTION_SEPARATOR, "").strip()
+    ]
+    if empty:
+        message = tr("validate.empty_category", n=len(empty), rows=_list_rows(empty))
+        report.add(
+            Problem(raw.source, message, None, raw.header[index], severity="warning")
+        )
+
+
 def _split_functions(text: str) -> tuple[str, ...]:
     parts = (
         unicodedata.normalize("NFC", p).strip() for p in text.split(FUNCTION_SEPARATOR)
@@ -669,6 +687,9 @@ def validate_profiles(
             )
     lat, lon = _check_coordinates(raw, found, mapping, report)
     scale = _scale_columns(raw, found, mapping, report)
+    for role in ("function", "region", "current_cluster"):
+        if role in found:
+            _warn_empty_categories(raw, found[role], report)
     report.raise_if_errors(source)
 
     def cells(role: str) -> list[str]:

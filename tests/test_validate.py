@@ -283,3 +283,19 @@ def test_schema_describe_and_plain():
     with language("vi"):
         assert describe()[0][1] == "bắt buộc"
     assert plain("Mã_Đơn vị") == "ma don vi"
+
+
+def test_empty_category_cells_are_warned_not_filled(tmp_path):
+    """Empty region/current_cluster cells stay None and are named in a warning."""
+    path = tmp_path / "units.csv"
+    path.write_text(
+        "unit_id,name,region,current_cluster\n01,A,Bắc,Cụm 1\n02,B,,Cụm 1\n03,C,Nam,\n",
+        "utf-8",
+    )
+    with language("en"):
+        profiles = load_units(path)
+    assert profiles.frame.loc["02", "region"] is None
+    assert profiles.frame.loc["03", "current_cluster"] is None
+    assert profiles.has_current
+    assert any("'region'" in w and "rows 3" in w for w in profiles.warnings)
+    assert any("'current_cluster'" in w and "rows 4" in w for w in profiles.warnings)
