@@ -279,7 +279,7 @@ def _infeasible_payload(
         payload["conflict"] = list(error.conflict)
         payload["relaxations"] = list(error.relaxations)
         if isinstance(error, DiagnosedInfeasibleError):
-            payload.update(error.diagnosis.to_json())
+            payload["diagnosis"] = error.diagnosis.to_json()
     else:
         payload["status"] = "NO_SOLUTION"
     return error if isinstance(error, InfeasibleError) else InfeasibleError(

@@ -118,3 +118,83 @@ def test_summary_quality_in_both_languages():
     assert "25" in s.quality and "cận dưới" in s.quality
     with language("en"):
         assert "at most 25 % from optimal" in summarize_plan(plan, _problem()).quality
+
+
+# --- cumkhoi explain on folders written by cumkhoi plan -----------------------
+
+
+def _cli():
+    """The cumkhoi group with ``explain`` registered (engineer C registers it in cli.py)."""
+    from scenarios.cli import main
+    from scenarios.cli_explain import explain
+
+    if "explain" not in main.commands:
+        main.add_command(explain)
+    return main
+
+
+def _planned(tmp_path, extra: str = "", expect: int = 0):
+    """Run ``cumkhoi plan`` on the six-unit case of test_definition; return its folder."""
+    from click.testing import CliRunner
+    from test_definition import SCENARIO_TOML, write_case
+
+    scenario = write_case(tmp_path / "case", SCENARIO_TOML + extra)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        _cli(), ["plan", str(scenario), "-o", str(out), "--quiet"]
+    )
+    assert result.exit_code == expect, result.output
+    return out
+
+
+def _explain(*args: str):
+    from click.testing import CliRunner
+
+    return CliRunner().invoke(_cli(), list(args))
+
+
+def test_cli_explain_summary_vi(tmp_path):
+    """Summary names quality, binding sizes (3 = min = max) and both clusters."""
+    out = _planned(tmp_path)
+    result = _explain("explain", str(out))
+    assert result.exit_code == 0, result.output
+    assert "Phương án 'Sáu đơn vị'" in result.output
+    assert "Tối ưu đã được chứng minh" in result.output
+    assert "min_size = 3" in result.output and "max_size = 3" in result.output
+    assert "3 đơn vị Bắc" in result.output and "3 đơn vị Nam" in result.output
+
+
+def test_cli_explain_unit_en_and_json(tmp_path):
+    """--unit explains in English; moving any unit breaks the size bounds."""
+    import json
+
+    out = _planned(tmp_path)
+    result = _explain("--lang", "en", "explain", str(out), "--unit", "01")
+    assert result.exit_code == 0, result.output
+    assert "Một (01) is in cluster" in result.output
+    assert "min_size" in result.output
+    data = json.loads(_explain("explain", str(out), "--unit", "01", "--json").output)
+    assert data["unit"] == "01" and data["cluster_size"] == 3
+    assert all({"min_size", "max_size"} <= set(m["broken"]) for m in data["moves"])
+
+
+def test_cli_explain_unknown_unit_exits_1(tmp_path):
+    """A unit id not in the plan is a user error with exit code 1."""
+    out = _planned(tmp_path)
+    result = _explain("explain", str(out), "--unit", "99")
+    assert result.exit_code == 1
+    assert "'99'" in result.output
+
+
+def test_cli_explain_infeasible_folder(tmp_path):
+    """An infeasible plan folder is explained: the conflict and only verified relaxations."""
+    out = _planned(
+        tmp_path, '[rules]\ntogether = [["01", "02", "03", "04"]]\n', expect=3
+    )
+    result = _explain("explain", str(out))
+    assert result.exit_code == 0, result.output
+    assert "Một (01), Hai (02), Ba (03), Bốn (04)" in result.output
+    assert "max_size = 3" in result.output
+    # max_size 4 alone would still clash with min_size 3 (4 + 2 units): not proposed.
+    assert "bỏ quy tắc: nhóm 'cùng cụm'" in result.output
+    assert "đổi max_size" not in result.output
