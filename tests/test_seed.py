@@ -1,0 +1,153 @@
+"""Tests of optimizer.seed: the scikit-learn warm start."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import (
+    UNITS_OK_SMALL_PAIRS,
+    make_plan,
+    make_problem,
+    make_profiles,
+    units_ok_small,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.graph import disconnected_clusters
+from optimizer.check import check_plan
+from optimizer.seed import repair_sizes, seed_clusters
+
+WEIGHTS = {"function": 1.0, "location": 1.0, "population": 1.0}
+
+
+def grid_profiles(side: int):
+    """A side x side grid of units, population growing along rows::
+
+    g0_0 ─ g0_1 ─ g0_2
+      │      │      │
+    g1_0 ─ g1_1 ─ g1_2   ...
+    """
+    rows = [
+        {"unit_id": f"g{r}_{c}", "lat": float(r), "lon": float(c), "population": 10 + r}
+        for r in range(side)
+        for c in range(side)
+    ]
+    pairs = [
+        (f"g{r}_{c}", f"g{r}_{c + 1}") for r in range(side) for c in range(side - 1)
+    ]
+    pairs += [
+        (f"g{r}_{c}", f"g{r + 1}_{c}") for r in range(side - 1) for c in range(side)
+    ]
+    return make_profiles(rows), pairs
+
+
+def test_obvious_split():
+    """Two far-apart groups of three are found exactly."""
+    small = units_ok_small()
+    labels = seed_clusters(make_problem(small, weights=WEIGHTS), 2).labels
+    assert labels == {"A": 0, "B": 0, "C": 0, "D": 1, "E": 1, "F": 1}
+
+
+def test_deterministic_and_canonical():
+    """Same problem and seed give the same labels, numbered by first appearance."""
+    profiles, _ = grid_profiles(6)
+    problem = make_problem(profiles, weights={"location": 1.0}, n_clusters=5, seed=3)
+    first = seed_clusters(problem, 5).labels
+    assert seed_clusters(problem, 5).labels == first
+    order = list(dict.fromkeys(first[u] for u in profiles.unit_ids))
+    assert order == list(range(5))
+
+
+def test_every_cluster_nonempty_with_duplicates():
+    """Identical units (no features at all) still fill every cluster."""
+    p = make_profiles([{"unit_id": str(i)} for i in range(7)])
+    problem = make_problem(p, weights={}, n_clusters=3)
+    labels = seed_clusters(problem, 3).labels
+    assert sorted(set(labels.values())) == [0, 1, 2]
+
+
+def test_size_bounds_respected():
+    """The seed honours min/max sizes when they can be met."""
+    profiles, _ = grid_profiles(6)  # 36 units
+    problem = make_problem(
+        profiles, weights={"population": 1.0}, n_clusters=4, min_size=9, max_size=9
+    )
+    labels = seed_clusters(problem, 4).labels
+    assert sorted(np.bincount(list(labels.values()))) == [9, 9, 9, 9]
+    assert check_plan(make_plan(labels), problem) == []
+
+
+def test_contiguous_seed_is_connected():
+    """With contiguity and a graph, every seed cluster is connected."""
+    profiles, pairs = grid_profiles(6)
+    problem = make_problem(
+        profiles,
+        weights=WEIGHTS | {"function": 0.0},
+        pairs=pairs,
+        n_clusters=5,
+        contiguous=True,
+    )
+    labels = seed_clusters(problem, 5).labels
+    plan = make_plan(labels)
+    assert problem.graph is not None
+    assert disconnected_clusters(problem.graph, plan.assignment.parts()) == []
+    assert plan.n_clusters == 5
+
+
+def test_contiguous_disconnected_graph():
+    """Each component gets its own clusters; too many components are merged."""
+    small = units_ok_small()
+    pairs = [("A", "B"), ("B", "C"), ("E", "F")]  # components ABC, EF, D
+    problem = make_problem(
+        small, weights=WEIGHTS, pairs=pairs, n_clusters=4, contiguous=True
+    )
+    labels = seed_clusters(problem, 4).labels
+    assert check_plan(make_plan(labels), problem) == []
+    assert labels["D"] not in {labels["A"], labels["E"]}
+    tight = make_problem(
+        small, weights=WEIGHTS, pairs=pairs, n_clusters=2, contiguous=True
+    )
+    merged = seed_clusters(tight, 2).labels
+    assert sorted(set(merged.values())) == [0, 1]
+
+
+def test_bad_count():
+    """A cluster count outside 1..n_units is a programming error."""
+    problem = make_problem(units_ok_small())
+    with pytest.raises(ValueError, match="n_clusters"):
+        seed_clusters(problem, 7)
+    with pytest.raises(ValueError, match="n_clusters"):
+        seed_clusters(problem, 0)
+
+
+def test_graph_unused_without_contiguity():
+    """Without the contiguity rule the graph does not constrain the seed."""
+    small = units_ok_small()
+    problem = make_problem(small, weights=WEIGHTS, pairs=UNITS_OK_SMALL_PAIRS)
+    assert seed_clusters(problem, 2).labels["A"] == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(1, 6).flatmap(
+        lambda k: st.tuples(
+            st.just(k),
+            st.lists(st.integers(0, k - 1), min_size=k, max_size=30),
+            st.integers(0, 3),
+            st.integers(0, 4),
+        )
+    )
+)
+def test_repair_sizes_reaches_feasible_bounds(case):
+    """Whenever k*min <= n <= k*max, repaired sizes lie within the bounds."""
+    k, raw, slack_low, slack_high = case
+    labels = np.array(raw) % k
+    n = len(labels)
+    min_size = max(0, n // k - slack_low)
+    max_size = -(-n // k) + slack_high
+    x = np.random.default_rng(0).normal(size=(n, 2))
+    out = repair_sizes(labels, x, k, min_size, max_size)
+    counts = np.bincount(out, minlength=k)
+    assert counts.min() >= min_size and counts.max() <= max_size
+    assert len(out) == n
