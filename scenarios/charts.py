@@ -38,7 +38,7 @@ register(
     }
 )
 
-_STYLE = {
+_STYLE: dict[str, Any] = {
     "svg.hashsalt": "cumkhoi",
     "svg.fonttype": "path",
     "font.family": "DejaVu Sans",
@@ -51,6 +51,11 @@ _METADATA = re.compile(r"<metadata>.*?</metadata>", re.DOTALL)
 #: Namespace declarations are not requests, but an HTML parser supplies them
 #: for inline SVG anyway; dropping them leaves no URL at all in the report.
 _XMLNS = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
+
+
+def _style() -> Any:
+    """House chart style as a context (matplotlib's stubs want literal rc keys)."""
+    return plt.rc_context(_STYLE)  # type: ignore[arg-type]
 
 
 def palette(n: int) -> list[tuple[float, float, float, float]]:
@@ -124,7 +129,7 @@ def map_svg(
     for c, rows in enumerate(clusters):
         for i in rows:
             colour_of[problem.unit_ids[i]] = colours[c]
-    with plt.rc_context(_STYLE):
+    with _style():
         fig, ax = plt.subplots(figsize=(7.0, 6.0))
         drawn = False
         if geojson is not None:
@@ -211,7 +216,7 @@ def balance_svg(
     """Bar per cluster of one scale column's total, with the mean and ±tol band."""
     totals_arr = np.asarray(totals, dtype=float)
     mean = float(totals_arr.mean()) if len(totals_arr) else 0.0
-    with plt.rc_context(_STYLE):
+    with _style():
         fig, ax = plt.subplots(figsize=(7.0, max(2.0, 0.28 * len(labels) + 1.0)))
         y = np.arange(len(labels))
         ax.barh(y, totals_arr, color=palette(len(labels)), height=0.7)
@@ -241,7 +246,7 @@ def metrics_svg(
     n_cols = min(3, max(1, len(keys)))
     n_rows = (len(keys) + n_cols - 1) // n_cols
     colours = palette(len(names))
-    with plt.rc_context(_STYLE):
+    with _style():
         fig, axes = plt.subplots(
             n_rows,
             n_cols,
@@ -282,7 +287,7 @@ def flow_svg(current: Sequence[str], proposed: Sequence[str]) -> str:
     size_r = {b: sum(v for (_, y), v in counts.items() if y == b) for b in right}
     pos_l, pos_r = stack(left, size_l), stack(right, size_r)
     colours = dict(zip(right, palette(len(right)), strict=True))
-    with plt.rc_context(_STYLE):
+    with _style():
         height = max(len(left), len(right)) * 0.35 + 1.5
         fig, ax = plt.subplots(figsize=(7.0, height))
         off_l = dict(pos_l)

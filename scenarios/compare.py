@@ -282,16 +282,16 @@ def _verdicts(
     """Give each verdict to every feasible scenario that is best (ties share it)."""
     verdicts: dict[str, list[str]] = {n: [] for n in names}
     for key, metric, direction in _VERDICT_RULES:
-        scores = {
-            n: values[n][metric]
-            for n in names
-            if n in ok and values[n].get(metric) is not None
-        }
+        scores: dict[str, float] = {}
+        for n in names:
+            value = values[n].get(metric)
+            if n in ok and value is not None:
+                scores[n] = value
         if len(scores) < 2 or max(scores.values()) - min(scores.values()) <= _TIE:
             continue  # a verdict means something only when scenarios differ
         best = max(scores.values()) if direction > 0 else min(scores.values())
         for n, score in scores.items():
-            if abs(score - best) <= _TIE:  # type: ignore[operator]
+            if abs(score - best) <= _TIE:
                 verdicts[n].append(key)
     return {n: tuple(v) for n, v in verdicts.items()}
 
