@@ -9,7 +9,7 @@ import click
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from features.i18n import get_language, register, tr
+from features.i18n import get_language, language, register, tr
 from optimizer.solve import ProgressEvent
 from scenarios.cli_common import (
     display_options,
@@ -175,13 +175,15 @@ def _solve_with_progress(
         transient=False,
     ) as progress:
         task = progress.add_task(tr("plan.solving", name=spec.name), state=tr("plan.waiting"))
+        lang = get_language()  # the solver calls back from its own thread: carry the language
 
         def report(event: ProgressEvent) -> None:
-            state = tr(
-                "plan.progress",
-                objective=format_number(event.objective),
-                bound=format_number(event.bound),
-            )
+            with language(lang):
+                state = tr(
+                    "plan.progress",
+                    objective=format_number(event.objective),
+                    bound=format_number(event.bound),
+                )
             progress.update(task, state=state)
 
         return run_scenario(spec, overrides=overrides, progress=report)

@@ -1,0 +1,106 @@
+"""validate, init and sample through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+from test_definition import UNITS_CSV, write_case
+
+from scenarios.cli import main
+from scenarios.definition import DEFAULT_SCENARIO, build_problem, load_scenarios
+
+VN34 = DEFAULT_SCENARIO.parent / "vn34"
+
+
+def run(*args: str | Path) -> Result:
+    """Invoke ``cumkhoi`` in-process with ``args``."""
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_validate_lists_every_problem(tmp_path: Path) -> None:
+    """A table with three defects shows all three in the table and exits 1."""
+    bad = UNITS_CSV.replace("02,Hai", "01,Hai").replace(",95,", ",-95,").replace("Sáu", "")
+    path = tmp_path / "bad.csv"
+    path.write_text(bad, encoding="utf-8")
+    result = run("--lang", "en", "validate", path)
+    assert result.exit_code == 1
+    assert "Error: bad.csv: 3 problem(s) found; nothing was computed." in result.stderr
+    for row in ("row 2,", "row 6,", "row 7,"):
+        assert row in result.stdout
+    assert "Traceback" not in result.output
+
+
+def test_validate_summary_of_bundled_data() -> None:
+    """The bundled 34 provinces validate with one graph component."""
+    result = run("--lang", "en", "validate", VN34 / "units.csv", "--adjacency", VN34 / "adjacency.csv")
+    assert result.exit_code == 0, result.output
+    assert "valid — 34 units" in result.stdout
+    assert "1 connected component(s)" in result.stdout
+
+
+def test_validate_json(tmp_path: Path) -> None:
+    """``validate --json`` gives counts a script can use."""
+    write_case(tmp_path)
+    result = run("validate", tmp_path / "units.csv", "--adjacency", tmp_path / "adjacency.csv", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["n_units"] == 6
+    assert summary["regions"] == {"Bắc": 3, "Nam": 3}
+    assert summary["adjacency"] == {"pairs": 5, "components": 1, "isolated": 0}
+    assert summary["missing_cells"] == {"area": 1}
+
+
+def test_validate_bad_adjacency(tmp_path: Path) -> None:
+    """An adjacency pair naming an unknown unit is listed and exits 1."""
+    write_case(tmp_path)
+    (tmp_path / "adjacency.csv").write_text("a,b\n01,02\n02,99\n", encoding="utf-8")
+    result = run("validate", tmp_path / "units.csv", "--adjacency", tmp_path / "adjacency.csv")
+    assert result.exit_code == 1
+    assert "99" in result.stdout
+
+
+def test_init_writes_a_solvable_starter(tmp_path: Path) -> None:
+    """``init`` fits count/sizes/balance to the table; the file builds a Problem."""
+    out = tmp_path / "kb" / "scenario.toml"
+    result = run("init", VN34 / "units.csv", "-o", out, "--adjacency", VN34 / "adjacency.csv")
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "# Kịch bản khởi đầu" in text and "count = 6" in text
+    assert "population = 0.15" in text
+    (spec,) = load_scenarios(out)
+    problem = build_problem(spec)
+    assert problem.rules.n_clusters == 6 and (problem.rules.min_size, problem.rules.max_size) == (4, 7)
+    assert set(problem.features.groups) == {"function", "region", "location", "population"}
+    again = run("init", VN34 / "units.csv", "-o", out)
+    assert again.exit_code == 1 and "--force" in again.stderr
+
+
+def test_init_widens_balance_for_a_dominant_unit(tmp_path: Path) -> None:
+    """When one unit alone exceeds mean·1.15, the tolerance is widened so it can fit."""
+    write_case(tmp_path)
+    units = tmp_path / "units.csv"
+    units.write_text(units.read_text(encoding="utf-8").replace(",100,5", ",1000,5"), "utf-8")
+    out = tmp_path / "s2.toml"
+    assert run("init", units, "-o", out).exit_code == 0
+    (spec,) = load_scenarios(out)
+    total, k = 1000 + 120 + 90 + 110 + 95 + 105, 1
+    assert 1000 <= total / k * (1 + spec.balance["population"])
+
+
+def test_sample_writes_table_adjacency_and_scenario(tmp_path: Path) -> None:
+    """``sample`` writes a table that validates and a starter scenario that builds."""
+    out = tmp_path / "s"
+    result = run("sample", "--units", "60", "--seed", "1", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert run("validate", out / "units.csv", "--adjacency", out / "adjacency.csv").exit_code == 0
+    problem = build_problem(load_scenarios(out / "scenario.toml")[0])
+    assert problem.profiles.n_units == 60 and problem.graph is not None
+    assert run("sample", "--units", "60", "-o", out).exit_code == 1
+    assert run("sample", "--units", "60", "-o", out, "--force").exit_code == 0
+
+
+def test_sample_rejects_bad_size() -> None:
+    """``--units 1`` is a usage error (exit 2)."""
+    assert run("sample", "--units", "1").exit_code == 2
