@@ -197,6 +197,12 @@ register(
             "vi": "{n} ô trống (dòng {rows}); các đơn vị này được coi là không có giá trị",
             "en": "{n} empty cell(s) (rows {rows}); those units have no value here",
         },
+        "validate.numeric_is_role": {
+            "vi": "cột '{column}' đã có vai trò riêng (mã, tên, vùng, toạ độ…), "
+            "không thể khai báo là cột số liệu quy mô",
+            "en": "column '{column}' already has a role (id, name, region, "
+            "coordinates…) and cannot also be a scale column",
+        },
         "validate.text_column": {
             "vi": "chỉ {n}/{m} ô là số nên cột được coi là chữ (không dùng làm số liệu quy mô)",
             "en": "only {n} of {m} cells are numbers, so the column is read as text "
@@ -595,7 +601,10 @@ def _scale_columns(
     if mapping.numeric is not None:
         chosen = []
         for header in mapping.numeric:
-            if header in by_header:
+            if header in PROFILE_COLUMNS or by_header.get(header) in role_indices:
+                message = tr("validate.numeric_is_role", column=header)
+                report.add(Problem(raw.source, message, None, header))
+            elif header in by_header:
                 chosen.append(by_header[header])
             else:
                 close = difflib.get_close_matches(header, list(by_header), n=1)

@@ -235,6 +235,8 @@ def test_numeric_mapping_restricts_scale_columns(tmp_path):
     assert profiles.numeric_columns == ("area",)
     with language("en"), pytest.raises(InputError, match=r"'populaton'.*'population'"):
         load_units(path, mapping=ColumnMapping(numeric=("populaton",)))
+    with language("en"), pytest.raises(InputError, match=r"'name' already has a role"):
+        load_units(path, mapping=ColumnMapping(numeric=("area", "name")))
 
 
 def test_require_complete_names_empty_rows(provinces_small, tmp_path):
