@@ -343,3 +343,23 @@ def test_loaded_numbers_are_finite_or_nan(tmp_path):
     values = profiles.column_values("population")
     assert math.isnan(values[0]) and values[1] == 1234
     assert any("row" in w and "2" in w for w in profiles.warnings)
+
+
+def test_bundled_vn34_is_reproducible(tmp_path):
+    """docs/build_vn34.py rebuilds the bundled files byte for byte from the source data."""
+    import importlib.util
+
+    root = Path(__file__).parents[1]
+    source = Path("/work/shared/data/vn34")
+    if not (source / "provinces.csv").exists():
+        pytest.skip("shared source data not available on this machine")
+    spec = importlib.util.spec_from_file_location(
+        "build_vn34", root / "docs" / "build_vn34.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build(source, tmp_path)
+    bundled = root / "scenarios" / "bundled" / "vn34"
+    for name in ("units.csv", "adjacency.csv", "SOURCES.md"):
+        assert (tmp_path / name).read_bytes() == (bundled / name).read_bytes(), name
