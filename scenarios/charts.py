@@ -111,7 +111,13 @@ def _feature_unit(feature: Mapping[str, Any], units: set[str]) -> str | None:
 
 
 def map_svg(
-    problem: Problem, plan: Plan, *, geojson: Mapping[str, Any] | None = None
+    problem: Problem,
+    plan: Plan,
+    *,
+    geojson: Mapping[str, Any] | None = None,
+    size: tuple[float, float] = (7.0, 6.0),
+    legend: bool = True,
+    title: str | None = None,
 ) -> str | None:
     """Schematic map: units coloured by cluster, adjacency edges, cluster hulls.
 
@@ -130,7 +136,7 @@ def map_svg(
         for i in rows:
             colour_of[problem.unit_ids[i]] = colours[c]
     with _style():
-        fig, ax = plt.subplots(figsize=(7.0, 6.0))
+        fig, ax = plt.subplots(figsize=size)
         drawn = False
         if geojson is not None:
             units = set(problem.unit_ids)
@@ -179,11 +185,13 @@ def map_svg(
                     linewidths=0.4,
                     label=plan.cluster_labels[c],
                 )
-            if len(clusters) <= 20:
+            if legend and len(clusters) <= 20:
                 ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
         ax.set_xlabel(tr("chart.map.lon"))
         ax.set_ylabel(tr("chart.map.lat"))
         ax.set_aspect("equal", adjustable="datalim")
+        if title:
+            ax.set_title(title, fontsize=9)
         return _svg(fig)
 
 

@@ -169,6 +169,11 @@ register(
             "vi": "Mọi phương án khả thi chia các đơn vị giống nhau.",
             "en": "Every feasible plan groups the units the same way.",
         },
+        "html.cmp.h.maps": {"vi": "Bản đồ từng phương án", "en": "Map of each plan"},
+        "html.cmp.maps_note": {
+            "vi": "Màu chỉ phân biệt các cụm trong cùng một bản đồ; cùng màu ở hai bản đồ không có nghĩa là cùng cụm.",
+            "en": "Colours only tell clusters apart within one map; the same colour on two maps does not mean the same cluster.",
+        },
         "html.cmp.h.timings": {"vi": "Thời gian tính toán", "en": "Computing time"},
     }
 )
@@ -314,7 +319,17 @@ def render_comparison_html(comparison: Comparison, *, lang: str = "vi") -> str:
                 {c: [comparison.values[n][c] for n in names] for c in chart_cols},
                 {c: metric_title(c) for c in chart_cols},
             )
+        maps = []
+        for name in ok_names:
+            result = comparison.result(name)
+            assert result.plan is not None
+            svg = charts.map_svg(
+                result.problem, result.plan, size=(4.2, 4.2), legend=False, title=name
+            )
+            if svg is not None:
+                maps.append(svg)
         context = {
+            "maps": maps,
             "names": names,
             "ok_names": ok_names,
             "n_ok": len(ok_names),

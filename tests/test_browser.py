@@ -137,6 +137,7 @@ def test_comparison_report_renders_offline(tmp_path: Path) -> None:
         "Comparison of clustering scenarios",
         "At a glance",
         "Measures of each scenario",
+        "Map of each plan",
         "How different the plans are",
         "Units placed differently",
         "Computing time",
