@@ -384,10 +384,7 @@ def solve(
         if not any(o.medoid_of is not None for o in outcomes):
             raise
         interrupted = True
-    if interrupted and stop is None or (stop is not None and not stop.is_set()):
-        ctrl_c = interrupted
-    else:
-        ctrl_c = False
+    ctrl_c = interrupted and not (stop is not None and stop.is_set())
     return _finish(problem, data, counts, outcomes, started, interrupted, ctrl_c)
 
 
