@@ -18,6 +18,7 @@ from features.i18n import LANGUAGES, register, set_language, tr
 from scenarios.cli_common import lang_option
 from scenarios.cli_compare import compare
 from scenarios.cli_data import init, sample, validate
+from scenarios.cli_explain import explain
 from scenarios.cli_plan import plan
 
 register(
@@ -124,6 +125,7 @@ def main(lang: str | None, debug: bool) -> None:
 main.add_command(plan)
 main.add_command(compare)
 main.add_command(validate)
+main.add_command(explain)
 main.add_command(init)
 main.add_command(sample)
 

@@ -250,6 +250,9 @@ def failure_document(result: ScenarioResult) -> dict[str, Any]:
     if isinstance(error, InfeasibleError):
         document["conflict"] = [str(c) for c in error.conflict]
         document["relaxations"] = [str(r) for r in error.relaxations]
+        diagnosis = getattr(error, "diagnosis", None)
+        if diagnosis is not None and hasattr(diagnosis, "to_json"):
+            document["diagnosis"] = diagnosis.to_json()
     document["manifest"] = result.manifest
     return document
 

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 
 from optimizer.check import check_plan, checks_summary
+from optimizer.diagnose import explain_infeasible
 from optimizer.errors import InfeasibleError, NoSolutionError
 from optimizer.metrics import compute_metrics
 from optimizer.problem import Problem
@@ -36,7 +37,7 @@ def run_scenario(
     overrides: Mapping[str, object] | None = None,
     progress: Callable[[ProgressEvent], None] | None = None,
     stop: threading.Event | None = None,
-    diagnose: Diagnoser | None = None,
+    diagnose: Diagnoser | None = explain_infeasible,
 ) -> ScenarioResult:
     """Solve one scenario and account for the plan.
 
@@ -55,7 +56,8 @@ def run_scenario(
         returned with ``plan.interrupted``.
     diagnose
         Called when the solver proves infeasibility, to attach the minimal
-        conflict and verified relaxations to the error.
+        conflict and verified relaxations to the error (default
+        :func:`optimizer.diagnose.explain_infeasible`, time-bounded; None skips it).
 
     Returns
     -------
