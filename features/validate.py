@@ -28,6 +28,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -272,6 +273,36 @@ def parse_number(text: str, decimal_comma: bool = False) -> float | None:
     return None
 
 
+@dataclass
+class _Issues:
+    """Problems of one file, each added in one line (collect, then raise)."""
+
+    source: str
+    report: Report = field(default_factory=Report)
+
+    def error(
+        self,
+        message: str,
+        row: int | None = None,
+        column: str | None = None,
+        value: object = None,
+        hint: str = "",
+    ) -> None:
+        self.report.add(Problem(self.source, message, row, column, value, hint))
+
+    def warn(self, message: str, column: str | None = None) -> None:
+        self.report.add(Problem(self.source, message, None, column, severity="warning"))
+
+    def warn_rows(self, key: str, rows: Sequence[int], column: str) -> None:
+        """One warning for a column naming its rows (10 at most, then a count)."""
+        listed = ", ".join(str(r) for r in rows[:MAX_LISTED_ROWS])
+        if len(rows) > MAX_LISTED_ROWS:
+            listed = tr(
+                "validate.more_rows", listed=listed, n=len(rows) - MAX_LISTED_ROWS
+            )
+        self.warn(tr(key, n=len(rows), rows=listed), column)
+
+
 def _list_rows(rows: Sequence[int]) -> str:
     listed = ", ".join(str(r) for r in rows[:MAX_LISTED_ROWS])
     if len(rows) > MAX_LISTED_ROWS:
@@ -297,35 +328,28 @@ def _close_header(
 
 
 def _resolve_columns(
-    raw: RawTable, mapping: ColumnMapping, report: Report
+    raw: RawTable, mapping: ColumnMapping, issues: _Issues
 ) -> dict[str, int]:
     """Column index of each role present; reports missing or ambiguous headers."""
-    source = raw.source
     positions: dict[str, list[int]] = defaultdict(list)
     for index, header in enumerate(raw.header):
         if header:
             positions[header].append(index)
         elif any(raw.column(index)):
-            message = tr("validate.blank_header", position=index + 1)
-            report.add(Problem(source, message, severity="warning"))
+            issues.warn(tr("validate.blank_header", position=index + 1))
     for header, where in positions.items():
         if len(where) > 1:
+            numbers = ", ".join(str(i + 1) for i in where)
             message = tr(
                 "validate.duplicate_header",
                 column=header,
                 n=len(where),
-                positions=", ".join(str(i + 1) for i in where),
+                positions=numbers,
             )
-            report.add(
-                Problem(
-                    source,
-                    message,
-                    None,
-                    header,
-                    hint=tr("validate.duplicate_header_hint"),
-                )
+            issues.error(
+                message, None, header, hint=tr("validate.duplicate_header_hint")
             )
-    folded = defaultdict(list)
+    folded: dict[str, list[str]] = defaultdict(list)
     for header in positions:
         folded[_fold(header)].append(header)
     explicit = explicit_roles(mapping)
@@ -350,36 +374,22 @@ def _resolve_columns(
                 if spec.required
                 else "validate.mapped_missing"
             )
-            report.add(
-                Problem(
-                    source,
-                    tr(key, column=wanted, key=spec.role),
-                    None,
-                    wanted,
-                    hint=hint,
-                )
-            )
+            issues.error(tr(key, column=wanted, key=spec.role), None, wanted, hint=hint)
     return found
 
 
-def _check_ids(raw: RawTable, index: int, report: Report) -> list[str]:
+def _check_ids(raw: RawTable, index: int, issues: _Issues) -> list[str]:
     """Stripped NFC ids; reports empty, repeated and near-repeated ids."""
     ids = [cell.strip() for cell in raw.column(index)]
     column = raw.header[index]
     groups: dict[str, list[int]] = defaultdict(list)
     for position, (value, row) in enumerate(zip(ids, raw.row_numbers, strict=True)):
-        if not value:
-            report.add(
-                Problem(
-                    raw.source,
-                    tr("validate.empty_id"),
-                    row,
-                    column,
-                    hint=tr("validate.empty_id_hint"),
-                )
-            )
-        else:
+        if value:
             groups[_fold(value)].append(position)
+        else:
+            issues.error(
+                tr("validate.empty_id"), row, column, hint=tr("validate.empty_id_hint")
+            )
     for positions in groups.values():
         if len(positions) < 2:
             continue
@@ -390,46 +400,29 @@ def _check_ids(raw: RawTable, index: int, report: Report) -> list[str]:
                 "validate.duplicate_id", value=values[0], rows=_list_rows(rows)
             )
         else:
+            listed = ", ".join(repr(v) for v in values)
             message = tr(
-                "validate.near_duplicate_id",
-                values=", ".join(repr(v) for v in values),
-                rows=_list_rows(rows),
+                "validate.near_duplicate_id", values=listed, rows=_list_rows(rows)
             )
-        report.add(
-            Problem(
-                raw.source,
-                message,
-                rows[0],
-                column,
-                hint=tr("validate.duplicate_id_hint"),
-            )
-        )
+        issues.error(message, rows[0], column, hint=tr("validate.duplicate_id_hint"))
     return ids
 
 
-def _number_problem(
-    raw: RawTable, row: int, column: str, text: str, value: float | None
-) -> Problem:
-    """The problem of a cell that is not a usable number."""
+def _number_hint(
+    text: str, value: float | None, decimal_comma: bool
+) -> tuple[str, str]:
+    """Message and hint for a cell that is not a usable number."""
     if value is not None:  # NaN / inf text
-        return Problem(
-            raw.source,
-            tr("validate.nonfinite"),
-            row,
-            column,
-            text,
-            tr("validate.nonfinite_hint"),
-        )
-    if parse_number(text, not raw.decimal_comma) is not None:
-        if raw.decimal_comma:
-            hint = tr(
-                "validate.use_decimal_point", fixed=repr(text.strip().replace(".", ","))
-            )
-        else:
-            hint = tr("validate.use_decimal_comma")
-    else:
+        return tr("validate.nonfinite"), tr("validate.nonfinite_hint")
+    if parse_number(text, not decimal_comma) is None:
         hint = tr("validate.not_number_hint")
-    return Problem(raw.source, tr("validate.not_number"), row, column, text, hint)
+    elif decimal_comma:
+        hint = tr(
+            "validate.use_decimal_point", fixed=repr(text.strip().replace(".", ","))
+        )
+    else:
+        hint = tr("validate.use_decimal_comma")
+    return tr("validate.not_number"), hint
 
 
 def _parse_cells(raw: RawTable, index: int) -> list[float | None]:
@@ -440,7 +433,7 @@ def _parse_cells(raw: RawTable, index: int) -> list[float | None]:
 def _parse_column(
     raw: RawTable,
     index: int,
-    report: Report,
+    issues: _Issues,
     *,
     minimum: float | None = SCALE_MINIMUM,
     parsed: list[float | None] | None = None,
@@ -448,39 +441,28 @@ def _parse_column(
     """Float values of a numeric column (NaN where empty); reports every bad cell."""
     column = raw.header[index]
     values = np.full(raw.n_rows, np.nan)
+    parsed = _parse_cells(raw, index) if parsed is None else parsed
     empty: list[int] = []
-    if parsed is None:
-        parsed = _parse_cells(raw, index)
-    for position, (text, row) in enumerate(
-        zip(raw.column(index), raw.row_numbers, strict=True)
-    ):
+    cells = zip(raw.column(index), raw.row_numbers, parsed, strict=True)
+    for position, (text, row, value) in enumerate(cells):
         if not text.strip():
             empty.append(row)
-            continue
-        value = parsed[position]
-        if value is None or not math.isfinite(value):
-            report.add(_number_problem(raw, row, column, text, value))
+        elif value is None or not math.isfinite(value):
+            message, hint = _number_hint(text, value, raw.decimal_comma)
+            issues.error(message, row, column, text, hint)
         elif minimum is not None and value < minimum:
-            report.add(
-                Problem(
-                    raw.source,
-                    tr("validate.negative"),
-                    row,
-                    column,
-                    text,
-                    tr("validate.negative_hint"),
-                )
+            issues.error(
+                tr("validate.negative"), row, column, text, tr("validate.negative_hint")
             )
         else:
             values[position] = value
     if empty and minimum is not None:
-        message = tr("validate.missing_values", n=len(empty), rows=_list_rows(empty))
-        report.add(Problem(raw.source, message, None, column, severity="warning"))
+        issues.warn_rows("validate.missing_values", empty, column)
     return values
 
 
 def _looks_numeric(
-    raw: RawTable, index: int, parsed: list[float | None], report: Report
+    raw: RawTable, index: int, parsed: list[float | None], issues: _Issues
 ) -> bool:
     """More than half of the non-empty cells are numbers (NaN/inf text included).
 
@@ -491,94 +473,58 @@ def _looks_numeric(
     numbers = sum(v is not None for v in parsed)
     numeric = n_cells > 0 and numbers > NUMERIC_MAJORITY * n_cells
     if numbers and not numeric:
-        message = tr("validate.text_column", n=numbers, m=n_cells)
-        report.add(
-            Problem(raw.source, message, None, raw.header[index], severity="warning")
-        )
+        issues.warn(tr("validate.text_column", n=numbers, m=n_cells), raw.header[index])
     return numeric
 
 
 def _check_coordinates(
-    raw: RawTable, found: dict[str, int], mapping: ColumnMapping, report: Report
+    raw: RawTable, found: dict[str, int], mapping: ColumnMapping, issues: _Issues
 ) -> tuple[np.ndarray, np.ndarray]:
     """Latitudes and longitudes (NaN where absent); both or neither, in range."""
     nan = np.full(raw.n_rows, np.nan)
     headers = role_headers(mapping)
     if ("lat" in found) != ("lon" in found):
-        present, missing = ("lat", "lon") if "lat" in found else ("lon", "lat")
-        message = tr(
-            "validate.coord_alone", present=headers[present], missing=headers[missing]
-        )
-        report.add(
-            Problem(
-                raw.source,
-                message,
-                None,
-                headers[present],
-                hint=tr("validate.coord_alone_hint"),
-            )
-        )
+        present, missing = (headers["lat"], headers["lon"])[
+            :: 1 if "lat" in found else -1
+        ]
+        message = tr("validate.coord_alone", present=present, missing=missing)
+        issues.error(message, None, present, hint=tr("validate.coord_alone_hint"))
         return nan, nan.copy()
     if "lat" not in found:
         return nan, nan.copy()
-    lat = _parse_column(raw, found["lat"], report, minimum=None)
-    lon = _parse_column(raw, found["lon"], report, minimum=None)
+    lat = _parse_column(raw, found["lat"], issues, minimum=None)
+    lon = _parse_column(raw, found["lon"], issues, minimum=None)
     lat_col, lon_col = raw.header[found["lat"]], raw.header[found["lon"]]
     lat_text, lon_text = raw.column(found["lat"]), raw.column(found["lon"])
     for i, row in enumerate(raw.row_numbers):
         has_lat, has_lon = bool(lat_text[i].strip()), bool(lon_text[i].strip())
         if has_lat != has_lon:
             present, missing = (lat_col, lon_col) if has_lat else (lon_col, lat_col)
-            report.add(
-                Problem(
-                    raw.source,
-                    tr("validate.coord_half", present=present, missing=missing),
-                    row,
-                    missing,
-                    hint=tr("validate.coord_half_hint"),
-                )
-            )
+            message = tr("validate.coord_half", present=present, missing=missing)
+            issues.error(message, row, missing, hint=tr("validate.coord_half_hint"))
             lat[i] = lon[i] = np.nan
             continue
         swapped = (
             VIETNAM_LAT[0] <= lon[i] <= VIETNAM_LAT[1]
             and VIETNAM_LON[0] <= lat[i] <= VIETNAM_LON[1]
         ) or (abs(lat[i]) > 90 and abs(lon[i]) <= 90)
+        hint = tr("validate.coord_swapped" if swapped else "validate.coord_range_hint")
         for values, column, text, limit in (
             (lat, lat_col, lat_text[i], 90),
             (lon, lon_col, lon_text[i], 180),
         ):
             if abs(values[i]) > limit:
-                hint = (
-                    tr("validate.coord_swapped")
-                    if swapped
-                    else tr("validate.coord_range_hint")
-                )
-                report.add(
-                    Problem(
-                        raw.source,
-                        tr("validate.coord_range", low=-limit, high=limit),
-                        row,
-                        column,
-                        text,
-                        hint,
-                    )
-                )
+                message = tr("validate.coord_range", low=-limit, high=limit)
+                issues.error(message, row, column, text, hint)
     return lat, lon
 
 
-def _warn_empty_categories(raw: RawTable, index: int, report: Report) -> None:
+def _warn_empty_categories(raw: RawTable, index: int, issues: _Issues) -> None:
     """Warn about empty cells of a category column: those units have no value."""
-    empty = [
-        r
-        for c, r in zip(raw.column(index), raw.row_numbers, strict=True)
-        if not c.replace(FUNCTION_SEPARATOR, "").strip()
-    ]
+    cells = zip(raw.column(index), raw.row_numbers, strict=True)
+    empty = [r for c, r in cells if not c.replace(FUNCTION_SEPARATOR, "").strip()]
     if empty:
-        message = tr("validate.empty_category", n=len(empty), rows=_list_rows(empty))
-        report.add(
-            Problem(raw.source, message, None, raw.header[index], severity="warning")
-        )
+        issues.warn_rows("validate.empty_category", empty, raw.header[index])
 
 
 def _split_functions(text: str) -> tuple[str, ...]:
@@ -593,7 +539,7 @@ def _text_or_none(cells: Iterable[str]) -> list[str | None]:
 
 
 def _scale_columns(
-    raw: RawTable, found: dict[str, int], mapping: ColumnMapping, report: Report
+    raw: RawTable, found: dict[str, int], mapping: ColumnMapping, issues: _Issues
 ) -> dict[str, np.ndarray]:
     """Every scale column with its values; text-majority columns are left out."""
     role_indices = set(found.values())
@@ -602,8 +548,9 @@ def _scale_columns(
         chosen = []
         for header in mapping.numeric:
             if header in PROFILE_COLUMNS or by_header.get(header) in role_indices:
-                message = tr("validate.numeric_is_role", column=header)
-                report.add(Problem(raw.source, message, None, header))
+                issues.error(
+                    tr("validate.numeric_is_role", column=header), None, header
+                )
             elif header in by_header:
                 chosen.append(by_header[header])
             else:
@@ -618,24 +565,17 @@ def _scale_columns(
                     if close
                     else ""
                 )
-                report.add(
-                    Problem(
-                        raw.source,
-                        tr("validate.unknown_numeric", column=header),
-                        None,
-                        header,
-                        hint=hint,
-                    )
-                )
-        return {raw.header[i]: _parse_column(raw, i, report) for i in sorted(chosen)}
+                message = tr("validate.unknown_numeric", column=header)
+                issues.error(message, None, header, hint=hint)
+        return {raw.header[i]: _parse_column(raw, i, issues) for i in sorted(chosen)}
     parsed = {
         i: _parse_cells(raw, i)
         for h, i in by_header.items()
         if i not in role_indices and h not in PROFILE_COLUMNS
     }
-    chosen = [i for i in parsed if _looks_numeric(raw, i, parsed[i], report)]
+    chosen = [i for i in parsed if _looks_numeric(raw, i, parsed[i], issues)]
     return {
-        raw.header[i]: _parse_column(raw, i, report, parsed=parsed[i])
+        raw.header[i]: _parse_column(raw, i, issues, parsed=parsed[i])
         for i in sorted(chosen)
     }
 
@@ -657,7 +597,7 @@ def validate_profiles(
     -------
     Profiles
         Frame as documented in :class:`features.types.Profiles`; soft problems
-        (empty scale cells, headerless columns) in ``warnings``.
+        (empty cells, headerless or text columns) in ``warnings``.
 
     Raises
     ------
@@ -667,67 +607,63 @@ def validate_profiles(
         infinite or negative numbers in scale columns, coordinates given alone,
         out of range or swapped.
     """
-    report = Report()
-    source = raw.source
+    issues = _Issues(raw.source)
     for row, n_cells in raw.long_rows:
-        report.add(
-            Problem(
-                source,
-                tr("validate.long_row", n=n_cells, m=len(raw.header)),
-                row,
-                hint=tr("validate.long_row_hint"),
-            )
-        )
+        message = tr("validate.long_row", n=n_cells, m=len(raw.header))
+        issues.error(message, row, hint=tr("validate.long_row_hint"))
     if raw.n_rows == 0:
-        report.add(Problem(source, tr("validate.no_rows")))
-    found = _resolve_columns(raw, mapping, report)
-    ids = _check_ids(raw, found["id"], report) if "id" in found else []
+        issues.error(tr("validate.no_rows"))
+    found = _resolve_columns(raw, mapping, issues)
+    ids = _check_ids(raw, found["id"], issues) if "id" in found else []
     names = [c.strip() for c in raw.column(found["name"])] if "name" in found else []
     for name, row in zip(names, raw.row_numbers, strict=False):  # [] when missing
         if not name:
-            report.add(
-                Problem(
-                    source,
-                    tr("validate.empty_name"),
-                    row,
-                    raw.header[found["name"]],
-                    hint=tr("validate.empty_name_hint"),
-                )
+            column = raw.header[found["name"]]
+            issues.error(
+                tr("validate.empty_name"),
+                row,
+                column,
+                hint=tr("validate.empty_name_hint"),
             )
-    lat, lon = _check_coordinates(raw, found, mapping, report)
-    scale = _scale_columns(raw, found, mapping, report)
+    lat, lon = _check_coordinates(raw, found, mapping, issues)
+    scale = _scale_columns(raw, found, mapping, issues)
     for role in ("function", "region", "current_cluster"):
         if role in found:
-            _warn_empty_categories(raw, found[role], report)
-    report.raise_if_errors(source)
+            _warn_empty_categories(raw, found[role], issues)
+    issues.report.raise_if_errors(raw.source)
 
     def cells(role: str) -> list[str]:
         return raw.column(found[role]) if role in found else [""] * raw.n_rows
 
     index = pd.Index(ids, dtype="str", name="unit_id")
     current = _text_or_none(cells("current_cluster"))
-    columns = {
-        "name": pd.Series(names, index=index, dtype="str"),
-        "functions": pd.Series(
-            [_split_functions(c) for c in cells("function")], index=index, dtype=object
-        ),
-        "region": pd.Series(_text_or_none(cells("region")), index=index, dtype=object),
-        "lat": pd.Series(lat, index=index),
-        "lon": pd.Series(lon, index=index),
-        "current_cluster": pd.Series(current, index=index, dtype=object),
-    }
-    frame = pd.DataFrame(columns, index=index)
+    functions = [_split_functions(c) for c in cells("function")]
+    frame = pd.DataFrame(
+        {
+            "name": pd.Series(names, index=index, dtype="str"),
+            "functions": pd.Series(functions, index=index, dtype=object),
+            "region": pd.Series(
+                _text_or_none(cells("region")), index=index, dtype=object
+            ),
+            "lat": pd.Series(lat, index=index),
+            "lon": pd.Series(lon, index=index),
+            "current_cluster": pd.Series(current, index=index, dtype=object),
+        },
+        index=index,
+    )
     for header, values in scale.items():
         frame[header] = values
     assert tuple(frame.columns[: len(PROFILE_COLUMNS)]) == PROFILE_COLUMNS
     return Profiles(
         frame=frame,
         numeric_columns=tuple(scale),
-        source=source,
+        source=raw.source,
         row_of=dict(zip(ids, raw.row_numbers, strict=True)),
         has_location="lat" in found and bool(np.isfinite(lat).any()),
         has_current="current_cluster" in found and any(v is not None for v in current),
-        warnings=tuple(p.render() for p in report.problems if p.severity != "error"),
+        warnings=tuple(
+            p.render() for p in issues.report.problems if p.severity != "error"
+        ),
     )
 
 
@@ -753,43 +689,19 @@ def require_complete(profiles: Profiles, columns: Iterable[str], purpose: str) -
         Naming each (row, column) left empty, or a column the table lacks.
     """
     frame = profiles.frame
-    report = Report()
+    issues = _Issues(profiles.source)
     for column in columns:
-        targets = (
-            ["lat", "lon"]
-            if column == "location"
-            else ["functions" if column == "function" else column]
-        )
-        for target in targets:
-            if target not in frame.columns or (
-                target not in PROFILE_COLUMNS and target not in profiles.numeric_columns
-            ):
-                report.add(
-                    Problem(
-                        profiles.source,
-                        tr("validate.require_missing", column=column, purpose=purpose),
-                        None,
-                        column,
-                    )
-                )
+        targets = ["lat", "lon"] if column == "location" else [column]
+        for target in ("functions" if t == "function" else t for t in targets):
+            known = target in PROFILE_COLUMNS or target in profiles.numeric_columns
+            if target not in frame.columns or not known:
+                message = tr("validate.require_missing", column=column, purpose=purpose)
+                issues.error(message, None, column)
                 continue
             series = frame[target]
-            if target == "functions":
-                empty = series.map(len) == 0
-            else:
-                empty = series.isna()
+            empty = series.map(len) == 0 if target == "functions" else series.isna()
+            message = tr("validate.require_empty", column=target, purpose=purpose)
+            hint = tr("validate.require_empty_hint", column=column, purpose=purpose)
             for unit in series.index[empty.to_numpy(dtype=bool)]:
-                report.add(
-                    Problem(
-                        profiles.source,
-                        tr("validate.require_empty", column=target, purpose=purpose),
-                        profiles.row_of.get(unit),
-                        target,
-                        hint=tr(
-                            "validate.require_empty_hint",
-                            column=column,
-                            purpose=purpose,
-                        ),
-                    )
-                )
-    report.raise_if_errors(profiles.source)
+                issues.error(message, profiles.row_of.get(unit), target, hint=hint)
+    issues.report.raise_if_errors(profiles.source)
