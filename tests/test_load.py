@@ -322,7 +322,7 @@ _CELL = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     header=st.sampled_from(["unit_id,name,population", "unit_id;name;lat;lon", "x"]),
     body=st.lists(_CELL, max_size=8),
