@@ -178,13 +178,13 @@ def _fail(path: Path, key: str, hint: str = "", **params: object) -> InputError:
 def _read_bytes(path: Path) -> bytes:
     """Bytes of ``path``, or an InputError saying why there are none."""
     path = Path(path)
-    if not path.exists():
-        raise _fail(path, "load.not_found", tr("load.not_found_hint"))
-    if path.is_dir():
-        raise _fail(path, "load.is_dir", tr("load.is_dir_hint"))
     try:
+        if not path.exists():
+            raise _fail(path, "load.not_found", tr("load.not_found_hint"))
+        if path.is_dir():
+            raise _fail(path, "load.is_dir", tr("load.is_dir_hint"))
         data = path.read_bytes()
-    except OSError as err:
+    except OSError as err:  # permissions, name too long, device errors
         raise _fail(path, "load.unreadable", reason=err.strerror or type(err).__name__)
     if not data.strip():
         raise _fail(path, "load.empty")
@@ -233,7 +233,7 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _parse_csv(path: Path, data: bytes) -> tuple[list[list[str]], str, str]:
-    """All records of a CSV file as lists of stripped-of-nothing NFC text."""
+    """All records of a CSV file as lists of NFC text (cells not yet stripped)."""
     text, encoding = _decode(path, data)
     first, _, rest = text.partition("\n")
     if len(first.strip()) == 5 and first.lower().startswith("sep="):
