@@ -66,6 +66,10 @@ register(
         },
         "diagnose.drop": {"vi": "bỏ quy tắc: {text}", "en": "drop the rule: {text}"},
         "diagnose.off": {"vi": "tắt {rule}", "en": "turn off {rule}"},
+        "diagnose.maybe_smaller": {
+            "vi": "(một số lần kiểm tra hết thời gian; giá trị nhỏ hơn có thể cũng đủ)",
+            "en": "(some checks timed out; a smaller change may also do)",
+        },
         "diagnose.unbounded": {"vi": "không giới hạn", "en": "no limit"},
     }
 )
@@ -120,6 +124,9 @@ def solver_oracle(problem: Problem, time_limit_s: float) -> Verdict:
 class Relaxation:
     """One verified change: ``rule`` goes from ``old`` to ``new`` (None = dropped).
 
+    ``smallest`` is False when a check during the search for ``new`` timed
+    out: the change works, but a smaller one may too.
+
     ``rules`` are the scenario's full rules with the change applied; solving
     the scenario with them was checked feasible.
     """
@@ -129,6 +136,7 @@ class Relaxation:
     new: Any
     rules: Rules
     text: str
+    smallest: bool = True
 
     def apply(self, problem: Problem) -> Problem:
         """The scenario with this change applied."""
@@ -348,6 +356,21 @@ _NUMERIC = {"count", "min_size", "max_size", "balance", "max_moves"}
 _BOOLEAN = {"contiguous", "one_region", "one_function"}
 
 
+def _tracking(
+    check: Callable[[Rules], Verdict],
+) -> tuple[Callable[[Rules], Verdict], list[Rules]]:
+    """``check`` plus the list of rule variants it could not decide (time-outs)."""
+    timed_out: list[Rules] = []
+
+    def tracked(rules: Rules) -> Verdict:
+        verdict = check(rules)
+        if verdict is Verdict.UNKNOWN:
+            timed_out.append(rules)
+        return verdict
+
+    return tracked, timed_out
+
+
 def find_relaxations(
     conflict: Iterable[RuleInstance],
     problem: Problem,
@@ -358,7 +381,8 @@ def find_relaxations(
     all_instances = list_rule_instances(problem)
     for instance in conflict:
         if instance.kind in _NUMERIC:
-            found = _numeric_relaxation(instance, problem, check)
+            tracked, timed_out = _tracking(check)
+            found = _numeric_relaxation(instance, problem, tracked)
             if found is None:
                 continue
             old, new, rules = found
@@ -368,7 +392,11 @@ def find_relaxations(
                 old=_show(old, instance),
                 new=_show(new, instance),
             )
-            out.append(Relaxation(instance, old, new, rules, text))
+            if timed_out:
+                text += " " + tr("diagnose.maybe_smaller")
+            out.append(
+                Relaxation(instance, old, new, rules, text, smallest=not timed_out)
+            )
             continue
         rules = rules_with(problem, [r for r in all_instances if r != instance])
         if check(rules) is Verdict.FEASIBLE:
