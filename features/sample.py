@@ -31,6 +31,10 @@ register(
             "vi": "số đơn vị phải ≥ 1 (nhận được {n})",
             "en": "the number of units must be >= 1 (got {n})",
         },
+        "sample.cannot_write": {
+            "vi": "không ghi được tệp mẫu ({reason})",
+            "en": "cannot write the sample files ({reason})",
+        },
         "sample.exists": {
             "vi": "tệp đã tồn tại, không ghi đè",
             "en": "the file already exists and is not overwritten",
@@ -409,8 +413,18 @@ def write_sample(
                 ]
             )
     frame, pairs = generate_units(n_units, seed=seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(units_path, frame.to_csv(index=False, lineterminator="\n"))
     adjacency = pd.DataFrame(pairs, columns=["a", "b"], dtype="str")
-    _atomic_write(adjacency_path, adjacency.to_csv(index=False, lineterminator="\n"))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write(units_path, frame.to_csv(index=False, lineterminator="\n"))
+        _atomic_write(
+            adjacency_path, adjacency.to_csv(index=False, lineterminator="\n")
+        )
+    except (
+        OSError
+    ) as err:  # a file where the folder should be, no permission, disk full
+        reason = err.strerror or type(err).__name__
+        raise InputError(
+            tr("sample.cannot_write", reason=reason), file=str(out_dir)
+        ) from None
     return units_path, adjacency_path

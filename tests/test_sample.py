@@ -131,3 +131,11 @@ def test_ten_thousand_units_quickly(tmp_path):
     assert profiles.n_units == 10_000
     assert nx.is_connected(_graph(profiles.frame.reset_index(), pairs))
     assert elapsed < 15.0  # ~1 s on a quiet machine; generous for loaded CI
+
+
+def test_write_into_a_file_path_is_input_error(tmp_path):
+    """An output 'folder' that is a file gives an InputError, not a traceback."""
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x", "utf-8")
+    with pytest.raises(InputError, match="not_a_folder"):
+        write_sample(blocker, 10)
