@@ -279,12 +279,18 @@ def _read_any(data: bytes, suffix: str, **kwargs: object) -> None:
             load_units(path, **kwargs)  # type: ignore[arg-type]
         except InputError:
             pass
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", InputWarning)
+                load_adjacency(path, ["0", "1", "01", "a"])
+        except InputError:
+            pass
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.binary(max_size=300), suffix=st.sampled_from([".csv", ".xlsx", ".txt"]))
 def test_random_bytes_raise_only_input_error(data, suffix):
-    """Arbitrary bytes never raise anything but InputError."""
+    """Arbitrary bytes never raise anything but InputError (units and adjacency)."""
     _read_any(data, suffix)
 
 
