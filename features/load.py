@@ -81,6 +81,16 @@ register(
             "vi": "lỗi cú pháp CSV ({reason})",
             "en": "CSV syntax error ({reason})",
         },
+        "load.csv_unclosed": {
+            "vi": "dấu ngoặc kép mở ở ô này không được đóng (đến dòng {line} vẫn chưa đóng)",
+            "en": "a double quote opened in this row is never closed (still open at line {line})",
+        },
+        "load.mixed_encoding": {
+            "vi": "tệp trộn hai bảng mã: các dòng {utf8} là UTF-8, các dòng {other} thì không "
+            "(có lẽ Windows-1258)",
+            "en": "the file mixes two text encodings: lines {utf8} are UTF-8, lines {other} "
+            "are not (Windows-1258?)",
+        },
         "load.csv_error_hint": {
             "vi": "kiểm tra dấu ngoặc kép; ô chứa dấu phân cách phải nằm trong ngoặc kép",
             "en": "check the quotes; a cell containing the separator must be quoted",
@@ -206,11 +216,46 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if encoding == "cp1258":
+            _refuse_mixed_encodings(path, data)
         if "\x00" in text:
             raise _fail(path, "load.binary", tr("load.resave_hint"))
         # cp1258 writes Vietnamese with combining accents: compose them.
         return unicodedata.normalize("NFC", text), encoding
     raise _fail(path, "load.encoding", tr("load.resave_hint"))
+
+
+def _line_list(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:5])
+    return shown + (f", … (+{len(numbers) - 5})" if len(numbers) > 5 else "")
+
+
+def _refuse_mixed_encodings(path: Path, data: bytes) -> None:
+    """Refuse a file whose lines are partly UTF-8 and partly another code page.
+
+    Why: pasting rows from two exports gives such files; decoding all of it as
+    Windows-1258 would silently turn the UTF-8 rows into mojibake ("HĂ  Ná»™i"),
+    making new categories and unmatched ids instead of an error.
+    """
+    utf8: list[int] = []
+    other: list[int] = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            other.append(number)
+        else:
+            utf8.append(number)
+    if utf8 and other:
+        raise _fail(
+            path,
+            "load.mixed_encoding",
+            tr("load.resave_hint"),
+            utf8=_line_list(utf8),
+            other=_line_list(other),
+        )
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -241,11 +286,38 @@ def _parse_csv(path: Path, data: bytes) -> tuple[list[list[str]], str, str]:
         delimiter, text = first[4], rest
     else:
         delimiter = _sniff_delimiter(text)
+    records: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        for record in reader:
+            records.append(record)
     except csv.Error as err:
         raise _fail(path, "load.csv_error", tr("load.csv_error_hint"), reason=str(err))
+    if records and text.count('"') % 2 and _unclosed_quote(text, delimiter):
+        # the csv module reads an unclosed quote to the end of the file as one
+        # cell, silently swallowing every later row: refuse instead.
+        start = len(records)
+        raise InputError(
+            [
+                Problem(
+                    file=path.name,
+                    row=start,
+                    message=tr("load.csv_unclosed", line=reader.line_num),
+                    hint=tr("load.csv_error_hint"),
+                )
+            ]
+        )
     return records, encoding, delimiter
+
+
+def _unclosed_quote(text: str, delimiter: str) -> bool:
+    """True when the strict CSV grammar hits the end of the file inside a quote."""
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as err:
+        return "end of data" in str(err)
+    return False
 
 
 def _cell_text(value: object, decimal_comma: bool) -> str:
