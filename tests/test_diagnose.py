@@ -12,7 +12,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from helpers import UNITS_OK_SMALL_PAIRS, make_plan, make_problem, units_ok_small
+from helpers import (
+    UNITS_OK_SMALL_PAIRS,
+    make_plan,
+    make_problem,
+    make_profiles,
+    units_ok_small,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from features.i18n import language
 from optimizer.check import check_plan
@@ -269,6 +277,7 @@ SOLVER_CASES = {
 }
 
 
+@pytest.mark.slow  # ~1 s each on a quiet machine, several under load
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("case", sorted(SOLVER_CASES))
 def test_solver_oracle_diagnoses_and_relaxations_solve(six, case):
@@ -286,3 +295,83 @@ def test_solver_oracle_diagnoses_and_relaxations_solve(six, case):
     for relaxation in d.relaxations:
         relaxed = relaxation.apply(problem)
         assert check_plan(solve(relaxed), relaxed) == [], relaxation.text
+
+
+def test_timed_out_bisection_is_flagged(six):
+    """A time-out during the max_size search keeps the verified value but says it may shrink."""
+    problem = make_problem(six, n_clusters=2, max_size=2, min_size=1)
+
+    def slow_at_three(p: Problem, t: float) -> Verdict:
+        if p.rules.max_size == 3 and p.rules.n_clusters == 2:
+            return Verdict.UNKNOWN
+        return brute_oracle(p, t)
+
+    d = diagnose_problem(problem, oracle=slow_at_three)
+    (relax,) = [r for r in d.relaxations if r.rule.ref == "max_size"]
+    assert relax.new == 4 and not relax.smallest
+    assert "giá trị nhỏ hơn có thể cũng đủ" in relax.text
+    assert brute_oracle(relax.apply(problem), 1) is Verdict.FEASIBLE
+
+
+def test_explain_infeasible_keeps_reason_for_runner(tmp_path):
+    """run_scenario(diagnose=explain_infeasible) returns the reason plus conflict and fixes."""
+    from test_definition import SCENARIO_TOML, write_case
+
+    from optimizer.diagnose import explain_infeasible
+    from scenarios.definition import load_scenarios
+    from scenarios.runner import run_scenario
+
+    text = (
+        SCENARIO_TOML + '[rules]\ntogether = [["01", "02"]]\napart = [["01", "02"]]\n'
+    )
+    spec = load_scenarios(write_case(tmp_path, text))[0]
+    result = run_scenario(spec, diagnose=explain_infeasible)
+    err = result.error
+    assert isinstance(err, DiagnosedInfeasibleError)
+    assert set(err.rules) == {"together[0]", "apart[0]"}
+    assert any("'khác cụm' (Một (01), Hai (02))" in c for c in err.conflict)
+    assert len(err.relaxations) == 2
+
+
+UNIT_IDS = list("ABCDE")
+
+
+@st.composite
+def small_rules(draw):
+    """Random rule sets over five units (sizes, count, one pair rule, one fixed unit)."""
+    rules: dict = {"n_clusters": draw(st.integers(1, 4))}
+    if draw(st.booleans()):
+        rules["max_size"] = draw(st.integers(1, 4))
+    if draw(st.booleans()):
+        rules["min_size"] = draw(st.integers(1, 3))
+    pair = tuple(draw(st.permutations(UNIT_IDS))[:2])
+    kind = draw(st.sampled_from(["together", "apart", None]))
+    if kind:
+        rules[kind] = (pair,)
+    if draw(st.booleans()):
+        rules["fixed"] = {draw(st.sampled_from(UNIT_IDS)): "Cụm 1", pair[0]: "Cụm 2"}
+    if draw(st.booleans()):
+        rules["one_region"] = True
+    if draw(st.booleans()):
+        rules["balance"] = {"population": draw(st.sampled_from([0.1, 0.3, 0.6]))}
+    return rules
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_rules())
+def test_random_infeasible_rules_give_minimal_conflicts(rules):
+    """Whenever brute force finds no plan, the conflict is minimal and every fix works."""
+    rows = [
+        {"unit_id": u, "region": r, "population": p}
+        for u, r, p in zip(UNIT_IDS, "NNNSS", [100, 200, 300, 150, 250], strict=True)
+    ]
+    problem = make_problem(make_profiles(rows), **rules)
+    if brute_oracle(problem, 1) is Verdict.FEASIBLE:
+        with pytest.raises(ValueError):
+            _diagnosis(problem)
+        return
+    d = _diagnosis(problem)
+    assert d.minimal
+    _assert_minimal(problem, d.conflict)
+    for relaxation in d.relaxations:
+        assert brute_oracle(relaxation.apply(problem), 1) is Verdict.FEASIBLE
