@@ -22,8 +22,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import PathPatch, Polygon
 from matplotlib.path import Path as MplPath
+from matplotlib.ticker import FuncFormatter
 
-from features.i18n import register, tr
+from features.i18n import get_language, register, tr
 from optimizer.plan import Plan
 from optimizer.problem import Problem
 
@@ -34,6 +35,8 @@ register(
         "chart.bar.mean": {"vi": "trung bình", "en": "mean"},
         "chart.bar.band": {"vi": "dung sai ±{tol}", "en": "tolerance ±{tol}"},
         "chart.flow.current": {"vi": "Hiện tại", "en": "Current"},
+        "chart.unit.million": {"vi": "{x} tr", "en": "{x}M"},
+        "chart.unit.thousand": {"vi": "{x} N", "en": "{x}k"},
         "chart.flow.proposed": {"vi": "Đề xuất", "en": "Proposed"},
     }
 )
@@ -218,6 +221,19 @@ def _draw_hull(ax: plt.Axes, pts: np.ndarray, colour: Any) -> None:
     )
 
 
+def compact_number(value: float, _pos: object = None) -> str:
+    """Axis label in the reader's language: 20 tr / 20M, 350 N / 350k, 0,5 / 0.5."""
+    from scenarios.report_data import fmt_number
+
+    lang = get_language()
+    size = abs(value)
+    if size >= 1e6:
+        return tr("chart.unit.million", x=fmt_number(round(value / 1e6, 1), lang))
+    if size >= 1e4:
+        return tr("chart.unit.thousand", x=fmt_number(round(value / 1e3, 1), lang))
+    return fmt_number(round(value, 2), lang)
+
+
 def balance_svg(
     labels: Sequence[str], totals: Sequence[float], *, column: str, tol: float | None
 ) -> str:
@@ -239,6 +255,7 @@ def balance_svg(
         ax.axvline(mean, color="#264653", linewidth=1.0, label=tr("chart.bar.mean"))
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
+        ax.xaxis.set_major_formatter(FuncFormatter(compact_number))
         ax.set_title(column)
         ax.legend(loc="lower right", fontsize=7, frameon=False)
         return _svg(fig)

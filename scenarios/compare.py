@@ -346,11 +346,11 @@ def compare(results: Sequence[ScenarioResult]) -> Comparison:
         raise ValueError(f"scenario names must be unique: {names}")
     columns = _columns(results)
     values: dict[str, dict[str, float | None]] = {}
+    # "most balanced" compares like with like: the columns some scenario balances
+    balanced = {f"balance_dev:{c}" for r in results for c in r.problem.rules.balance}
     for result in results:
         row = _metric_values(result, columns)
-        devs = [
-            v for k, v in row.items() if k.startswith("balance_dev:") and v is not None
-        ]
+        devs = [v for k, v in row.items() if k in balanced and v is not None]
         row["max_balance_dev"] = max(devs) if devs else None
         values[result.name] = row
     ok = {r.name for r in results if r.plan is not None}
