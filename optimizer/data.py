@@ -46,10 +46,19 @@ class BalanceColumn:
         return min(a, b), max(a, b)
 
     def band_scaled(self, n_clusters: int) -> tuple[int, int]:
-        """Integer band, shrunk by a hair so float rounding never disagrees."""
+        """Integer band: ``ceil(lo·scale)``, ``floor(hi·scale)``.
+
+        A bound within 1e-9 (relative) of an integer is snapped to it first, so
+        float noise in ``total / K`` cannot shut out an exact fit; the checker
+        allows the same 1e-9 slack.
+        """
+
+        def snap(v: float) -> float:
+            r = round(v)
+            return float(r) if abs(v - r) <= 1e-9 * max(1.0, abs(v)) else v
+
         lo, hi = self.band(n_clusters)
-        eps = 1e-9 * max(abs(lo), abs(hi), 1.0)
-        return math.ceil((lo + eps) * self.scale), math.floor((hi - eps) * self.scale)
+        return math.ceil(snap(lo * self.scale)), math.floor(snap(hi * self.scale))
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from optimizer.objective import COST_SCALE, calinski_harabasz, pair_distances
 from optimizer.plan import Assignment, Plan, SolveStatus
 from optimizer.precheck import feasible_counts
 from optimizer.problem import Problem
+from optimizer.seed import seed_clusters
 
 register(
     {
@@ -264,14 +265,7 @@ def _search(
 
 
 def _seed_labels(problem: Problem, k: int) -> list[int]:
-    """A scikit-learn seed partition (labels in unit order) for hints and pruning."""
-    try:
-        from optimizer.seed import seed_clusters
-    except ImportError:  # pragma: no cover - seed module not yet present
-        from sklearn.cluster import KMeans
-
-        km = KMeans(n_clusters=k, random_state=problem.settings.seed, n_init=4)
-        return km.fit_predict(problem.features.values).tolist()
+    """The scikit-learn seed partition (labels in unit order) for hints and pruning."""
     seed = seed_clusters(problem, k)
     return [int(seed.labels[u]) for u in problem.unit_ids]
 
