@@ -291,7 +291,9 @@ def _numeric_relaxation(
         old = getattr(rules, instance.kind)
 
         def make(v: int) -> Rules:
-            return replace(rules, **{instance.kind: v})
+            if instance.kind == "max_size":
+                return replace(rules, max_size=v)
+            return replace(rules, max_moves=v)
 
         new = _bisect_int(old, n_units, lambda v: ok(make(v)))
         return None if new is None else (old, new, make(new))
