@@ -1,0 +1,99 @@
+"""precheck: obvious impossibilities raise InfeasibleError with the numbers, before solving."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import UNITS_OK_SMALL_PAIRS, make_problem, make_profiles, units_ok_small
+
+from features.errors import InputError
+from features.i18n import language
+from optimizer.errors import InfeasibleError
+from optimizer.precheck import feasible_counts, precheck
+
+WEIGHTS = {"function": 1.0, "location": 1.0, "population": 1.0}
+
+
+def _problem(pairs=UNITS_OK_SMALL_PAIRS, profiles=None, **rules):
+    return make_problem(profiles or units_ok_small(), weights=WEIGHTS, pairs=pairs, **rules)
+
+
+@pytest.mark.parametrize(
+    ("rules", "needles", "rule_names"),
+    [
+        ({"n_clusters": 7}, ["7", "6"], ["count"]),
+        ({"n_clusters": 2, "max_size": 2}, ["2 clusters", "= 4 < 6"], ["count", "size"]),
+        ({"n_clusters": 3, "min_size": 3}, ["= 9 > 6"], ["count", "size"]),
+        ({"n_clusters": 2, "min_size": 4, "max_size": 3}, ["4", "3"], ["size"]),
+        # mean 600 for 4 clusters = 300 ± 10 % → ≤ 330: fits; 5 clusters → 240·1.1 = 264 < 300 (C, F)
+        ({"n_clusters": 5, "balance": {"population": 0.1}}, ["264", "300"], ["balance"]),
+        ({"n_clusters": 2, "together": (("A", "B", "C", "D"),), "max_size": 3}, ["4", "3"], ["together", "size"]),
+        ({"n_clusters": 2, "together": (("A", "B"),), "apart": (("A", "B"),)}, ["A", "B"], ["together", "apart"]),
+        ({"n_clusters": 2, "together": (("A", "B"),), "fixed": {"A": "P", "B": "Q"}}, ["P", "Q"], ["fixed", "together"]),
+        ({"n_clusters": 2, "fixed": {"A": "P", "B": "Q", "C": "R"}}, ["3", "2"], ["fixed", "count"]),
+        ({"n_clusters": 2, "apart": (("A", "B", "C"),)}, ["3", "2"], ["apart", "count"]),
+        ({"n_clusters": 2, "one_region": True, "together": (("A", "F"),)}, ["A", "F"], ["one_region", "together"]),
+        ({"n_clusters": 3, "one_region": True, "max_size": 2}, ["4", "3"], ["one_region", "count"]),
+    ],
+)
+def test_precheck_messages_carry_numbers(rules, needles, rule_names):
+    """Each obvious impossibility is reported with the numbers that prove it."""
+    with language("en"), pytest.raises(InfeasibleError) as err:
+        precheck(_problem(**rules))
+    for needle in needles:
+        assert needle in str(err.value)
+    assert err.value.rules == rule_names
+
+
+def test_precheck_vietnamese_by_default():
+    """The default message is Vietnamese with diacritics."""
+    with pytest.raises(InfeasibleError, match="đơn vị"):
+        precheck(_problem(n_clusters=2, max_size=2))
+
+
+def test_contiguity_needs_a_cluster_per_component():
+    """Two components (no C–D edge) but one cluster: impossible, with both counts."""
+    pairs = [p for p in UNITS_OK_SMALL_PAIRS if p != ("C", "D")]
+    with language("en"), pytest.raises(InfeasibleError, match="2 separate components but only 1"):
+        precheck(_problem(pairs=pairs, n_clusters=1, contiguous=True))
+
+
+def test_contiguity_without_graph_is_reported():
+    """Asking for contiguity without an adjacency graph is refused before solving."""
+    with pytest.raises(InfeasibleError) as err:
+        precheck(_problem(pairs=None, n_clusters=2, contiguous=True))
+    assert err.value.rules == ["contiguous"]
+
+
+def test_one_function_needs_every_function():
+    """Block mode with a unit that has no function is refused, naming the unit."""
+    rows = [{"unit_id": "A", "function": "x"}, {"unit_id": "B"}, {"unit_id": "C", "function": "x"}]
+    problem = make_problem(make_profiles(rows), weights={}, n_clusters=2, one_function=True)
+    with pytest.raises(InfeasibleError, match="B"):
+        precheck(problem)
+
+
+def test_one_function_counts_pairwise_disjoint_units():
+    """Three units with pairwise different functions need 3 clusters, not 2."""
+    rows = [{"unit_id": u, "function": f} for u, f in zip("ABC", "xyz")]
+    problem = make_problem(make_profiles(rows), weights={}, n_clusters=2, one_function=True)
+    with language("en"), pytest.raises(InfeasibleError, match="at least 3 clusters"):
+        precheck(problem)
+
+
+def test_missing_balance_values_are_an_input_error():
+    """A balanced column with an empty cell is an input error naming the unit."""
+    rows = [{"unit_id": "A", "pop": 1.0}, {"unit_id": "B", "pop": None}, {"unit_id": "C", "pop": 2.0}]
+    problem = make_problem(make_profiles(rows), weights={}, n_clusters=2, balance={"pop": 0.5})
+    with pytest.raises(InputError, match="B"):
+        precheck(problem)
+
+
+def test_count_range_skips_impossible_counts():
+    """In a count range, counts that fail are dropped and the rest kept."""
+    problem = _problem(min_count=2, max_count=4, max_size=2)
+    assert feasible_counts(problem) == [3, 4]
+
+
+def test_feasible_problem_passes():
+    """A satisfiable problem passes silently."""
+    precheck(_problem(n_clusters=2, min_size=3, max_size=3, balance={"population": 0.0}))
