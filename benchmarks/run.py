@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -42,35 +43,51 @@ WORKER = ROOT / "benchmarks" / "worker.py"
 RESULTS = ROOT / "benchmarks" / "results"
 ALL_METHODS = ("kmeans", "kmc", "plain_cpsat", "cumkhoi")
 SCENARIOS = ("S", "F")
+#: The dense plain model is not attempted beyond this many x[unit, cluster]
+#: Booleans (the findings: 2 M took 3.7 GB without a plan; 25 M exhausted 7.9 GB).
+MAX_PLAIN_BOOLS = 5_000_000
+
+
+def _rss_mb(pid: int) -> float:
+    """Current resident memory of ``pid`` in MB (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def run_capped(
-    cmd: Sequence[str], cap_s: float, *, log_path: Path
-) -> tuple[bool, float, float]:
-    """Run ``cmd`` in its own process group; kill it after ``cap_s`` seconds.
+    cmd: Sequence[str], cap_s: float, *, log_path: Path, mem_cap_mb: float = math.inf
+) -> tuple[str, float, float]:
+    """Run ``cmd`` in its own process group; kill it at ``cap_s`` s or ``mem_cap_mb``.
 
-    Returns ``(finished, wall_s, peak_mb)``. ``wait4`` gives the resource usage
-    of exactly this child, also when it had to be killed, so the memory a
-    runaway model reached is still recorded.
+    Returns ``(outcome, wall_s, peak_mb)`` with outcome ``"done"``, ``"time"`` or
+    ``"memory"``. ``wait4`` gives the resource usage of exactly this child, also
+    when it had to be killed, so the memory a runaway model reached is still
+    recorded. The memory cap protects a shared machine from the dense model.
     """
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             list(cmd), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     t0 = time.perf_counter()
-    finished = True
+    outcome = "done"
     while True:
         pid, _status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
         if time.perf_counter() - t0 > cap_s:
-            finished = False
+            outcome = "time"
+        elif mem_cap_mb < math.inf and _rss_mb(proc.pid) > mem_cap_mb:
+            outcome = "memory"
+        if outcome != "done":
             os.killpg(proc.pid, signal.SIGKILL)
             _pid, _status, usage = os.wait4(proc.pid, 0)
             break
         time.sleep(0.05)
     proc.returncode = 0  # reaped above; keep Popen from waiting again
-    return finished, time.perf_counter() - t0, usage.ru_maxrss / 1024.0
+    return outcome, time.perf_counter() - t0, usage.ru_maxrss / 1024.0
 
 
 def _row(
@@ -78,10 +95,9 @@ def _row(
     method: str,
     scenario: str,
     payload: dict[str, object] | None,
-    finished: bool,
+    killed: str,
     wall_s: float,
     peak_mb: float,
-    cap_s: float,
 ) -> dict[str, object]:
     """One results row: facts from the worker plus solver-free scores."""
     row: dict[str, object] = {
@@ -102,8 +118,8 @@ def _row(
         "gap": math.nan,
         "note": "",
     }
-    if not finished:
-        row["status"] = f"> cap {cap_s:g} s"
+    if killed:
+        row["status"] = killed
         return row
     if payload is None:
         row["status"] = "error"
@@ -164,6 +180,8 @@ def run_instance(
     workers: int,
     methods: Sequence[str],
     work_dir: Path,
+    mem_cap_mb: float = math.inf,
+    max_plain_bools: int = MAX_PLAIN_BOOLS,
     progress: bool = True,
 ) -> list[dict[str, object]]:
     """Every method on one prepared instance, each in a capped subprocess."""
@@ -171,17 +189,30 @@ def run_instance(
     inst_json = work_dir / f"{inst.key}.json"
     inst_json.write_text(json.dumps(inst.to_json()))
     for method, scenario in _jobs(methods):
+        n_bools = inst.n_units * inst.n_clusters
+        if method == "plain_cpsat" and n_bools > max_plain_bools:
+            rows.append(
+                _na_row(
+                    inst, method, scenario, "skipped", f"{n_bools:,} Booleans > limit"
+                )
+            )
+            continue
         out = work_dir / f"{inst.key}_{method}_{scenario}.json"
         out.unlink(missing_ok=True)
         cmd = [
             *(sys.executable, str(WORKER), str(inst_json), method, scenario, str(out)),
             *("--time-limit", str(time_limit_s), "--workers", str(workers)),
         ]
-        finished, wall_s, peak_mb = run_capped(
-            cmd, cap_s, log_path=out.with_suffix(".log")
+        outcome, wall_s, peak_mb = run_capped(
+            cmd, cap_s, log_path=out.with_suffix(".log"), mem_cap_mb=mem_cap_mb
         )
-        payload = json.loads(out.read_text()) if finished and out.exists() else None
-        facts = (finished, wall_s, peak_mb, cap_s)
+        killed = {
+            "done": "",
+            "time": f"> cap {cap_s:g} s",
+            "memory": f"> mem {mem_cap_mb / 1024:g} GB",
+        }[outcome]
+        payload = json.loads(out.read_text()) if not killed and out.exists() else None
+        facts = (killed, wall_s, peak_mb)
         rows.append(_row(inst, method, scenario, payload, *facts))
         if method == "kmeans":
             rows.append(_row(inst, method, "F", payload, *facts))
@@ -195,7 +226,9 @@ def run_instance(
                 flush=True,
             )
     if "kmc" in methods:
-        rows.append(_na_row(inst, "kmc", "F"))
+        rows.append(
+            _na_row(inst, "kmc", "F", "n/a", "cannot express population balance")
+        )
     return rows
 
 
@@ -203,41 +236,40 @@ def run_benchmark(
     sizes: Sequence[int],
     *,
     repeats: int,
-    time_limit_s: float,
-    cap_s: float,
-    workers: int,
-    methods: Sequence[str],
     work_dir: Path,
     n_clusters: int | None = None,
-    progress: bool = True,
+    checkpoint: Path | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
-    """Every method on every (size, seed) instance; one row per run and scenario."""
+    """Every method on every (size, seed) instance; one row per run and scenario.
+
+    ``options`` go to :func:`run_instance`. With ``checkpoint``, the rows so far
+    are rewritten there after each instance, so a long run that dies (or is
+    stopped) still leaves its measurements behind.
+    """
     rows: list[dict[str, object]] = []
     for n_units in sizes:
         for seed in range(repeats):
             inst = prepare_instance(n_units, seed, work_dir, n_clusters=n_clusters)
-            rows += run_instance(
-                inst,
-                time_limit_s=time_limit_s,
-                cap_s=cap_s,
-                workers=workers,
-                methods=methods,
-                work_dir=work_dir,
-                progress=progress,
-            )
+            rows += run_instance(inst, work_dir=work_dir, **options)
+            if checkpoint is not None:
+                pd.DataFrame(rows).to_csv(checkpoint, index=False)
     return pd.DataFrame(rows)
 
 
-def _na_row(inst: Instance, method: str, scenario: str) -> dict[str, object]:
+def _na_row(
+    inst: Instance, method: str, scenario: str, status: str, note: str
+) -> dict[str, object]:
+    """A row for a run that was not attempted (rule not expressible, too big)."""
     return {
         "n_units": inst.n_units,
         "n_clusters": inst.n_clusters,
         "seed": inst.seed,
         "scenario": scenario,
         "method": method,
-        "status": "n/a",
+        "status": status,
         "rules_ok": False,
-        "note": "cannot express population balance",
+        "note": note,
     }
 
 
@@ -271,6 +303,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--clusters", type=int, default=None, help="override K")
     parser.add_argument(
+        "--mem-cap-gb",
+        type=float,
+        default=12.0,
+        help="kill a run whose resident memory exceeds this (protects the machine)",
+    )
+    parser.add_argument(
+        "--max-plain-bools",
+        type=int,
+        default=MAX_PLAIN_BOOLS,
+        help="skip the plain CP-SAT model above this many x[unit, cluster] Booleans",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="CI smoke: 200 units, 1 seed, 5 s limit, 60 s cap",
@@ -288,28 +332,31 @@ def main(argv: list[str] | None = None) -> int:
         args.cap = args.cap or 60.0
     cap = args.cap or 2 * args.time_limit + 60.0
 
-    with tempfile.TemporaryDirectory(prefix="cumkhoi-bench-") as tmp:
-        rows = run_benchmark(
-            args.sizes,
-            repeats=args.repeats,
-            time_limit_s=args.time_limit,
-            cap_s=cap,
-            workers=args.workers,
-            methods=args.methods,
-            work_dir=Path(tmp),
-            n_clusters=args.clusters,
-        )
-    summary = summarise(rows)
     commit = _commit()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%MZ")
     stem = f"{stamp}_{commit}" + (f"_{args.tag}" if args.tag else "")
     args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="cumkhoi-bench-") as tmp:
+        rows = run_benchmark(
+            args.sizes,
+            repeats=args.repeats,
+            work_dir=Path(tmp),
+            n_clusters=args.clusters,
+            checkpoint=args.out / f"{stem}_runs.csv",
+            time_limit_s=args.time_limit,
+            cap_s=cap,
+            workers=args.workers,
+            methods=args.methods,
+            mem_cap_mb=args.mem_cap_gb * 1024,
+            max_plain_bools=args.max_plain_bools,
+        )
+    summary = summarise(rows)
     rows.to_csv(args.out / f"{stem}_runs.csv", index=False)
     summary.to_csv(args.out / f"{stem}_summary.csv", index=False)
     header = (
         f"commit {commit} · {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC · "
         f"sizes {args.sizes} · seeds {args.repeats} · time limit {args.time_limit:g} s · "
-        f"cap {cap:g} s · CP-SAT workers {args.workers} · {os.cpu_count()} CPUs"
+        f"cap {cap:g} s / {args.mem_cap_gb:g} GB · CP-SAT workers {args.workers} · {os.cpu_count()} CPUs"
     )
     (args.out / f"{stem}.md").write_text(render_markdown(summary, header))
     print_table(summary, header)
