@@ -24,6 +24,7 @@ from pathlib import Path
 
 from features.errors import InputError, Problem, Report
 from features.i18n import register, tr
+from features.limits import check_file_size, check_unit_count
 from features.types import ColumnMapping, Profiles, UnitId
 
 register(
@@ -193,6 +194,7 @@ def _read_bytes(path: Path) -> bytes:
             raise _fail(path, "load.not_found", tr("load.not_found_hint"))
         if path.is_dir():
             raise _fail(path, "load.is_dir", tr("load.is_dir_hint"))
+        check_file_size(path)  # before reading: a wrong 2 GB file must not fill the memory
         data = path.read_bytes()
     except OSError as err:  # permissions, name too long, device errors
         raise _fail(path, "load.unreadable", reason=err.strerror or type(err).__name__)
@@ -477,6 +479,7 @@ def load_units(
     )
 
     raw = read_table(path, sheet=sheet, decimal_comma=decimal_comma)
+    check_unit_count(raw.n_rows, raw.source)  # configurable: features/limits.py
     return validate_profiles(raw, mapping)
 
 
