@@ -274,7 +274,13 @@ def _na_row(
 
 
 def _commit() -> str:
-    """Short HEAD hash, with '+dirty' when the measured packages have local edits."""
+    """Short HEAD hash, with '+dirty' when the measured packages have local edits.
+
+    ``CUMKHOI_BENCH_COMMIT`` overrides it for runs from an exported snapshot
+    (``git archive``), which has no repository to ask.
+    """
+    if os.environ.get("CUMKHOI_BENCH_COMMIT"):
+        return os.environ["CUMKHOI_BENCH_COMMIT"]
 
     def git(*args: str) -> str:
         return subprocess.run(
