@@ -112,6 +112,8 @@ def fmt_number(value: Any, lang: str, decimals: int | None = None) -> str:
             decimals = 0
         elif abs(value) >= 10:
             decimals = 1
+        elif abs(value) >= 1:
+            decimals = 2
         else:
             decimals = 3
     text = f"{value:,.{decimals}f}"

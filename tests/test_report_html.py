@@ -61,8 +61,8 @@ def test_plan_html_is_offline_escaped_and_vietnamese() -> None:
     ):
         assert heading in html
     assert "@media print" in html and '<html lang="vi">' in html
-    # cluster "Cụm A" = 01+02+03 → population 8+2+1 = 11, mean 3.667 → "3,667" in vi
-    assert "3,667" in html
+    # cluster "Cụm A" = 01+02+03 → population 8+2+1 = 11, mean 3.67 → "3,67" in vi
+    assert "3,67" in html
 
 
 def test_plan_html_english() -> None:
@@ -76,7 +76,7 @@ def test_plan_html_english() -> None:
         "Changes from the current grouping",
     ):
         assert heading in html
-    assert "3.667" in html
+    assert "3.67" in html
     assert "Bản đồ" not in html
 
 
