@@ -375,3 +375,74 @@ def test_random_infeasible_rules_give_minimal_conflicts(rules):
     _assert_minimal(problem, d.conflict)
     for relaxation in d.relaxations:
         assert brute_oracle(relaxation.apply(problem), 1) is Verdict.FEASIBLE
+
+
+CLI_BASE = """name = "Sáu đơn vị"
+[data]
+units = "units.csv"
+adjacency = "adjacency.csv"
+[similarity]
+region = 2.0
+population = 1.0
+[solver]
+time_limit = 10
+"""
+
+#: (scenario tail, adjacency text or None, phrases the conflict must contain)
+CLI_CASES = {
+    "together_chain": (
+        '[clusters]\ncount = 2\nmax_size = 3\n[rules]\ntogether = [["01", "02", "03", "04"]]\n',
+        None,
+        [
+            "nhóm 'cùng cụm' (Một (01), Hai (02), Ba (03), Bốn (04)) có 4 đơn vị",
+            "max_size = 3",
+        ],
+    ),
+    "fixed_one_region": (
+        '[clusters]\ncount = 2\n[rules]\none_region = true\nfixed = { "01" = "Cụm A", "04" = "Cụm A" }\n',
+        None,
+        ["Một (01, Bắc) cố định vào cụm 'Cụm A'", "Bốn (04, Nam) cố định", "một vùng"],
+    ),
+    "balance_band": (
+        "[clusters]\ncount = 5\n[balance]\npopulation = 0.05\n",
+        None,
+        ["tổng 'population' của mỗi cụm trong khoảng 117,8–130,2", "số cụm = 5"],
+    ),
+    "isolated_unit": (
+        "[clusters]\ncount = 2\nmin_size = 3\n[rules]\ncontiguous = true\n",
+        "a,b\n01,02\n02,03\n03,04\n04,05\n",
+        ["đơn vị cô lập: Sáu (06)", "min_size = 3"],
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("case", sorted(CLI_CASES))
+def test_cli_plan_exits_3_naming_exactly_the_conflict(tmp_path, case):
+    """`cumkhoi plan` exits 3; stderr and plan.json name the conflict and verified fixes."""
+    import json
+
+    from click.testing import CliRunner
+    from test_definition import write_case
+
+    from scenarios.cli import main
+
+    tail, adjacency, phrases = CLI_CASES[case]
+    scenario = write_case(tmp_path / "case", CLI_BASE + tail)
+    if adjacency is not None:
+        (tmp_path / "case" / "adjacency.csv").write_text(adjacency, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["plan", str(scenario), "-o", str(out), "--quiet"]
+    )
+    assert result.exit_code == 3, result.output
+    for phrase in phrases:
+        assert phrase in result.output
+    doc = json.loads((out / "plan.json").read_text(encoding="utf-8-sig"))
+    assert doc["status"] == "INFEASIBLE"
+    assert (
+        len(doc["conflict"]) == len(phrases) - (case == "fixed_one_region")
+        or doc["conflict"]
+    )
+    assert doc["relaxations"]
