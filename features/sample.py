@@ -186,24 +186,29 @@ def _inside(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
 
 
 def _draw_points(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` distinct (lon, lat) points inside the outline, crowded near cities."""
+    """``n`` distinct (lon, lat) points inside the outline, crowded near cities.
+
+    Points are rounded to 1e-5 degree (about 1 m) and kept distinct: a repeated
+    point would be left out of the Delaunay triangulation and end up isolated.
+    """
     lo, hi = VIETNAM_OUTLINE.min(axis=0), VIETNAM_OUTLINE.max(axis=0)
     weights = np.array([c[2] for c in CITIES])
-    chosen: list[np.ndarray] = []
-    total = 0
-    while total < n:
-        batch = max(64, 2 * (n - total))
+    city_xy = np.array([(c[1], c[0]) for c in CITIES])
+    points = np.empty((0, 2))
+    while len(points) < n:
+        batch = max(64, 2 * (n - len(points)))
         uniform = rng.uniform(lo, hi, size=(batch, 2))
         city = rng.choice(len(CITIES), size=batch, p=weights / weights.sum())
-        centres = np.array([(CITIES[c][1], CITIES[c][0]) for c in city])
-        crowded = centres + rng.normal(scale=0.35, size=(batch, 2))
+        crowded = city_xy[city] + rng.normal(scale=0.35, size=(batch, 2))
         use_city = rng.random(batch) < CLUSTERED_SHARE
-        candidates = np.where(use_city[:, None], crowded, uniform)
-        keep = candidates[_inside(candidates, VIETNAM_OUTLINE)]
-        chosen.append(keep)
-        total += len(keep)
-    points = np.concatenate(chosen)[:n]
-    return np.round(points, 5)
+        candidates = np.round(np.where(use_city[:, None], crowded, uniform), 5)
+        points = np.concatenate(
+            [points, candidates[_inside(candidates, VIETNAM_OUTLINE)]]
+        )
+        grid = np.round(points * 1e5).astype(np.int64)  # exact after rounding to 1e-5
+        _, first = np.unique(grid[:, 0] * 10**8 + grid[:, 1], return_index=True)
+        points = points[np.sort(first)]
+    return points[:n]
 
 
 def _planar(points: np.ndarray) -> np.ndarray:
@@ -296,23 +301,25 @@ def _adjacency(points: np.ndarray) -> list[tuple[int, int]]:
         return sorted(
             (int(min(a, b)), int(max(a, b))) for a, b in itertools.pairwise(order)
         )
-    simplices = Delaunay(xy).simplices
-    edges = np.concatenate(
+    simplices = Delaunay(xy).simplices.astype(np.int64)
+    sides = np.concatenate(
         [simplices[:, [0, 1]], simplices[:, [1, 2]], simplices[:, [0, 2]]]
     )
-    edges = np.unique(np.sort(edges, axis=1), axis=0)
-    length = np.linalg.norm(xy[edges[:, 0]] - xy[edges[:, 1]], axis=1)
+    keys = np.unique(
+        sides.min(axis=1) * n + sides.max(axis=1)
+    )  # one key per edge, sorted
+    a, b = keys // n, keys % n
+    length = np.linalg.norm(xy[a] - xy[b], axis=1)
     tree = minimum_spanning_tree(
-        coo_matrix((length + 1e-12, (edges[:, 0], edges[:, 1])), shape=(n, n))
+        coo_matrix((length + 1e-12, (a, b)), shape=(n, n))
     ).tocoo()
-    in_tree = {(int(min(a, b)), int(max(a, b))) for a, b in zip(tree.row, tree.col)}
-    mid = (points[edges[:, 0]] + points[edges[:, 1]]) / 2
-    inside = _inside(mid, VIETNAM_OUTLINE)
-    return [
-        (int(a), int(b))
-        for (a, b), keep in zip(edges, inside, strict=True)
-        if keep or (int(a), int(b)) in in_tree
-    ]
+    tree_keys = np.minimum(tree.row, tree.col).astype(np.int64) * n + np.maximum(
+        tree.row, tree.col
+    )
+    keep = _inside((points[a] + points[b]) / 2, VIETNAM_OUTLINE) | np.isin(
+        keys, tree_keys
+    )
+    return list(zip(a[keep].tolist(), b[keep].tolist(), strict=True))
 
 
 def generate_units(
