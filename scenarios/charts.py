@@ -181,7 +181,7 @@ def map_svg(
                 ax.scatter(
                     pts[:, 0],
                     pts[:, 1],
-                    s=22,
+                    s=36,
                     color=colours[c],
                     zorder=3,
                     edgecolors="white",
