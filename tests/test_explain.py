@@ -198,3 +198,24 @@ def test_cli_explain_infeasible_folder(tmp_path):
     # max_size 4 alone would still clash with min_size 3 (4 + 2 units): not proposed.
     assert "bỏ quy tắc: nhóm 'cùng cụm'" in result.output
     assert "đổi max_size" not in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_cli_explain_on_bundled_plan_vi_and_en(tmp_path):
+    """`cumkhoi explain` works on `cumkhoi plan` output for the bundled 34 provinces."""
+    from click.testing import CliRunner
+
+    out = tmp_path / "vn34"
+    runner = CliRunner()
+    planned = runner.invoke(
+        _cli(), ["plan", "-o", str(out), "--quiet", "--time-limit", "3"]
+    )
+    assert planned.exit_code == 0, planned.output
+    vi = _explain("explain", str(out))
+    assert vi.exit_code == 0 and "Chênh lệch trong cụm" in vi.output
+    assert "triệu" in vi.output
+    en = _explain("--lang", "en", "explain", str(out), "--unit", "01")
+    assert en.exit_code == 0, en.output
+    assert "Hà Nội (01) is in cluster" in en.output
+    assert "What moving it would cost" in en.output
