@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from features.i18n import language
 from features.load import load_adjacency, load_units
 from features.types import Profiles, UnitId
 
 DATA_DIR = Path(__file__).parent / "data"
 BAD_DIR = DATA_DIR / "bad"
+
+
+@pytest.fixture(autouse=True)
+def _vietnamese_by_default() -> Iterator[None]:
+    """Every test starts in the default language, whatever an earlier test set."""
+    with language("vi"):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -94,7 +94,7 @@ def test_every_bad_file_is_covered():
 
 def test_several_defects_are_all_listed():
     """A file with seven defects lists all seven in one error, in Vietnamese by default."""
-    with pytest.raises(InputError) as info:
+    with language("vi"), pytest.raises(InputError) as info:
         load_units(BAD / "several_defects.csv")
     error = info.value
     assert len(error.problems) == 7
@@ -116,8 +116,11 @@ def test_several_defects_are_all_listed():
 
 def test_vietnamese_message_has_diacritics():
     """The default language is Vietnamese with correct diacritics."""
-    with pytest.raises(
-        InputError, match=r"dòng 4, cột 'population': số liệu quy mô phải ≥ 0"
+    with (
+        language("vi"),
+        pytest.raises(
+            InputError, match=r"dòng 4, cột 'population': số liệu quy mô phải ≥ 0"
+        ),
     ):
         load_units(BAD / "negative_population.csv")
 
