@@ -6,7 +6,7 @@ many small communes (lognormal scale), a handful of dominant functions (Zipf
 frequencies), regions that are contiguous areas, a sparse planar neighbour
 graph. A uniform random table would make every method look good. Everything is
 drawn from ``numpy.random.default_rng(seed)`` (never global seeding), so a seed
-reproduces the same table byte for byte; 50 000 units take about a second.
+reproduces the same table byte for byte; 50 000 units take a few seconds.
 """
 
 from __future__ import annotations
