@@ -241,7 +241,11 @@ def _balance_tolerance(values: list[float], n_clusters: int) -> float:
 
 
 def starter_toml(
-    profiles: Profiles, units: Path, out: Path, adjacency: Path | None = None
+    profiles: Profiles,
+    units: Path,
+    out: Path,
+    adjacency: Path | None = None,
+    name: str | None = None,
 ) -> str:
     """A commented starter scenario fitted to ``profiles`` (see ``cumkhoi init``)."""
     n = profiles.n_units
@@ -255,7 +259,7 @@ def starter_toml(
     lines = [
         tr("init.c_head", file=units.name, n=n),
         tr("init.c_run", out=out.name),
-        f"name = {_toml_str(units.stem)}",
+        f"name = {_toml_str(name or units.stem)}",
         "",
         "[data]",
         f"units = {_toml_str(Path(os.path.relpath(units.resolve(), base)).as_posix())}",
@@ -345,12 +349,17 @@ register(
 
 
 def _write_starter(
-    out: Path, units: Path, adjacency: Path | None, force: bool, **load: Any
+    out: Path,
+    units: Path,
+    adjacency: Path | None,
+    force: bool,
+    name: str | None = None,
+    **load: Any,
 ) -> Path:
     if out.exists() and not force:
         raise OutputExistsError(tr("init.exists", path=out))
     profiles = load_units(units, **load)
-    atomic_write_text(out, starter_toml(profiles, units, out, adjacency))
+    atomic_write_text(out, starter_toml(profiles, units, out, adjacency, name))
     load_scenarios(out)  # the starter must itself be a valid scenario
     return out
 
@@ -394,5 +403,6 @@ def init(
 def sample(n_units: int, seed: int, output: Path, force: bool) -> None:
     """Synthetic table + adjacency (features.sample) and a starter scenario for them."""
     units, adjacency = write_sample(output, n_units, seed=seed, force=force)
-    scenario = _write_starter(output / "scenario.toml", units, adjacency, force)
+    name = f"sample-{n_units}-seed-{seed}"
+    scenario = _write_starter(output / "scenario.toml", units, adjacency, force, name)
     click.echo(tr("sample.written", units=units, adjacency=adjacency, scenario=scenario))
