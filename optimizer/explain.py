@@ -55,6 +55,12 @@ register(
             "en": "Feasible plan; objective {objective}, lower bound {bound}: at most {gap} % "
             "from optimal.",
         },
+        "explain.quality.restricted": {
+            "vi": "Cận dưới chỉ đúng cho mô hình đã thu hẹp ứng viên (mỗi đơn vị chỉ xét một "
+            "số cụm gần), nên khoảng cách này không phải là bảo đảm tuyệt đối.",
+            "en": "The bound holds for the candidate-restricted model only (each unit "
+            "considered for a few nearby clusters), so this gap is not an absolute guarantee.",
+        },
         "explain.driver": {
             "vi": "{criterion}: {share} % độ phân tán trong cụm",
             "en": "{criterion}: {share} % of the within-cluster dispersion",
@@ -323,9 +329,19 @@ def binding_rules(plan: Plan, problem: Problem) -> list[str]:
     return out
 
 
-def summarize_plan(plan: Plan, problem: Problem) -> PlanSummary:
-    """Which rules bind, how far from optimal the plan may be, what drove it."""
+def summarize_plan(
+    plan: Plan, problem: Problem, *, bound_scope: str | None = None
+) -> PlanSummary:
+    """Which rules bind, how far from optimal the plan may be, what drove it.
+
+    ``bound_scope`` (``plan.json``; default ``plan.details``) is ``"restricted"``
+    when the solver's bound only covers the candidate-pruned model: the gap is
+    then not a guarantee against every plan, and the summary says so.
+    """
     from optimizer.describe import format_number
+
+    if bound_scope is None:
+        bound_scope = str(plan.details.get("bound_scope", "full"))
 
     objective = format_number(plan.objective, decimals=3)
     if plan.status is SolveStatus.OPTIMAL:
@@ -337,6 +353,8 @@ def summarize_plan(plan: Plan, problem: Problem) -> PlanSummary:
             bound=format_number(plan.bound, decimals=3),
             gap=format_number(plan.gap * 100, decimals=1),
         )
+    if bound_scope == "restricted":
+        quality += " " + tr("explain.quality.restricted")
     shares = criterion_shares(plan, problem)
     drivers = tuple(sorted(shares.items(), key=lambda kv: (-kv[1], kv[0])))
     return PlanSummary(

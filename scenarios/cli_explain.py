@@ -134,8 +134,21 @@ def key_columns(problem: Problem) -> list[str]:
     return chosen[:MAX_SPREAD_COLUMNS]
 
 
-def _summary_payload(plan: Plan, problem: Problem) -> dict[str, Any]:
-    summary = summarize_plan(plan, problem)
+def _bound_scope(directory: Path) -> str:
+    """``bound_scope`` recorded in ``plan.json`` ("full" when absent)."""
+    import json
+
+    try:
+        doc = json.loads((directory / "plan.json").read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return "full"
+    return str(doc.get("bound_scope") or "full")
+
+
+def _summary_payload(
+    plan: Plan, problem: Problem, bound_scope: str = "full"
+) -> dict[str, Any]:
+    summary = summarize_plan(plan, problem, bound_scope=bound_scope)
     columns = key_columns(problem)
     descriptions = describe_plan(plan, problem.profiles, columns)
     spread = scale_spread(plan, problem.profiles, columns)
@@ -163,9 +176,9 @@ def _summary_payload(plan: Plan, problem: Problem) -> dict[str, Any]:
     }
 
 
-def _print_summary(result: ScenarioResult, plan: Plan) -> None:
+def _print_summary(result: ScenarioResult, plan: Plan, bound_scope: str) -> None:
     console = stdout_console()
-    data = _summary_payload(plan, result.problem)
+    data = _summary_payload(plan, result.problem, bound_scope)
     console.print(f"[bold]{tr('cli_explain.title', name=result.name)}[/bold]")
     console.print(data["quality"])
     console.print(f"\n[bold]{tr('cli_explain.binding')}[/bold]")
@@ -333,7 +346,8 @@ def explain(directory: Path, unit: str | None, as_json: bool) -> None:
         else:
             _print_unit(e, problem)
         return
+    scope = _bound_scope(directory)
     if as_json:
-        print_json(_summary_payload(plan, problem))
+        print_json(_summary_payload(plan, problem, scope))
     else:
-        _print_summary(result, plan)
+        _print_summary(result, plan, scope)

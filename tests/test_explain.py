@@ -219,3 +219,11 @@ def test_cli_explain_on_bundled_plan_vi_and_en(tmp_path):
     assert en.exit_code == 0, en.output
     assert "Hà Nội (01) is in cluster" in en.output
     assert "What moving it would cost" in en.output
+
+
+def test_restricted_bound_is_said_to_be_no_guarantee():
+    """A bound from the candidate-restricted model is flagged in the quality text."""
+    plan = replace(_plan(status=SolveStatus.FEASIBLE, objective=4.0), bound=3.0)
+    s = summarize_plan(plan, _problem(), bound_scope="restricted")
+    assert "không phải là bảo đảm tuyệt đối" in s.quality
+    assert "bảo đảm" not in summarize_plan(plan, _problem()).quality
