@@ -49,6 +49,8 @@ _STYLE: dict[str, Any] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
+#: Maps with more units than this embed dots and edges as a PNG inside the SVG.
+RASTER_ABOVE = 1500
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _METADATA = re.compile(r"<metadata>.*?</metadata>", re.DOTALL)
 #: Namespace declarations are not requests, but an HTML parser supplies them
@@ -75,6 +77,7 @@ def _svg(fig: plt.Figure) -> str:
         format="svg",
         metadata={"Date": None, "Creator": None},
         bbox_inches="tight",
+        dpi=150,  # only rasterized layers (big maps) use it
     )
     plt.close(fig)
     text = buffer.getvalue()
@@ -162,6 +165,9 @@ def map_svg(
         if has_xy and not drawn:
             lon = frame["lon"].to_numpy(dtype=float)
             lat = frame["lat"].to_numpy(dtype=float)
+            # thousands of vector dots make a slow, huge page: embed them as pixels
+            big = len(lon) > RASTER_ABOVE
+            size = 36 if len(lon) <= 200 else max(4, 36 * 200 / len(lon))
             if problem.graph is not None:
                 index = {u: i for i, u in enumerate(problem.unit_ids)}
                 segments = [
@@ -172,7 +178,13 @@ def map_svg(
                 from matplotlib.collections import LineCollection
 
                 ax.add_collection(
-                    LineCollection(segments, colors="#bbbbbb", linewidths=0.5, zorder=1)
+                    LineCollection(
+                        segments,
+                        colors="#bbbbbb",
+                        linewidths=0.5,
+                        zorder=1,
+                        rasterized=big,
+                    )
                 )
             for c, rows in enumerate(clusters):
                 pts = np.column_stack([lon[rows], lat[rows]])
@@ -181,12 +193,13 @@ def map_svg(
                 ax.scatter(
                     pts[:, 0],
                     pts[:, 1],
-                    s=36,
+                    s=size,
                     color=colours[c],
                     zorder=3,
                     edgecolors="white",
-                    linewidths=0.4,
+                    linewidths=0.4 if len(lon) <= 200 else 0,
                     label=plan.cluster_labels[c],
+                    rasterized=big,
                 )
             if legend and len(clusters) <= 20:
                 ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
