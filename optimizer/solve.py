@@ -122,6 +122,8 @@ def _run_cpsat(
     solver.parameters.num_workers = settings.num_workers
     solver.parameters.random_seed = settings.seed
     solver.parameters.log_search_progress = settings.log_search_progress
+    # Ctrl-C must reach Python (the waiting thread), not a C++ handler
+    solver.parameters.catch_sigint_signal = False
     # the p-median LP is tight: full linearization proves optima ~6x faster (vn34)
     solver.parameters.linearization_level = 2
     result: dict[str, int] = {}
