@@ -105,6 +105,12 @@ register(
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
 DEFAULT_SCENARIO = BUNDLED_DIR / "vn34-6-cum-theo-vung.toml"
 
+#: Caps on scenario numbers: beyond them a value is a typo, and inf/1e308 would
+#: overflow the solver's integer coefficients (an internal error instead of a message).
+MAX_WEIGHT = 1000.0
+MAX_TOLERANCE = 10.0  # ±1000 % of the mean cluster total
+MAX_TIME_LIMIT_S = 7 * 24 * 3600.0  # a week
+
 _TOML_POSITION = re.compile(r"^(?P<detail>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 
 
@@ -188,7 +194,7 @@ class RulesSpec(_Strict):
     together: Groups
     apart: Groups
     fixed: dict[UnitIdStr, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
-    stability_weight: float = Field(default=0.0, ge=0)
+    stability_weight: float = Field(default=0.0, ge=0, le=MAX_WEIGHT, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _check(self) -> RulesSpec:
@@ -200,7 +206,7 @@ class RulesSpec(_Strict):
 class SolverSpec(_Strict):
     """``[solver]``: search budget and reproducibility."""
 
-    time_limit: float = Field(default=30.0, gt=0)
+    time_limit: float = Field(default=30.0, gt=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False)
     seed: int = Field(default=0, ge=0)
     workers: int = Field(default=1, ge=1)
 
@@ -215,8 +221,12 @@ class ScenarioSpec(_Strict):
     name: str = Field(min_length=1)
     data: DataSpec
     clusters: ClustersSpec = Field(default_factory=ClustersSpec)
-    balance: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
-    similarity: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    balance: dict[
+        str, Annotated[float, Field(gt=0, le=MAX_TOLERANCE, allow_inf_nan=False)]
+    ] = Field(default_factory=dict)
+    similarity: dict[
+        str, Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
+    ] = Field(default_factory=dict)
     rules: RulesSpec = Field(default_factory=RulesSpec)
     solver: SolverSpec = Field(default_factory=SolverSpec)
     _source: Path | None = PrivateAttr(default=None)

@@ -37,6 +37,8 @@ _TYPE_MESSAGES = {
     "model_attributes_type": "scenario.err.table",
     "greater_than": "scenario.err.gt",
     "greater_than_equal": "scenario.err.ge",
+    "less_than_equal": "scenario.err.le",
+    "finite_number": "scenario.err.finite",
     "string_too_short": "scenario.err.empty",
 }
 
@@ -81,6 +83,14 @@ register(
         "scenario.err.table": {
             "vi": "'{path}' phải là một bảng [{path}] hoặc {{ ... }}, nhận được {value}",
             "en": "'{path}' must be a table [{path}] or {{ ... }}, got {value}",
+        },
+        "scenario.err.le": {
+            "vi": "'{path}' phải nhỏ hơn hoặc bằng {limit}, nhận được {value}",
+            "en": "'{path}' must be at most {limit}, got {value}",
+        },
+        "scenario.err.finite": {
+            "vi": "'{path}' phải là một số hữu hạn, nhận được {value}",
+            "en": "'{path}' must be a finite number, got {value}",
         },
         "scenario.err.gt": {
             "vi": "'{path}' phải lớn hơn {limit}, nhận được {value}",
@@ -142,7 +152,7 @@ def describe_validation_error(
         return tr("scenario.err.unknown_key", path=path, hint=hint)
     if kind in _TYPE_MESSAGES:
         ctx = error.get("ctx") or {}
-        limit = ctx.get("gt", ctx.get("ge", ""))
+        limit = ctx.get("gt", ctx.get("ge", ctx.get("le", "")))
         return tr(_TYPE_MESSAGES[kind], path=path, value=value, limit=limit)
     detail = str(error.get("msg", "")).removeprefix("Value error, ")
     return tr("scenario.err.other", path=path or "scenario", detail=detail)
