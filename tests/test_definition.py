@@ -238,3 +238,63 @@ def test_bundled_scenarios_fit_their_data(path: Path) -> None:
     """Every bundled example scenario loads and builds a Problem on the bundled data."""
     for spec in load_scenarios(path):
         assert build_problem(spec).profiles.n_units == 34
+
+
+_VALUES = st.one_of(
+    st.integers(-3, 40),
+    st.floats(-1, 5, allow_nan=False),
+    st.booleans(),
+    st.text("01ab ", max_size=4),
+    st.lists(st.lists(st.sampled_from(["01", "02", "1", "99"]), max_size=3), max_size=2),
+)
+_SECTIONS = {
+    "clusters": ["count", "min_count", "max_count", "min_size", "max_size", "cuont"],
+    "balance": ["population", "area", "name", "nope"],
+    "similarity": ["region", "function", "location", "population", "area", "x"],
+    "rules": ["contiguous", "one_region", "max_moves", "together", "apart", "stability_weight"],
+    "solver": ["time_limit", "seed", "workers", "seeed"],
+}
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+@st.composite
+def _scenario_texts(draw: st.DrawFn) -> str:
+    lines = ['[data]', 'units = "units.csv"', 'adjacency = "adjacency.csv"']
+    for section in draw(st.lists(st.sampled_from(sorted(_SECTIONS)), unique=True)):
+        lines.append(f"[{section}]")
+        for key in draw(st.lists(st.sampled_from(_SECTIONS[section]), unique=True, max_size=3)):
+            lines.append(f"{key} = {_toml_value(draw(_VALUES))}")
+    return "\n".join(lines) + "\n"
+
+
+@given(text=_scenario_texts())
+@settings(max_examples=40, deadline=None)
+def test_random_scenarios_fail_only_with_planner_errors(text: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Any mix of keys and values gives a Problem or a ScenarioError/InputError, nothing else."""
+    folder = tmp_path_factory.mktemp("random")
+    try:
+        (spec,) = load_scenarios(write_case(folder, text))
+        problem = build_problem(spec)
+    except (ScenarioError, InputError):
+        return
+    assert problem.profiles.n_units == 6
+
+
+@given(text=st.text(max_size=60))
+@settings(max_examples=40, deadline=None)
+def test_arbitrary_text_is_a_scenario_error(text: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Arbitrary text in a scenario file never raises anything but ScenarioError."""
+    folder = tmp_path_factory.mktemp("text")
+    try:
+        load_scenarios(write_case(folder, text))
+    except ScenarioError:
+        pass
