@@ -20,6 +20,7 @@ import click
 from rich.console import Console
 
 from features.i18n import LANGUAGES, register, set_language, tr
+from scenarios.definition import MAX_TIME_LIMIT_S
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -93,7 +94,7 @@ def solver_options(func: F) -> F:
     return click.option(
         "--time-limit",
         "time_limit",
-        type=click.FloatRange(min=0, min_open=True),
+        type=click.FloatRange(min=0, min_open=True, max=MAX_TIME_LIMIT_S),
         default=None,
         metavar="S",
         help=_help("opt.time_limit"),

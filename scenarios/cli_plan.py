@@ -23,7 +23,12 @@ from scenarios.cli_common import (
     stderr_console,
     stdout_console,
 )
-from scenarios.definition import DEFAULT_SCENARIO, ScenarioSpec, load_scenarios
+from scenarios.definition import (
+    DEFAULT_SCENARIO,
+    ScenarioSpec,
+    apply_overrides,
+    load_scenarios,
+)
 from scenarios.errors import ScenarioError
 from scenarios.outputs import prepare_output_dir, write_plan_outputs
 from scenarios.report import write_plan_reports
@@ -161,11 +166,9 @@ def _print_summary(result: ScenarioResult, out_dir: Path, files: list[Path]) -> 
     console.print(tr("plan.written", n=len(files), path=out_dir))
 
 
-def _solve_with_progress(
-    spec: ScenarioSpec, overrides: dict[str, object], quiet: bool
-) -> ScenarioResult:
+def _solve_with_progress(spec: ScenarioSpec, quiet: bool) -> ScenarioResult:
     if quiet:
-        return run_scenario(spec, overrides=overrides)
+        return run_scenario(spec)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -186,7 +189,7 @@ def _solve_with_progress(
                 )
             progress.update(task, state=state)
 
-        return run_scenario(spec, overrides=overrides, progress=report)
+        return run_scenario(spec, progress=report)
 
 
 @click.command(
@@ -218,9 +221,10 @@ def plan(
     """Solve the scenario (bundled default when none), write outputs and reports."""
     path = scenario if scenario is not None else DEFAULT_SCENARIO
     spec = pick_scenario(load_scenarios(path), scenario_name, path)
+    spec = apply_overrides(spec, overrides_from(time_limit, seed, workers))
     out_dir = output if output is not None else Path("cumkhoi-out") / slugify(spec.name)
     prepare_output_dir(out_dir, force=force)
-    result = _solve_with_progress(spec, overrides_from(time_limit, seed, workers), quiet)
+    result = _solve_with_progress(spec, quiet)
     files = write_plan_outputs(result, out_dir)
     if result.plan is not None:
         files += _write_reports(result, out_dir)

@@ -370,7 +370,11 @@ def apply_overrides(
         raise ValueError(f"unknown overrides {sorted(unknown)}; allowed {OVERRIDE_KEYS}")
     if not changes:
         return spec
-    solver = SolverSpec.model_validate({**spec.solver.model_dump(), **changes})
+    try:
+        solver = SolverSpec.model_validate({**spec.solver.model_dump(), **changes})
+    except ValidationError as err:
+        lines = [describe_validation_error(e, SolverSpec, "solver.") for e in err.errors()]
+        raise ScenarioError("\n".join(lines)) from None
     new = spec.model_copy(update={"solver": solver})
     new._source = spec.source
     return new

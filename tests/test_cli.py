@@ -176,3 +176,17 @@ def test_error_mapping_covers_click_exceptions() -> None:
     assert exit_code_for(ScenarioError("x")) == 1
     assert exit_code_for(NoSolutionError("x")) == 3
     assert exit_code_for(KeyError("x")) == 70
+
+
+def test_nan_time_limit_is_a_planner_error(tmp_path: Path) -> None:
+    """``--time-limit nan`` slips past click's range check but is refused with exit 1."""
+    result = run("plan", write_case(tmp_path), "--time-limit", "nan", "-o", tmp_path / "o")
+    assert result.exit_code == 1
+    assert error_line(result) == "Error: 'solver.time_limit' phải là một số hữu hạn, nhận được nan"
+
+
+def test_language_option_after_the_command(tmp_path: Path) -> None:
+    """``plan --lang en`` switches messages to English like ``--lang en plan``."""
+    path = write_case(tmp_path, SCENARIO_TOML.replace("[balance]", "[balanse]"))
+    result = run("plan", path, "--lang", "en", "-o", tmp_path / "o")
+    assert result.exit_code == 1 and "unknown key 'balanse'" in result.stderr
