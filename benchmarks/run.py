@@ -203,6 +203,7 @@ def run_instance(
             *(sys.executable, str(WORKER), str(inst_json), method, scenario, str(out)),
             *("--time-limit", str(time_limit_s), "--workers", str(workers)),
         ]
+        load1 = os.getloadavg()[0]
         outcome, wall_s, peak_mb = run_capped(
             cmd, cap_s, log_path=out.with_suffix(".log"), mem_cap_mb=mem_cap_mb
         )
@@ -213,9 +214,9 @@ def run_instance(
         }[outcome]
         payload = json.loads(out.read_text()) if not killed and out.exists() else None
         facts = (killed, wall_s, peak_mb)
-        rows.append(_row(inst, method, scenario, payload, *facts))
+        rows.append(_row(inst, method, scenario, payload, *facts) | {"load1": load1})
         if method == "kmeans":
-            rows.append(_row(inst, method, "F", payload, *facts))
+            rows.append(_row(inst, method, "F", payload, *facts) | {"load1": load1})
         if progress:
             r = rows[-1]
             print(
@@ -338,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         args.cap = args.cap or 60.0
     cap = args.cap or 2 * args.time_limit + 60.0
 
+    load_before = os.getloadavg()[0]
     commit = _commit()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%MZ")
     stem = f"{stamp}_{commit}" + (f"_{args.tag}" if args.tag else "")
@@ -362,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         f"commit {commit} · {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC · "
         f"sizes {args.sizes} · seeds {args.repeats} · time limit {args.time_limit:g} s · "
-        f"cap {cap:g} s / {args.mem_cap_gb:g} GB · CP-SAT workers {args.workers} · {os.cpu_count()} CPUs"
+        f"cap {cap:g} s / {args.mem_cap_gb:g} GB · CP-SAT workers {args.workers} · "
+        f"{os.cpu_count()} CPUs, load average {load_before:.1f} at start, "
+        f"{os.getloadavg()[0]:.1f} at end"
     )
     (args.out / f"{stem}.md").write_text(render_markdown(summary, header))
     print_table(summary, header)
