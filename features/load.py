@@ -46,6 +46,14 @@ register(
             "en": "name the .csv or .xlsx file inside the folder",
         },
         "load.empty": {"vi": "tệp rỗng", "en": "the file is empty"},
+        "load.empty_hint": {
+            "vi": "chọn đúng tệp: dòng 1 là tên cột, mỗi dòng sau là một đơn vị",
+            "en": "pick the right file: row 1 names the columns, each later row is a unit",
+        },
+        "load.unreadable_hint": {
+            "vi": "kiểm tra quyền đọc tệp và đóng tệp nếu chương trình khác đang khoá nó",
+            "en": "check read permission, and close the file if another program locks it",
+        },
         "load.unreadable": {
             "vi": "không đọc được tệp ({reason})",
             "en": "cannot read the file ({reason})",
@@ -194,12 +202,18 @@ def _read_bytes(path: Path) -> bytes:
             raise _fail(path, "load.not_found", tr("load.not_found_hint"))
         if path.is_dir():
             raise _fail(path, "load.is_dir", tr("load.is_dir_hint"))
-        check_file_size(path)  # before reading: a wrong 2 GB file must not fill the memory
+        # before reading: a wrong 2 GB file must not fill the memory
+        check_file_size(path)
         data = path.read_bytes()
     except OSError as err:  # permissions, name too long, device errors
-        raise _fail(path, "load.unreadable", reason=err.strerror or type(err).__name__)
+        raise _fail(
+            path,
+            "load.unreadable",
+            tr("load.unreadable_hint"),
+            reason=err.strerror or type(err).__name__,
+        )
     if not data.strip():
-        raise _fail(path, "load.empty")
+        raise _fail(path, "load.empty", tr("load.empty_hint"))
     return data
 
 
@@ -291,8 +305,7 @@ def _parse_csv(path: Path, data: bytes) -> tuple[list[list[str]], str, str]:
     records: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for record in reader:
-            records.append(record)
+        records.extend(reader)
     except csv.Error as err:
         raise _fail(path, "load.csv_error", tr("load.csv_error_hint"), reason=str(err))
     if records and text.count('"') % 2 and _unclosed_quote(text, delimiter):
@@ -315,7 +328,9 @@ def _parse_csv(path: Path, data: bytes) -> tuple[list[list[str]], str, str]:
 def _unclosed_quote(text: str, delimiter: str) -> bool:
     """True when the strict CSV grammar hits the end of the file inside a quote."""
     try:
-        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+        for _ in csv.reader(
+            io.StringIO(text, newline=""), delimiter=delimiter, strict=True
+        ):
             pass
     except csv.Error as err:
         return "end of data" in str(err)
@@ -360,7 +375,7 @@ def _parse_xlsx(
             hint = tr("load.no_sheet_hint", sheets=", ".join(repr(n) for n in names))
             raise _fail(path, "load.no_sheet", hint, sheet=sheet)
         if not names:
-            raise _fail(path, "load.empty")
+            raise _fail(path, "load.empty", tr("load.empty_hint"))
         worksheet = workbook[sheet if sheet is not None else names[0]]
         try:
             records = [
@@ -422,7 +437,7 @@ def read_table(
     records, how = _read_records(path, sheet, decimal_comma)
     if not records or not any(cell.strip() for cell in records[0]):
         if not any(any(c.strip() for c in r) for r in records):
-            raise _fail(path, "load.empty")
+            raise _fail(path, "load.empty", tr("load.empty_hint"))
         raise _fail(path, "load.no_header", tr("load.no_header_hint"))
     header = [cell.strip() for cell in records[0]]
     used = max(
@@ -543,7 +558,12 @@ def load_adjacency(
             continue
         if len(cells) < 2:
             report.add(
-                Problem(source, tr("load.adj_columns", n=len(cells)), row=excel_row)
+                Problem(
+                    source,
+                    tr("load.adj_columns", n=len(cells)),
+                    row=excel_row,
+                    hint=tr("load.adj_empty_hint"),
+                )
             )
             continue
         a, b = cells[0], cells[1]

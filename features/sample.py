@@ -35,6 +35,10 @@ register(
             "vi": "không ghi được tệp mẫu ({reason})",
             "en": "cannot write the sample files ({reason})",
         },
+        "sample.cannot_write_hint": {
+            "vi": "chọn một thư mục có quyền ghi (không trùng tên một tệp)",
+            "en": "choose a writable folder (not the name of an existing file)",
+        },
         "sample.exists": {
             "vi": "tệp đã tồn tại, không ghi đè",
             "en": "the file already exists and is not overwritten",
@@ -432,6 +436,12 @@ def write_sample(
     ) as err:  # a file where the folder should be, no permission, disk full
         reason = err.strerror or type(err).__name__
         raise InputError(
-            tr("sample.cannot_write", reason=reason), file=str(out_dir)
+            [
+                Problem(
+                    str(out_dir),
+                    tr("sample.cannot_write", reason=reason),
+                    hint=tr("sample.cannot_write_hint"),
+                )
+            ]
         ) from None
     return units_path, adjacency_path

@@ -97,6 +97,24 @@ register(
             "en": "check the separator (',' or ';') and decimal commas; a cell containing "
             "the separator must be quoted",
         },
+        "validate.no_rows_hint": {
+            "vi": "thêm mỗi đơn vị một dòng, bắt đầu từ dòng 2",
+            "en": "add one row per unit, starting at row 2",
+        },
+        "validate.numeric_is_role_hint": {
+            "vi": "bỏ cột này khỏi danh sách cột số (numeric)",
+            "en": "remove this column from the numeric list",
+        },
+        "validate.require_missing_hint": {
+            "vi": "kiểm tra tên cột (viết đúng như dòng 1) hoặc bỏ nó khỏi {purpose}; "
+            "các cột số hiện có: {columns}",
+            "en": "check the column name (exactly as in row 1) or drop it from {purpose}; "
+            "numeric columns: {columns}",
+        },
+        "validate.headers_hint": {
+            "vi": "các cột hiện có: {headers}",
+            "en": "the file has: {headers}",
+        },
         "validate.no_rows": {
             "vi": "bảng không có đơn vị nào (chỉ có dòng tiêu đề)",
             "en": "the table has no units (only the header row)",
@@ -548,9 +566,9 @@ def _scale_columns(
         chosen = []
         for header in mapping.numeric:
             if header in PROFILE_COLUMNS or by_header.get(header) in role_indices:
-                issues.error(
-                    tr("validate.numeric_is_role", column=header), None, header
-                )
+                message = tr("validate.numeric_is_role", column=header)
+                hint = tr("validate.numeric_is_role_hint")
+                issues.error(message, None, header, hint=hint)
             elif header in by_header:
                 chosen.append(by_header[header])
             else:
@@ -563,7 +581,9 @@ def _scale_columns(
                         key="numeric",
                     )
                     if close
-                    else ""
+                    else tr(
+                        "validate.headers_hint", headers=", ".join(map(repr, by_header))
+                    )
                 )
                 message = tr("validate.unknown_numeric", column=header)
                 issues.error(message, None, header, hint=hint)
@@ -612,7 +632,7 @@ def validate_profiles(
         message = tr("validate.long_row", n=n_cells, m=len(raw.header))
         issues.error(message, row, hint=tr("validate.long_row_hint"))
     if raw.n_rows == 0:
-        issues.error(tr("validate.no_rows"))
+        issues.error(tr("validate.no_rows"), hint=tr("validate.no_rows_hint"))
     found = _resolve_columns(raw, mapping, issues)
     ids = _check_ids(raw, found["id"], issues) if "id" in found else []
     names = [c.strip() for c in raw.column(found["name"])] if "name" in found else []
@@ -696,7 +716,11 @@ def require_complete(profiles: Profiles, columns: Iterable[str], purpose: str) -
             known = target in PROFILE_COLUMNS or target in profiles.numeric_columns
             if target not in frame.columns or not known:
                 message = tr("validate.require_missing", column=column, purpose=purpose)
-                issues.error(message, None, column)
+                listed = ", ".join(profiles.numeric_columns) or "—"
+                hint = tr(
+                    "validate.require_missing_hint", purpose=purpose, columns=listed
+                )
+                issues.error(message, None, column, hint=hint)
                 continue
             series = frame[target]
             empty = series.map(len) == 0 if target == "functions" else series.isna()
