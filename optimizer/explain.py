@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from features.i18n import register, tr
-from features.types import ClusterId, UnitId
+from features.types import ClusterId, FeatureMatrix, UnitId
 from optimizer.check import check_plan, moved_units
 from optimizer.objective import COST_SCALE, cluster_cost, distance_matrix, move_cost
 from optimizer.plan import Assignment, Plan, SolveStatus
@@ -81,6 +81,9 @@ BINDING_BALANCE_SHARE = 0.01
 #: Nearest members shown per criterion, and alternative clusters per unit.
 N_NEAREST = 3
 N_MOVES = 3
+#: Only the cheapest this-many moves are checked against the rules (each check
+#: verifies the whole plan), so explaining a unit stays fast with many clusters.
+MAX_CHECKED_MOVES = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +145,26 @@ def _index(problem: Problem) -> dict[UnitId, int]:
     return {u: i for i, u in enumerate(problem.features.unit_ids)}
 
 
-def _plan_cost(
-    parts: dict[ClusterId, list[int]], dist: np.ndarray
-) -> dict[ClusterId, int]:
-    return {c: cluster_cost(m, dist)[0] if m else 0 for c, m in parts.items()}
+def _cost(
+    rows: list[int], features: FeatureMatrix, dist: np.ndarray | None
+) -> tuple[int, int]:
+    """Integer cost and medoid row of one cluster (:func:`objective.cluster_cost`).
+
+    Without a full distance matrix only the cluster's own pairs are computed,
+    so explaining one unit of a 10 000-unit table needs no n × n matrix.
+    """
+    if not rows:
+        return 0, -1
+    if dist is not None:
+        return cluster_cost(rows, dist)
+    ordered = sorted(rows)
+    sub = FeatureMatrix(
+        values=features.values[ordered],
+        unit_ids=tuple(features.unit_ids[i] for i in ordered),
+        feature_names=features.feature_names,
+    )
+    cost, local = cluster_cost(range(len(ordered)), distance_matrix(sub))
+    return cost, ordered[local]
 
 
 def _stability_delta(unit: UnitId, src: str, dst: str, problem: Problem) -> int:
@@ -168,8 +187,9 @@ def explain_unit(
 ) -> UnitExplanation:
     """Why ``unit`` is in its cluster, and what moving it would cost.
 
-    Moves to every other cluster are scored; the ``n_moves`` cheapest (rules
-    kept first, then smallest objective increase) are returned. ``delta`` is
+    Moves to every other cluster are scored; the :data:`MAX_CHECKED_MOVES`
+    cheapest are checked against the rules and the ``n_moves`` best of those
+    (rules kept first, then smallest objective increase) are returned. ``delta`` is
     in ``Plan.objective`` units: positive means the plan gets worse.
     """
     from features.errors import ClusterAssignError
@@ -178,11 +198,11 @@ def explain_unit(
     if unit not in labels:
         raise ClusterAssignError(tr("explain.unknown_unit", unit=unit))
     idx = _index(problem)
-    dist = distance_matrix(problem.features) if dist is None else dist
+    fm = problem.features
     parts = {c: [idx[u] for u in m] for c, m in plan.assignment.parts().items()}
     home = labels[unit]
     members = [u for u in plan.assignment.parts()[home] if u != unit]
-    _, medoid = cluster_cost(parts[home], dist)
+    _, medoid = _cost(parts[home], fm, dist)
     ties = _ties(problem, unit, members, n_nearest)
     frame = problem.profiles.frame
     region = frame.at[unit, "region"]
@@ -193,21 +213,22 @@ def explain_unit(
     same_function = tuple(
         u for u in members if functions & set(frame.at[u, "functions"] or ())
     )
-    costs = _plan_cost(parts, dist)
+    home_cost = _cost(parts[home], fm, dist)[0]
     baseline = {(v.rule, v.message) for v in check_plan(plan, problem)}
-    moves = []
+    src_cost = _cost([i for i in parts[home] if i != idx[unit]], fm, dist)[0]
+    deltas: list[tuple[int, ClusterId]] = []
     for target, target_rows in parts.items():
         if target == home:
             continue
-        src = [i for i in parts[home] if i != idx[unit]]
-        dst = sorted([*target_rows, idx[unit]])
-        new_cost = (cluster_cost(src, dist)[0] if src else 0) + cluster_cost(dst, dist)[
-            0
-        ]
-        delta = new_cost - costs[home] - costs[target]
+        dst_cost = _cost([*target_rows, idx[unit]], fm, dist)[0]
+        delta = src_cost + dst_cost - home_cost - _cost(target_rows, fm, dist)[0]
         delta += _stability_delta(
             unit, plan.cluster_labels[home], plan.cluster_labels[target], problem
         )
+        deltas.append((delta, target))
+    deltas.sort()
+    moves: list[MoveOption] = []
+    for delta, target in deltas[: max(n_moves, MAX_CHECKED_MOVES)]:
         moved = replace(plan, assignment=Assignment(labels={**labels, unit: target}))
         broken = [
             v for v in check_plan(moved, problem) if (v.rule, v.message) not in baseline
@@ -272,11 +293,10 @@ def criterion_shares(plan: Plan, problem: Problem) -> dict[str, float]:
     """
     fm = problem.features
     idx = _index(problem)
-    dist = distance_matrix(fm)
     per = dict.fromkeys(fm.groups, 0.0)
     for members in plan.assignment.parts().values():
         rows = [idx[u] for u in members]
-        _, medoid = cluster_cost(rows, dist)
+        _, medoid = _cost(rows, fm, None)
         diff = fm.values[rows] - fm.values[medoid]
         for criterion, cols in fm.groups.items():
             per[criterion] += float((diff[:, list(cols)] ** 2).sum()) if cols else 0.0
