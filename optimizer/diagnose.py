@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from features.errors import ClusterAssignError
 from features.i18n import register, tr
 from optimizer.errors import InfeasibleError, NoSolutionError
 from optimizer.problem import Problem, Rules
@@ -116,6 +117,8 @@ def solver_oracle(problem: Problem, time_limit_s: float) -> Verdict:
     except InfeasibleError:
         return Verdict.INFEASIBLE
     except NoSolutionError:
+        return Verdict.UNKNOWN
+    except ClusterAssignError:  # a variant the solver refuses is no proof either way
         return Verdict.UNKNOWN
     return Verdict.FEASIBLE
 

@@ -446,3 +446,15 @@ def test_cli_plan_exits_3_naming_exactly_the_conflict(tmp_path, case):
         or doc["conflict"]
     )
     assert doc["relaxations"]
+
+
+def test_count_range_is_widened(six):
+    """With 1–2 clusters of at most 2 units, widen the range to 1–3 or raise max_size to 3."""
+    problem = make_problem(six, min_count=1, max_count=2, max_size=2)
+    d = _diagnosis(problem)
+    assert {r.ref for r in d.conflict} == {"max_size", "count"}
+    assert "số cụm từ 1 đến 2" in d.conflict_text
+    by_rule = {r.rule.ref: r for r in d.relaxations}
+    assert (by_rule["count"].old, by_rule["count"].new) == ("1–2", "1–3")
+    assert by_rule["max_size"].new == 3
+    _assert_relaxations_work(problem, d)
