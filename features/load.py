@@ -151,7 +151,7 @@ register(
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
-_DELIMITERS = (",", ";", "\t")
+_DELIMITERS = (",", ";", "\t", "|")  # the spec's two, plus Excel's tab and pipe
 _SNIFF_LINES = 50
 
 
@@ -180,6 +180,9 @@ class RawTable:
     encoding: str = ""
     delimiter: str | None = None
     sheet: str | None = None
+    #: Excel rows 2-11 exactly as read (not cut to the header's width), so the
+    #: validator can spot a header pushed down by title rows.
+    top: tuple[tuple[str, ...], ...] = ()
 
     @property
     def n_rows(self) -> int:
@@ -472,6 +475,7 @@ def read_table(
         encoding=str(how["encoding"]),
         delimiter=how["delimiter"],  # type: ignore[arg-type]
         sheet=how["sheet"],  # type: ignore[arg-type]
+        top=tuple(tuple(r) for r in records[1:11]),
     )
 
 
@@ -498,12 +502,16 @@ def load_units(
     return validate_profiles(raw, mapping)
 
 
+_LOOK_ALIKE = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
+
+
 def _suggest(value: str, known: Sequence[str], known_set: set[str]) -> str:
-    """A did-you-mean hint: zero-padding first (Excel drops zeros), then difflib."""
-    for width in range(len(value) + 1, len(value) + 4):
-        padded = value.zfill(width)
-        if value.isdigit() and padded in known_set:
-            return tr("load.adj_unknown_close", close=repr(padded))
+    """A did-you-mean hint: lost zeros and look-alikes (O for 0) first, then difflib."""
+    for candidate in (value, value.translate(_LOOK_ALIKE)):
+        for width in range(len(candidate), len(candidate) + 4):
+            padded = candidate.zfill(width)
+            if candidate.isdigit() and padded != value and padded in known_set:
+                return tr("load.adj_unknown_close", close=repr(padded))
     close = difflib.get_close_matches(value, known, n=3, cutoff=0.6)
     if close:
         return tr("load.adj_unknown_close", close=" / ".join(repr(c) for c in close))

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from features.errors import Problem, Report
+from features.errors import InputError, Problem, Report
 from features.i18n import register, tr
 from features.schema import (
     FUNCTION_SEPARATOR,
@@ -96,6 +96,14 @@ register(
             "dấu phân cách phải nằm trong ngoặc kép",
             "en": "check the separator (',' or ';') and decimal commas; a cell containing "
             "the separator must be quoted",
+        },
+        "validate.header_below": {
+            "vi": "tên cột ('{id}', '{name}') nằm ở dòng {row} thay vì dòng 1",
+            "en": "the column names ('{id}', '{name}') are in row {row}, not in row 1",
+        },
+        "validate.header_below_hint": {
+            "vi": "xoá {n} dòng tiêu đề/ghi chú phía trên để tên cột nằm ở dòng 1",
+            "en": "delete the {n} title/note row(s) above so the column names are in row 1",
         },
         "validate.no_rows_hint": {
             "vi": "thêm mỗi đơn vị một dòng, bắt đầu từ dòng 2",
@@ -600,6 +608,25 @@ def _scale_columns(
     }
 
 
+def _refuse_header_below_row_1(raw: RawTable, mapping: ColumnMapping) -> None:
+    """Name the real header row when title rows sit above it (one clear error).
+
+    Official spreadsheets often start with a title ("DANH SÁCH ĐƠN VỊ NĂM 2026");
+    every later message would be a consequence of that, so only this one is given.
+    """
+    wanted = role_headers(mapping)
+    required = {_fold(wanted["id"]), _fold(wanted["name"])}
+    if required <= {_fold(h) for h in raw.header}:
+        return
+    for row, cells in enumerate(raw.top, start=2):  # Excel rows 2-11, uncut
+        if required <= {_fold(c) for c in cells}:
+            message = tr(
+                "validate.header_below", row=row, id=wanted["id"], name=wanted["name"]
+            )
+            hint = tr("validate.header_below_hint", n=row - 1)
+            raise InputError([Problem(raw.source, message, row, hint=hint)])
+
+
 def validate_profiles(
     raw: RawTable,
     mapping: ColumnMapping = ColumnMapping(),  # noqa: B008 - frozen, safe default
@@ -627,6 +654,7 @@ def validate_profiles(
         infinite or negative numbers in scale columns, coordinates given alone,
         out of range or swapped.
     """
+    _refuse_header_below_row_1(raw, mapping)
     issues = _Issues(raw.source)
     for row, n_cells in raw.long_rows:
         message = tr("validate.long_row", n=n_cells, m=len(raw.header))

@@ -98,6 +98,17 @@ def test_excel_sep_line_is_honoured(tmp_path):
         load_units(path)
 
 
+def test_pipe_and_tab_separators_are_sniffed(tmp_path):
+    """'|' and tab separated exports read like comma-separated ones."""
+    for delimiter in ("|", "\t"):
+        path = tmp_path / "units.csv"
+        text = f"unit_id{delimiter}name{delimiter}population\n01{delimiter}A, B{delimiter}5\n"
+        path.write_text(text, "utf-8")
+        profiles = load_units(path)
+        assert profiles.frame.loc["01", "name"] == "A, B"
+        assert profiles.frame.loc["01", "population"] == 5
+
+
 def test_bom_leading_zeros_and_multi_functions():
     """BOM is dropped from the first header; '01', '1', '001' are three ids; functions split."""
     profiles = load_units(DATA / "units_bom_leading_zeros.csv")
@@ -220,6 +231,7 @@ def test_quoted_multiline_cell_counts_as_one_row(tmp_path):
     [
         ("adjacency_unknown_id.csv", r"row 3, column 'B'.*not in the unit table.*'99'"),
         ("adjacency_unpadded_id.csv", r"row 3, column 'A'.*'1'.*did you mean '01'"),
+        ("adjacency_lookalike_id.csv", r"row 3, column 'B'.*'O3'.*did you mean '03'"),
         ("adjacency_self_pair.csv", r"row 3: unit '03' is paired with itself"),
         ("adjacency_one_column.csv", r"row 3: 2 columns are needed"),
     ],

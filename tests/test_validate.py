@@ -71,6 +71,10 @@ BAD_FILES = [
     ),
     ("broken.xlsx", r"broken.xlsx: the .xlsx file is damaged"),
     ("binary.csv", r"binary.csv: the file is neither a CSV table nor an Excel"),
+    (
+        "title_rows_above.csv",
+        r"row 3: the column names .* are in row 3.*delete the 2 title",
+    ),
 ]
 
 
