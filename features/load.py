@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from features.errors import InputError, Problem, Report
 from features.i18n import register, tr
@@ -183,6 +184,8 @@ class RawTable:
     #: Excel rows 2-11 exactly as read (not cut to the header's width), so the
     #: validator can spot a header pushed down by title rows.
     top: tuple[tuple[str, ...], ...] = ()
+    #: ``(sheet, row 1)`` of the workbook's other sheets when none was named.
+    other_sheets: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def n_rows(self) -> int:
@@ -360,10 +363,21 @@ def _cell_text(value: object, decimal_comma: bool) -> str:
     return unicodedata.normalize("NFC", str(value))
 
 
+def _first_rows(worksheet: Any, decimal_comma: bool) -> tuple[str, ...]:
+    """Row 1 of a sheet as text (to tell the planner which sheet holds the table)."""
+    for row in worksheet.iter_rows(max_row=1, values_only=True):
+        return tuple(_cell_text(v, decimal_comma).strip() for v in row)
+    return ()
+
+
 def _parse_xlsx(
     path: Path, sheet: str | None, decimal_comma: bool
-) -> tuple[list[list[str]], str]:
-    """All rows of one sheet (the first unless named) as lists of text."""
+) -> tuple[list[list[str]], str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """All rows of one sheet (the first unless named) as lists of text.
+
+    When no sheet is named, row 1 of every other sheet comes along, so a table
+    on the second sheet can be pointed at instead of reported as missing.
+    """
     import openpyxl  # deferred: only XLSX users pay for the import
 
     try:
@@ -385,11 +399,16 @@ def _parse_xlsx(
                 [_cell_text(v, decimal_comma) for v in row]
                 for row in worksheet.iter_rows(values_only=True)
             ]
+            others = tuple(
+                (str(name), _first_rows(workbook[name], decimal_comma))
+                for name in names
+                if sheet is None and name != worksheet.title
+            )
         except Exception as err:  # noqa: BLE001 - damaged sheet XML, same reason
             raise _fail(
                 path, "load.bad_xlsx", tr("load.resave_hint"), reason=type(err).__name__
             )
-        return records, str(worksheet.title)
+        return records, str(worksheet.title), others
     finally:
         workbook.close()
 
@@ -403,8 +422,14 @@ def _read_records(
     if data.startswith(_OLE_MAGIC) or path.suffix.lower() == ".xls":
         raise _fail(path, "load.xls", tr("load.resave_hint"))
     if data.startswith(_ZIP_MAGIC) or path.suffix.lower() in _XLSX_SUFFIXES:
-        records, title = _parse_xlsx(path, sheet, decimal_comma)
-        return records, {"encoding": "xlsx", "delimiter": None, "sheet": title}
+        records, title, others = _parse_xlsx(path, sheet, decimal_comma)
+        how: dict[str, object] = {
+            "encoding": "xlsx",
+            "delimiter": None,
+            "sheet": title,
+            "others": others,
+        }
+        return records, how
     records, encoding, delimiter = _parse_csv(path, data)
     return records, {"encoding": encoding, "delimiter": delimiter, "sheet": None}
 
@@ -476,6 +501,7 @@ def read_table(
         delimiter=how["delimiter"],  # type: ignore[arg-type]
         sheet=how["sheet"],  # type: ignore[arg-type]
         top=tuple(tuple(r) for r in records[1:11]),
+        other_sheets=how.get("others", ()),  # type: ignore[arg-type]
     )
 
 

@@ -97,6 +97,14 @@ register(
             "en": "check the separator (',' or ';') and decimal commas; a cell containing "
             "the separator must be quoted",
         },
+        "validate.other_sheet": {
+            "vi": "trang tính đầu '{sheet}' không có các cột {columns}, trang '{other}' thì có",
+            "en": "the first sheet '{sheet}' lacks columns {columns}; sheet '{other}' has them",
+        },
+        "validate.other_sheet_hint": {
+            "vi": 'chỉ rõ trang cần đọc: sheet = "{other}" trong mục [data] (hoặc --sheet)',
+            "en": 'name the sheet to read: sheet = "{other}" under [data] (or --sheet)',
+        },
         "validate.header_below": {
             "vi": "tên cột ('{id}', '{name}') nằm ở dòng {row} thay vì dòng 1",
             "en": "the column names ('{id}', '{name}') are in row {row}, not in row 1",
@@ -609,15 +617,31 @@ def _scale_columns(
 
 
 def _refuse_header_below_row_1(raw: RawTable, mapping: ColumnMapping) -> None:
-    """Name the real header row when title rows sit above it (one clear error).
+    """Point at the real header when it is on another sheet or below title rows.
 
-    Official spreadsheets often start with a title ("DANH SÁCH ĐƠN VỊ NĂM 2026");
-    every later message would be a consequence of that, so only this one is given.
+    Official workbooks often open with an instructions sheet, or a title row
+    ("DANH SÁCH ĐƠN VỊ NĂM 2026"); every later message would be a consequence
+    of that, so only this one is given.
     """
     wanted = role_headers(mapping)
     required = {_fold(wanted["id"]), _fold(wanted["name"])}
     if required <= {_fold(h) for h in raw.header}:
         return
+    for sheet, header in raw.other_sheets:
+        if required <= {_fold(h) for h in header}:
+            listed = f"'{wanted['id']}', '{wanted['name']}'"
+            message = tr(
+                "validate.other_sheet", sheet=raw.sheet, other=sheet, columns=listed
+            )
+            raise InputError(
+                [
+                    Problem(
+                        raw.source,
+                        message,
+                        hint=tr("validate.other_sheet_hint", other=sheet),
+                    )
+                ]
+            )
     for row, cells in enumerate(raw.top, start=2):  # Excel rows 2-11, uncut
         if required <= {_fold(c) for c in cells}:
             message = tr(

@@ -140,12 +140,25 @@ def test_xlsx_first_sheet_and_named_sheet(tmp_path):
     """XLSX: first sheet by default, a named sheet on request, text ids keep zeros."""
     path = tmp_path / "units.xlsx"
     _write_xlsx(path, {"Ghi chú": [["nothing here"]], "Tỉnh": XLSX_ROWS})
-    with pytest.raises(InputError):
-        load_units(path)  # first sheet has no unit_id column
+    with pytest.raises(InputError, match="Tỉnh"):
+        load_units(path)  # first sheet has no unit_id column: the error names 'Tỉnh'
     profiles = load_units(path, sheet="Tỉnh")
     assert list(profiles.frame.index) == ["01", "04"]
     assert profiles.frame.loc["04", "population"] == 555809.5
     assert profiles.frame.loc["01", "lat"] == pytest.approx(21.0001)
+
+
+def test_xlsx_table_on_second_sheet_is_pointed_at(tmp_path):
+    """An instructions sheet first: one error naming the sheet that holds the table."""
+    path = tmp_path / "units.xlsx"
+    _write_xlsx(path, {"Hướng dẫn": [["Xem trang sau"]], "Tỉnh": XLSX_ROWS})
+    with (
+        language("en"),
+        pytest.raises(InputError, match=r"sheet 'Tỉnh' has them") as info,
+    ):
+        load_units(path)
+    assert len(info.value.problems) == 1
+    assert 'sheet = "Tỉnh"' in str(info.value)
 
 
 def test_xlsx_with_decimal_comma_keeps_numeric_cells(tmp_path):
