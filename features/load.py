@@ -305,7 +305,8 @@ def _parse_csv(path: Path, data: bytes) -> tuple[list[list[str]], str, str]:
     first, _, rest = text.partition("\n")
     if len(first.strip()) == 5 and first.lower().startswith("sep="):
         # Excel's own separator line; Excel hides it, so row 1 is the next line.
-        delimiter, text = first[4], rest
+        text = rest
+        delimiter = first[4] if first[4] in _DELIMITERS else _sniff_delimiter(text)
     else:
         delimiter = _sniff_delimiter(text)
     records: list[list[str]] = []

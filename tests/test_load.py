@@ -355,7 +355,9 @@ _CELL = st.lists(
 
 @settings(max_examples=100, deadline=None)
 @given(
-    header=st.sampled_from(["unit_id,name,population", "unit_id;name;lat;lon", "x"]),
+    header=st.sampled_from(
+        ["unit_id,name,population", "unit_id;name;lat;lon", "x", 'sep="\nunit_id,name']
+    ),
     body=st.lists(_CELL, max_size=8),
     decimal_comma=st.booleans(),
 )
