@@ -10,6 +10,7 @@ solver-free statement of the same rules; tests hold the two to agreement.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable
 
@@ -328,5 +329,58 @@ def add_separator_cut(
     for i in piece:
         if i in members:
             model.add(x[i, medoid] <= rhs)
+            added += 1
+    return added
+
+
+def cost_floor(
+    cands: Candidates, data: ModelData, cost: dict[tuple[int, int], int], m: int,
+    n_clusters: int, min_size: int | None,
+) -> int:
+    """A lower bound on the cost of an open cluster with medoid ``m`` (redundant, for the LP).
+
+    The cluster needs ``min_size - 1`` members besides ``m`` (they cost at least
+    the smallest distances to ``m``) and, for each balanced column, enough
+    value to reach the band's lower end (a fractional knapsack: cheapest
+    distance per unit of value first). The larger of these bounds holds.
+    """
+    others = sorted(cost[i, m] for i in cands.members[m] if i != m)
+    floor = sum(others[: max((min_size or 1) - 1, 0)])
+    for col in data.balance:
+        lo, _ = col.band_scaled(n_clusters)
+        need = lo - int(col.ceil_scaled[m])
+        if need <= 0:
+            continue
+        items = sorted(
+            ((cost[i, m], int(col.ceil_scaled[i])) for i in cands.members[m]
+             if i != m and col.ceil_scaled[i] > 0),
+            key=lambda dv: dv[0] / dv[1],
+        )
+        total = 0.0
+        for d, v in items:
+            if need <= 0:
+                break
+            take = min(1.0, need / v)
+            total += take * d
+            need -= take * v
+        floor = max(floor, int(math.floor(total)))
+    return floor
+
+
+def add_cost_floors(
+    model: cp_model.CpModel,
+    x: X,
+    cands: Candidates,
+    data: ModelData,
+    cost: dict[tuple[int, int], int],
+    n_clusters: int,
+    min_size: int | None,
+) -> int:
+    """An open cluster costs at least its :func:`cost_floor` (tightens the bound; returns count)."""
+    added = 0
+    for m in cands.medoids:
+        floor = cost_floor(cands, data, cost, m, n_clusters, min_size)
+        if floor > 0:
+            model.add(sum(cost[i, m] * x[i, m] for i in cands.members[m] if i != m) >= floor * x[m, m])
             added += 1
     return added

@@ -96,6 +96,8 @@ def build_model(
         C.add_contiguity_static(model, x, candidates, data)
         used.append("contiguous")
 
+    C.add_cost_floors(model, x, candidates, data, cost, n_clusters, rules.min_size)
+
     am = AssignmentModel(
         model=model, x=x, candidates=candidates, data=data, n_clusters=n_clusters, cost=cost
     )
