@@ -52,7 +52,7 @@ register(
             "en": "pick the right file: row 1 names the columns, each later row is a unit",
         },
         "load.unreadable_hint": {
-            "vi": "kiểm tra quyền đọc tệp và đóng tệp nếu chương trình khác đang khoá nó",
+            "vi": "kiểm tra quyền đọc tệp và đóng tệp nếu chương trình khác đang khóa nó",
             "en": "check read permission, and close the file if another program locks it",
         },
         "load.unreadable": {
@@ -110,7 +110,7 @@ register(
             "en": "row 1 is empty; row 1 must hold the column names",
         },
         "load.no_header_hint": {
-            "vi": "xoá các dòng tiêu đề/ghi chú phía trên để tên cột nằm ở dòng 1",
+            "vi": "xóa các dòng tiêu đề/ghi chú phía trên để tên cột nằm ở dòng 1",
             "en": "delete title or note rows above so the column names are in row 1",
         },
         "load.adj_columns": {
@@ -141,7 +141,7 @@ register(
             "vi": "đơn vị '{unit}' được ghi là kề với chính nó",
             "en": "unit '{unit}' is paired with itself",
         },
-        "load.adj_self_hint": {"vi": "xoá dòng này", "en": "delete this row"},
+        "load.adj_self_hint": {"vi": "xóa dòng này", "en": "delete this row"},
         "load.adj_repeat": {
             "vi": "cặp {a}–{b} đã có ở dòng {first}; hai dòng được gộp làm một",
             "en": "pair {a}–{b} already appears in row {first}; merged into one",

@@ -110,7 +110,7 @@ register(
             "en": "the column names ('{id}', '{name}') are in row {row}, not in row 1",
         },
         "validate.header_below_hint": {
-            "vi": "xoá {n} dòng tiêu đề/ghi chú phía trên để tên cột nằm ở dòng 1",
+            "vi": "xóa {n} dòng tiêu đề/ghi chú phía trên để tên cột nằm ở dòng 1",
             "en": "delete the {n} title/note row(s) above so the column names are in row 1",
         },
         "validate.no_rows_hint": {
@@ -150,7 +150,7 @@ register(
             "en": "ids {values} in rows {rows} differ only in case, spaces or accent encoding",
         },
         "validate.duplicate_id_hint": {
-            "vi": "mỗi đơn vị phải có một mã riêng: sửa mã hoặc xoá dòng trùng",
+            "vi": "mỗi đơn vị phải có một mã riêng: sửa mã hoặc xóa dòng trùng",
             "en": "each unit needs a distinct id: fix the id or delete the repeated row",
         },
         "validate.empty_name": {
@@ -201,7 +201,7 @@ register(
             "en": "column '{present}' is given without column '{missing}'",
         },
         "validate.coord_alone_hint": {
-            "vi": "vĩ độ và kinh độ phải đi cùng nhau: thêm cột còn thiếu hoặc xoá cột này",
+            "vi": "vĩ độ và kinh độ phải đi cùng nhau: thêm cột còn thiếu hoặc xóa cột này",
             "en": "latitude and longitude go together: add the missing column or remove this one",
         },
         "validate.coord_half": {
@@ -217,7 +217,7 @@ register(
             "en": "must lie within [{low}, {high}] degrees",
         },
         "validate.coord_range_hint": {
-            "vi": "nhập toạ độ WGS84 theo độ thập phân",
+            "vi": "nhập tọa độ WGS84 theo độ thập phân",
             "en": "enter WGS84 coordinates in decimal degrees",
         },
         "validate.coord_swapped": {
@@ -233,7 +233,7 @@ register(
             "en": "{n} empty cell(s) (rows {rows}); those units have no value here",
         },
         "validate.numeric_is_role": {
-            "vi": "cột '{column}' đã có vai trò riêng (mã, tên, vùng, toạ độ…), "
+            "vi": "cột '{column}' đã có vai trò riêng (mã, tên, vùng, tọa độ…), "
             "không thể khai báo là cột số liệu quy mô",
             "en": "column '{column}' already has a role (id, name, region, "
             "coordinates…) and cannot also be a scale column",
