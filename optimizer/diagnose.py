@@ -18,9 +18,10 @@ else leaves the conflict infeasible) and each is verified by re-solving the
 (bisection; balance tolerances on a 1 % grid), the nearest feasible cluster
 count, or dropping one boolean/pair/fixed rule.
 
-Budget: every check gets ``check_time_limit_s`` (default 5 s) and the whole
-diagnosis ``budget_s`` (default 60 s); after that remaining checks are
-*unknown*. Checks run with one worker and the scenario's seed and are cached,
+Budget: every check gets ``check_time_limit_s`` (default 5 s; a time-out that
+decides a rule of the conflict or a "drop this rule" relaxation is retried
+once with 3× that) and the whole diagnosis ``budget_s`` (default 60 s); after
+that remaining checks are *unknown*. Checks run with one worker and the scenario's seed and are cached,
 so a diagnosis is deterministic unless a check times out.
 """
 
@@ -50,8 +51,8 @@ register(
             "en": "Scenario '{name}' is infeasible: these rules cannot all hold together",
         },
         "diagnose.not_minimal": {
-            "vi": "(có thể chưa tối thiểu: {n} lần kiểm tra hết thời gian)",
-            "en": "(may not be minimal: {n} check(s) timed out)",
+            "vi": "(có thể chưa tối thiểu: chưa quyết định được {n} quy tắc vì hết thời gian)",
+            "en": "(may not be minimal: {n} rule(s) undecided after time-outs)",
         },
         "diagnose.relax_header": {
             "vi": "Mỗi thay đổi sau (đã kiểm chứng bằng cách giải lại) làm kịch bản khả thi:",
@@ -78,6 +79,8 @@ register(
 #: Default per-check and whole-diagnosis time limits (seconds).
 CHECK_TIME_LIMIT_S = 5.0
 BUDGET_S = 60.0
+#: A check that timed out may be retried once with this many times the limit.
+RETRY_FACTOR = 3.0
 #: Cluster counts tried on each side of the current count.
 MAX_COUNT_STEPS = 6
 #: Balance tolerances are searched on this grid (1 percentage point).
@@ -205,16 +208,25 @@ class _Checker:
     n_unknown: int = 0
 
     def __call__(self, rules: Rules) -> Verdict:
+        return self._run(rules, self.check_time_limit_s)
+
+    def patient(self, rules: Rules) -> Verdict:
+        """Check again with :data:`RETRY_FACTOR` × the time limit if it timed out."""
+        return self._run(rules, RETRY_FACTOR * self.check_time_limit_s, retry=True)
+
+    def _run(self, rules: Rules, limit: float, retry: bool = False) -> Verdict:
         key = repr(_canonical(rules))
-        if key in self.cache:
-            return self.cache[key]
+        cached = self.cache.get(key)
+        if cached is not None and not (retry and cached is Verdict.UNKNOWN):
+            return cached
         remaining = self.deadline - time.monotonic()
         if remaining <= 0.05:
             verdict = Verdict.UNKNOWN
         else:
             self.n_checks += 1
-            limit = min(self.check_time_limit_s, remaining)
-            verdict = self.oracle(replace(self.problem, rules=rules), limit)
+            verdict = self.oracle(
+                replace(self.problem, rules=rules), min(limit, remaining)
+            )
         if verdict is Verdict.UNKNOWN:
             self.n_unknown += 1
         self.cache[key] = verdict
@@ -233,18 +245,23 @@ def _canonical(rules: Rules) -> tuple[Any, ...]:
 
 
 def find_conflict(
-    instances: list[RuleInstance], problem: Problem, check: Callable[[Rules], Verdict]
-) -> tuple[list[RuleInstance], bool]:
+    instances: list[RuleInstance],
+    problem: Problem,
+    check: Callable[[Rules], Verdict],
+    retry: Callable[[Rules], Verdict] | None = None,
+) -> tuple[list[RuleInstance], list[RuleInstance]]:
     """Deletion filter: a minimal infeasible subset of ``instances``.
 
     Each kind of rule (all fixed units, all together groups, ...) is first
     dropped as a whole, which removes irrelevant rule families in one check;
-    the instances of kinds that matter are then dropped one at a time. Returns
-    the conflict and whether every check that kept an instance was a proof
-    (False: some were time-outs, so the set may not be minimal).
+    the instances of kinds that matter are then dropped one at a time. An
+    instance whose removal could not be decided (time-out) is kept and, when
+    ``retry`` is given, tried again with it at the end. Returns the conflict
+    and the instances still kept only for lack of a decision (empty: the
+    conflict is proven minimal).
     """
     active = list(instances)
-    proven = True
+    uncertain: list[RuleInstance] = []
     kinds = list(dict.fromkeys(r.kind for r in instances))
     for kind in kinds:
         trial = [r for r in active if r.kind != kind]
@@ -253,8 +270,8 @@ def find_conflict(
         verdict = check(rules_with(problem, trial))
         if verdict is Verdict.INFEASIBLE:
             active = trial
-        elif verdict is Verdict.UNKNOWN:
-            proven = False
+        elif verdict is Verdict.UNKNOWN and len(active) - len(trial) == 1:
+            uncertain += [r for r in active if r.kind == kind]
     for instance in list(active):
         if sum(r.kind == instance.kind for r in active) <= 1:
             continue  # already tested alone at the kind level
@@ -263,8 +280,18 @@ def find_conflict(
         if verdict is Verdict.INFEASIBLE:
             active = trial
         elif verdict is Verdict.UNKNOWN:
-            proven = False
-    return active, proven
+            uncertain.append(instance)
+    if retry is not None:
+        still: list[RuleInstance] = []
+        for instance in uncertain:
+            trial = [r for r in active if r != instance]
+            verdict = retry(rules_with(problem, trial))
+            if verdict is Verdict.INFEASIBLE:
+                active = trial
+            elif verdict is Verdict.UNKNOWN:
+                still.append(instance)
+        uncertain = still
+    return active, [r for r in uncertain if r in active]
 
 
 def _bisect_int(lo: int, hi: int, feasible: Callable[[int], bool]) -> int | None:
@@ -380,6 +407,7 @@ def find_relaxations(
     conflict: Iterable[RuleInstance],
     problem: Problem,
     check: Callable[[Rules], Verdict],
+    retry: Callable[[Rules], Verdict] | None = None,
 ) -> list[Relaxation]:
     """Verified single changes to rules of ``conflict`` that make ``problem`` feasible."""
     out: list[Relaxation] = []
@@ -404,7 +432,10 @@ def find_relaxations(
             )
             continue
         rules = rules_with(problem, [r for r in all_instances if r != instance])
-        if check(rules) is Verdict.FEASIBLE:
+        verdict = check(rules)
+        if verdict is Verdict.UNKNOWN and retry is not None:
+            verdict = retry(rules)
+        if verdict is Verdict.FEASIBLE:
             if instance.kind in _BOOLEAN:
                 text = tr("diagnose.off", rule=instance.label())
             else:
@@ -456,13 +487,14 @@ def diagnose_problem(
     elif check(problem.rules) is Verdict.FEASIBLE:
         raise ValueError(f"scenario {problem.name!r} is feasible; nothing to diagnose")
     instances = list_rule_instances(problem)
-    conflict, proven = find_conflict(instances, problem, check)
-    relaxations = find_relaxations(conflict, problem, check)
+    conflict, uncertain = find_conflict(instances, problem, check, check.patient)
+    proven = not uncertain
+    relaxations = find_relaxations(conflict, problem, check, check.patient)
     conflict_text = tuple(describe_rule(r, problem, context=conflict) for r in conflict)
     lines = [tr("diagnose.header", name=problem.name) + ":"]
     lines += [f"  - {text}" for text in conflict_text]
     if not proven:
-        lines.append("  " + tr("diagnose.not_minimal", n=check.n_unknown))
+        lines.append("  " + tr("diagnose.not_minimal", n=len(uncertain)))
     if relaxations:
         lines.append(tr("diagnose.relax_header"))
         lines += [f"  - {r.text}" for r in relaxations]
