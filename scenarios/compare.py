@@ -356,7 +356,12 @@ def compare(results: Sequence[ScenarioResult]) -> Comparison:
     ok = {r.name for r in results if r.plan is not None}
     verdicts = _verdicts(names, values, ok)
     for result in results:
-        if result.plan is not None and result.plan.status.value == "OPTIMAL":
+        plan = result.plan
+        if (
+            plan is not None
+            and plan.status.value == "OPTIMAL"
+            and plan.details.get("bound_scope") != "restricted"
+        ):
             verdicts[result.name] = (*verdicts[result.name], "proven")
     distances = []
     feasible = [r for r in results if r.plan is not None]
@@ -408,6 +413,9 @@ def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
             "objective": _num(plan.objective) if plan else None,
             "bound": _num(plan.bound) if plan else None,
             "gap": _num(plan.gap) if plan else None,
+            "bound_scope": str(plan.details.get("bound_scope", "full"))
+            if plan
+            else None,
             "n_clusters": plan.n_clusters if plan else None,
             "sizes": _sizes(result) if plan else [],
             "metrics": {

@@ -16,7 +16,9 @@ from typing import Any
 import jinja2
 from matplotlib.colors import to_hex
 
-from features.i18n import language, register, tr
+from features.i18n import has_message, language, register, tr
+from optimizer.describe import describe_plan
+from optimizer.explain import summarize_plan
 from optimizer.plan import SolveStatus
 from scenarios import charts
 from scenarios.compare import Comparison
@@ -77,6 +79,22 @@ register(
             "= largest value divided by smallest in the cluster (×1.0 = even).",
         },
         "html.col.mean_short": {"vi": "TB", "en": "avg"},
+        "html.plan.h.why": {
+            "vi": "Vì sao phương án như thế này",
+            "en": "Why the plan looks like this",
+        },
+        "html.plan.binding": {
+            "vi": "Quy tắc đang ở sát giới hạn (nới lỏng chúng có thể cho phương án tốt hơn):",
+            "en": "Rules at their limit (relaxing them may give a better plan):",
+        },
+        "html.plan.drivers": {
+            "vi": "Mức khác biệt còn lại bên trong các cụm, theo tiêu chí:",
+            "en": "What the remaining differences inside clusters are about, by criterion:",
+        },
+        "html.criterion.function": {"vi": "chức năng", "en": "function"},
+        "html.criterion.region": {"vi": "vùng", "en": "region"},
+        "html.criterion.location": {"vi": "vị trí địa lý", "en": "location"},
+        "html.col.description": {"vi": "Mô tả", "en": "Description"},
         "html.plan.h.members": {
             "vi": "Thành viên từng cụm",
             "en": "Members of each cluster",
@@ -211,6 +229,12 @@ def _render(template: str, lang: str, context: Mapping[str, Any]) -> str:
         )
 
 
+def criterion_title(key: str) -> str:
+    """Plain name of a similarity criterion (a scale column keeps its own name)."""
+    msg = f"html.criterion.{key}"
+    return tr(msg) if has_message(msg) else key
+
+
 def status_text(result: ScenarioResult, lang: str, *, short: bool = False) -> str:
     """The plan's status in plain words (the gap as a percentage)."""
     plan = result.plan
@@ -218,11 +242,15 @@ def status_text(result: ScenarioResult, lang: str, *, short: bool = False) -> st
         if plan is None:
             return tr("html.status.short.none")
         gap = fmt_number(100 * plan.gap, lang, 1) + " %"
+        restricted = plan.details.get("bound_scope") == "restricted"
         if short:
-            return tr(f"html.status.short.{plan.status.value}", gap=gap)
-        if plan.status is SolveStatus.OPTIMAL:
+            status = "FEASIBLE" if restricted else plan.status.value
+            return tr(f"html.status.short.{status}", gap=gap)
+        if plan.status is SolveStatus.OPTIMAL and not restricted:
             return tr("html.status.optimal")
-        return tr("html.status.feasible", gap=gap)
+        text = tr("html.status.feasible", gap=gap)
+        # a bound of the candidate-restricted model proves nothing about all plans
+        return text + " " + tr("explain.quality.restricted") if restricted else text
 
 
 def render_plan_html(
@@ -262,6 +290,10 @@ def render_plan_html(
                 [u["current"] or "—" for u in units], [u["cluster"] for u in units]
             )
         moves = move_rows(result)
+        summary = summarize_plan(plan, problem)
+        descriptions = describe_plan(
+            plan, problem.profiles, sorted(problem.rules.balance) or None
+        )
         metrics = [(metric_title(k), v) for k, v in sorted(result.metrics.items())]
         context = {
             "name": result.name,
@@ -274,6 +306,9 @@ def render_plan_html(
             "map_svg": charts.map_svg(problem, plan, geojson=geojson),
             "numeric": list(problem.profiles.numeric_columns),
             "clusters": clusters,
+            "descriptions": [descriptions.get(c.id, "") for c in clusters],
+            "binding": list(summary.binding),
+            "drivers": [(criterion_title(k), v) for k, v in summary.drivers if v > 0],
             "colours": colours,
             "balance_charts": balance_charts,
             "has_current": problem.profiles.has_current,

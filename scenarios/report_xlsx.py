@@ -21,6 +21,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from features.i18n import language, register, tr
+from optimizer.describe import describe_plan
 from scenarios import report_html  # noqa: F401  (registers the shared column titles)
 from scenarios.atomic import atomic_write_bytes
 from scenarios.compare import Comparison
@@ -189,12 +190,16 @@ def write_plan_xlsx(result: ScenarioResult, path: Path, *, lang: str = "vi") -> 
                 tr("html.col.mean", column=col),
                 tr("html.col.spread", column=col),
             ]
-        headers.append(tr("html.col.members"))
+        headers += [tr("html.col.description"), tr("html.col.members")]
+        descriptions = describe_plan(
+            plan, prof, sorted(result.problem.rules.balance) or None
+        )
         rows = []
         for c in clusters:
             row: list[Any] = [c.label, c.size, c.main_function, c.main_region]
             for col in numeric:
                 row += [c.totals[col], c.means[col], c.spread[col]]
+            row.append(descriptions.get(c.id, ""))
             row.append(", ".join(f"{name} ({uid})" for uid, name in c.members))
             rows.append(row)
         ws = book.table(tr("xlsx.sheet.clusters"), headers, rows)

@@ -172,6 +172,7 @@ def load_solved(path: Path) -> ScenarioResult:
         seed=int(manifest.get("seed") or 0),
         interrupted=bool(doc.get("interrupted", False)),
         notes=tuple(doc.get("notes") or ()),
+        details={"bound_scope": str(doc.get("bound_scope", "unknown"))},
     )
     return ScenarioResult(
         spec=spec,

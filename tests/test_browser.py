@@ -112,6 +112,7 @@ def test_plan_report_renders_offline(tmp_path: Path) -> None:
         "Các cụm",
         "Cân bằng giữa các cụm",
         "Thay đổi so với cách chia hiện tại",
+        "Vì sao phương án như thế này",
         "Quy tắc và kết quả kiểm tra",
         "Nhật ký kiểm toán",
     ]

@@ -56,6 +56,7 @@ def test_plan_html_is_offline_escaped_and_vietnamese() -> None:
         "Các cụm",
         "Cân bằng giữa các cụm",
         "Thay đổi so với cách chia hiện tại",
+        "Vì sao phương án như thế này",
         "Quy tắc và kết quả kiểm tra",
         "Nhật ký kiểm toán",
     ):
@@ -192,3 +193,31 @@ def test_bad_geojson_is_input_error(tmp_path: Path) -> None:
     path.write_text("[1, 2]")
     with language("en"), pytest.raises(InputError, match="FeatureCollection"):
         load_geojson(path)
+
+
+def test_restricted_bound_is_not_called_proven() -> None:
+    """An OPTIMAL status over a candidate-restricted model is not sold as proven."""
+    import dataclasses
+
+    full = _result("đủ")
+    plan = dataclasses.replace(full.plan, details={"bound_scope": "restricted"})
+    restricted = dataclasses.replace(
+        full, plan=plan, problem=dataclasses.replace(full.problem, name="thu hẹp")
+    )
+    html = render_plan_html(restricted, lang="vi")
+    assert "đã chứng minh không có cách chia nào tốt hơn" not in html
+    assert "không phải là bảo đảm tuyệt đối" in html
+    assert "đã chứng minh không có cách chia nào tốt hơn" in render_plan_html(
+        full, lang="vi"
+    )
+    comparison = compare([full, restricted])
+    assert "proven" in comparison.verdicts["đủ"]
+    assert "proven" not in comparison.verdicts["thu hẹp"]
+
+
+def test_plan_html_explains_drivers_and_describes_clusters() -> None:
+    """The why-section names what drives the plan; clusters get a one-line description."""
+    html = render_plan_html(_result(), lang="en")
+    assert "Why the plan looks like this" in html
+    assert "population" in html and "100.0 %" in html  # the only criterion
+    assert "3 units" in html  # optimizer.describe: "3 units, ..."
