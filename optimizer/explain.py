@@ -69,6 +69,24 @@ register(
             "vi": "Không có đơn vị '{unit}' trong phương án.",
             "en": "Unit '{unit}' is not in the plan.",
         },
+        "explain.verdict.kept_by_rules": {
+            "vi": "Theo tiêu chí tương đồng, cụm '{label}' hợp hơn ({delta}), nhưng chuyển sang "
+            "đó sẽ vi phạm {rules}: chính các quy tắc giữ đơn vị ở cụm hiện tại.",
+            "en": "On similarity alone cluster '{label}' would suit it better ({delta}), but "
+            "moving there breaks {rules}: the rules keep it where it is.",
+        },
+        "explain.verdict.best_here": {
+            "vi": "Mọi cụm khác đều kém hơn; chuyển sang cụm gần nhất '{label}' làm mục tiêu "
+            "tăng {delta}.",
+            "en": "Every other cluster is worse; moving to the closest, '{label}', raises the "
+            "objective by {delta}.",
+        },
+        "explain.verdict.improvable": {
+            "vi": "Chuyển sang cụm '{label}' sẽ giảm mục tiêu {delta} mà không vi phạm quy tắc "
+            "nào: phương án chưa tối ưu ở điểm này.",
+            "en": "Moving to cluster '{label}' would lower the objective by {delta} without "
+            "breaking a rule: the plan is not optimal here.",
+        },
         "explain.nothing_binding": {
             "vi": "Không quy tắc số nào đang ở sát giới hạn.",
             "en": "No numeric rule is at its limit.",
@@ -385,4 +403,33 @@ def summarize_plan(
         quality=quality,
         binding=tuple(binding_rules(plan, problem)),
         drivers=drivers,
+    )
+
+
+def unit_verdict(e: UnitExplanation) -> str:
+    """One sentence a council can repeat: why the unit stays (or could move)."""
+    from optimizer.describe import format_number
+
+    if not e.moves:
+        return ""
+    free = [m for m in e.moves if not m.broken]
+    if free and free[0].delta < 0:
+        best = free[0]
+        return tr(
+            "explain.verdict.improvable",
+            label=best.label,
+            delta=format_number(-best.delta, decimals=3),
+        )
+    cheapest = min(e.moves, key=lambda m: (m.delta, m.cluster))
+    if cheapest.delta < 0 and cheapest.broken:
+        return tr(
+            "explain.verdict.kept_by_rules",
+            label=cheapest.label,
+            delta=format_number(cheapest.delta, decimals=3),
+            rules=", ".join(cheapest.broken),
+        )
+    return tr(
+        "explain.verdict.best_here",
+        label=cheapest.label,
+        delta=format_number(cheapest.delta, decimals=3),
     )

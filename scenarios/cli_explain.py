@@ -29,7 +29,12 @@ from features.i18n import register, tr
 from optimizer.describe import describe_plan, format_number, scale_spread
 from optimizer.diagnose import DiagnosedInfeasibleError, explain_infeasible
 from optimizer.errors import InfeasibleError
-from optimizer.explain import UnitExplanation, explain_unit, summarize_plan
+from optimizer.explain import (
+    UnitExplanation,
+    explain_unit,
+    summarize_plan,
+    unit_verdict,
+)
 from optimizer.plan import Plan
 from optimizer.problem import Problem
 from optimizer.rule_instances import unit_text
@@ -220,6 +225,7 @@ def _unit_payload(e: UnitExplanation, problem: Problem) -> dict[str, Any]:
             }
             for t in e.ties
         ],
+        "verdict": unit_verdict(e),
         "same_region": list(e.same_region),
         "same_function": list(e.same_function),
         "moves": [
@@ -277,6 +283,7 @@ def _print_unit(e: UnitExplanation, problem: Problem) -> None:
             broken,
         )
     console.print(moves)
+    console.print(unit_verdict(e), markup=False)
 
 
 def _infeasible_payload(

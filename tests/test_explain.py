@@ -227,3 +227,18 @@ def test_restricted_bound_is_said_to_be_no_guarantee():
     s = summarize_plan(plan, _problem(), bound_scope="restricted")
     assert "không phải là bảo đảm tuyệt đối" in s.quality
     assert "bảo đảm" not in summarize_plan(plan, _problem()).quality
+
+
+def test_unit_verdicts():
+    """Verdicts: best where it is; improvable without rules; kept there by a fixed rule."""
+    from optimizer.explain import unit_verdict
+
+    assert "Mọi cụm khác đều kém hơn" in unit_verdict(
+        explain_unit(_plan(), _problem(), "A")
+    )
+    misplaced = _plan("100111")  # A sits with the hospitals of the South
+    text = unit_verdict(explain_unit(misplaced, _problem(), "A"))
+    assert "'X'" in text and "chưa tối ưu" in text
+    with language("en"):
+        kept = unit_verdict(explain_unit(misplaced, _problem(fixed={"A": "Y"}), "A"))
+    assert "breaks fixed" in kept and "'X'" in kept
