@@ -232,12 +232,19 @@ def _toml_str(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _balance_tolerance(values: list[float], n_clusters: int) -> float:
-    """±15 %, widened in 5 % steps until the largest unit fits under the band."""
-    mean = sum(values) / n_clusters
-    needed = max(values) / mean - 1 if mean > 0 else 0.0
-    tol = max(0.15, math.ceil((needed + 0.05) * 20) / 20)
-    return round(tol, 2)
+def _balance_tolerance(values: list[float], n_clusters: int, min_size: int) -> float:
+    """±15 %, widened (in 5 % steps, plus 5 % margin) until the largest unit's cluster fits.
+
+    The largest unit shares its cluster with at least ``min_size - 1`` others,
+    so even with the smallest of them the cluster total must stay under the band.
+    """
+    ordered = sorted(values)
+    mean = sum(ordered) / n_clusters
+    if mean <= 0:
+        return 0.15
+    lightest = ordered[-1] + sum(ordered[: max(0, min_size - 1)])
+    needed = lightest / mean - 1
+    return round(max(0.15, math.ceil((needed + 0.05) * 20) / 20), 2)
 
 
 def starter_toml(
@@ -270,7 +277,7 @@ def starter_toml(
     lines += ["", "[clusters]", tr("init.c_count", n=n), f"count = {k}", f"min_size = {lo}"]
     lines += [f"max_size = {hi}", "", "[balance]", tr("init.c_balance")]
     if population is not None:
-        tol = _balance_tolerance(frame[population].tolist(), k)
+        tol = _balance_tolerance(frame[population].tolist(), k, lo)
         lines.append(f"{population} = {tol}")
     else:
         lines.append("# population = 0.15")

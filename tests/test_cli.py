@@ -190,3 +190,22 @@ def test_language_option_after_the_command(tmp_path: Path) -> None:
     path = write_case(tmp_path, SCENARIO_TOML.replace("[balance]", "[balanse]"))
     result = run("plan", path, "--lang", "en", "-o", tmp_path / "o")
     assert result.exit_code == 1 and "unknown key 'balanse'" in result.stderr
+
+
+def test_interrupted_plan_is_still_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan the solver marks interrupted (Ctrl-C) is written, flagged, and exits 0."""
+    import dataclasses
+
+    real = cli_plan.run_scenario
+
+    def interrupted(spec, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(spec, **kwargs)
+        plan = dataclasses.replace(result.plan, interrupted=True)
+        return dataclasses.replace(result, plan=plan)
+
+    monkeypatch.setattr(cli_plan, "run_scenario", interrupted)
+    out = tmp_path / "out"
+    result = run("plan", write_case(tmp_path), "-o", out, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Stopped on request: this is the best verified plan found so far." in result.stdout
+    assert json.loads((out / "plan.json").read_text(encoding="utf-8"))["interrupted"] is True

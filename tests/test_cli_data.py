@@ -9,6 +9,7 @@ from click.testing import CliRunner, Result
 from test_definition import UNITS_CSV, write_case
 
 from scenarios.cli import main
+from scenarios.cli_data import _balance_tolerance
 from scenarios.definition import DEFAULT_SCENARIO, build_problem, load_scenarios
 
 VN34 = DEFAULT_SCENARIO.parent / "vn34"
@@ -77,16 +78,15 @@ def test_init_writes_a_solvable_starter(tmp_path: Path) -> None:
     assert again.exit_code == 1 and "--force" in again.stderr
 
 
-def test_init_widens_balance_for_a_dominant_unit(tmp_path: Path) -> None:
-    """When one unit alone exceeds mean·1.15, the tolerance is widened so it can fit."""
-    write_case(tmp_path)
-    units = tmp_path / "units.csv"
-    units.write_text(units.read_text(encoding="utf-8").replace(",100,5", ",1000,5"), "utf-8")
-    out = tmp_path / "s2.toml"
-    assert run("init", units, "-o", out).exit_code == 0
-    (spec,) = load_scenarios(out)
-    total, k = 1000 + 120 + 90 + 110 + 95 + 105, 1
-    assert 1000 <= total / k * (1 + spec.balance["population"])
+def test_init_widens_balance_for_a_dominant_unit() -> None:
+    """Tolerance grows until the biggest unit plus the smallest companions fits the band.
+
+    Eleven units of 10 and one of 100, 3 clusters (mean 70), min_size 3: the big
+    unit's lightest cluster is 100 + 10 + 10 = 120 = 70 · 1.714, so ±(71.4 % + 5 %)
+    rounded up to 5 % steps gives ±80 %. Without a dominant unit it stays ±15 %.
+    """
+    assert _balance_tolerance([10.0] * 11 + [100.0], 3, 3) == 0.8
+    assert _balance_tolerance([10.0] * 12, 3, 3) == 0.15
 
 
 def test_sample_writes_table_adjacency_and_scenario(tmp_path: Path) -> None:

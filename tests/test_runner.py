@@ -81,3 +81,22 @@ def test_a_plan_breaking_a_rule_is_refused(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(runner, "solve", bad_solve)
     with pytest.raises(PlanCheckFailed, match="size"):
         run_scenario(load_scenarios(write_case(tmp_path))[0])
+
+
+@pytest.mark.slow
+def test_stop_event_returns_the_best_verified_plan(tmp_path: Path) -> None:
+    """Setting ``stop`` at the first solution of a hard case gives a checked, interrupted plan."""
+    import threading
+
+    from features.sample import write_sample
+    from scenarios.cli_data import _write_starter
+
+    units, adjacency = write_sample(tmp_path, 80, seed=3)
+    path = _write_starter(tmp_path / "s.toml", units, adjacency, force=False)
+    stop = threading.Event()
+    result = run_scenario(
+        load_scenarios(path)[0], overrides={"time_limit": 60}, progress=lambda e: stop.set(), stop=stop
+    )
+    assert result.plan is not None and result.plan.interrupted
+    assert set(result.checks.values()) == {"ok"}
+    assert result.plan.solve_seconds < 50
