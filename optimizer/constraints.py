@@ -266,12 +266,13 @@ def add_moves(
 
 
 def add_contiguity_static(
-    model: cp_model.CpModel, x: X, cands: Candidates, data: ModelData
+    model: cp_model.CpModel, x: X, cands: Candidates, data: ModelData, *, separators: bool = True
 ) -> None:
     """Each cluster is connected in the adjacency graph (necessary part, stated up front).
 
     A member not adjacent to its medoid needs, in the same cluster, one of the
-    neighbours through which it can reach the medoid (a minimal separator).
+    neighbours through which it can reach the medoid (a minimal separator, or
+    for large models simply a neighbour).
     This alone does not forbid two disconnected pieces; the solver adds
     separator cuts (:func:`add_separator_cut`) lazily until no plan it finds
     is disconnected.
@@ -282,7 +283,8 @@ def add_contiguity_static(
         for i in cands.members[m]:
             if i == m or m in data.neighbors[i]:
                 continue
-            sep = minimal_separator(data.neighbors, (i,), m)
+            # a minimal separator costs a graph search per pair: only for small models
+            sep = minimal_separator(data.neighbors, (i,), m) if separators else data.neighbors[i]
             model.add(x[i, m] <= sum(x[j, m] for j in sep if j in members))
 
 

@@ -38,10 +38,11 @@ class BalanceColumn:
     scale: float
     floor_scaled: np.ndarray
     ceil_scaled: np.ndarray
+    mean: float | None = None  # set for a sub-problem: the whole table's mean
 
     def band(self, n_clusters: int) -> tuple[float, float]:
         """Float band ``mean*(1±tol)`` for ``n_clusters`` clusters (spec rule)."""
-        mean = float(self.values.sum()) / n_clusters
+        mean = self.mean if self.mean is not None else float(self.values.sum()) / n_clusters
         a, b = mean * (1 - self.tol), mean * (1 + self.tol)
         return min(a, b), max(a, b)
 

@@ -20,6 +20,9 @@ from optimizer.data import ModelData, prepare
 from optimizer.objective import move_cost, pair_distances
 from optimizer.problem import Problem
 
+#: Static contiguity cuts use minimal separators up to this many units.
+SEPARATOR_MAX_UNITS = 400
+
 
 @dataclass
 class AssignmentModel:
@@ -93,7 +96,9 @@ def build_model(
         C.add_fixed(model, x, candidates, data)
         used.append("fixed")
     if rules.contiguous and data.neighbors is not None:
-        C.add_contiguity_static(model, x, candidates, data)
+        C.add_contiguity_static(
+            model, x, candidates, data, separators=data.n <= SEPARATOR_MAX_UNITS
+        )
         used.append("contiguous")
 
     C.add_cost_floors(model, x, candidates, data, cost, n_clusters, rules.min_size)

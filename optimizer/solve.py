@@ -446,7 +446,7 @@ def _finish(
         "dispersion": dispersion / COST_SCALE,
         "units_moved": moved,
         "bound_scope": chosen.bound_scope,
-        "model": "exact" if chosen.bound_scope == "full" else "restricted",
+        "model": "restricted+lns" if getattr(chosen, "extra", None) else "exact",
         "n_pairs": chosen.n_pairs,
         "iterations": chosen.iterations,
         "contiguity_cuts": chosen.cuts,

@@ -1,0 +1,242 @@
+"""Large tables: a restricted model around the seed, then large-neighbourhood search.
+
+Why: a model with every (unit, medoid) pair has n² variables — 11 M at 3 300
+units — and the measured dense models ran out of time and memory
+(``benchmark-findings.md``). Here:
+
+1. **Restricted model.** Each seed cluster offers a few candidate medoids
+   (its most central members); each unit may join only its nearest candidate
+   medoids plus its seed cluster's. If that model has no plan in its share of
+   the time, the candidate sets are doubled (a pruned model's infeasibility
+   proves nothing about the scenario and is never reported as such).
+2. **Large-neighbourhood search.** Repeatedly take a cluster and its nearest
+   neighbouring clusters, free their units, and re-solve that sub-problem
+   *exactly* (every pair, the whole table's balance band, the same rules)
+   with the rest fixed; keep strict improvements. Any plan it returns still
+   satisfies every rule, because each sub-plan does and clusters outside
+   are untouched.
+
+Bounds: the restricted model's bound holds for the restricted model only and
+is recorded as ``details["restricted_bound"]``; ``Plan.bound`` is a weak bound
+valid for every plan of the scenario (every non-medoid unit costs at least
+its nearest-neighbour distance), so ``bound_scope`` is ``"full"`` and the gap
+is honest, if pessimistic. Before all this, :mod:`optimizer.repair` moves the
+seed toward the size and balance rules so the model starts from a plan. LNS is skipped when ``max_moves`` or a
+stability weight couple all clusters through the current grouping.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+
+from features.types import FeatureMatrix
+from optimizer.candidates import Candidates, full_candidates, restricted_candidates
+from optimizer.data import ModelData, prepare
+from optimizer.model import build_model
+from optimizer.objective import COST_SCALE, pair_distances
+from optimizer.problem import Problem, Rules
+from optimizer.repair import repair_balance
+
+#: Candidate medoids per seed cluster and candidate medoids per unit (doubled on failure).
+MEDOIDS_PER_CLUSTER = 3
+NEAREST_MEDOIDS = 6
+#: Share of the time limit for the balance repair (at most 30 s).
+REPAIR_SHARE = 0.25
+#: Share of the remaining time for the restricted model; LNS gets the rest.
+RESTRICTED_SHARE = 0.3
+#: An LNS neighbourhood frees about this many units (whole clusters).
+LNS_UNITS = 45
+#: Time limit of one LNS sub-problem, seconds.
+LNS_SUB_LIMIT_S = 1.0
+
+
+def _central_members(problem: Problem, members: list[int], count: int) -> list[int]:
+    """The ``count`` members with the smallest summed distance to the others."""
+    idx = np.asarray(members, dtype=np.int64)
+    rows = np.repeat(idx, len(idx))
+    cols = np.tile(idx, len(idx))
+    sums = pair_distances(problem.features, rows, cols).reshape(len(idx), len(idx)).sum(axis=0)
+    order = np.argsort(sums, kind="stable")[:count]
+    return [int(idx[o]) for o in order]
+
+
+def _restricted(
+    problem: Problem, data: ModelData, seed_labels: list[int], hint: dict[int, int],
+    per_cluster: int, nearest: int,
+) -> Candidates:
+    groups: dict[int, list[int]] = {}
+    for i, c in enumerate(seed_labels):
+        groups.setdefault(c, []).append(i)
+    medoids: set[int] = set(hint.values())
+    for members in groups.values():
+        medoids.update(_central_members(problem, members, per_cluster))
+    med = sorted(medoids)
+    values = np.asarray(problem.features.values, dtype=np.float64)
+    sq = np.einsum("ij,ij->i", values, values)
+    dist_to = sq[:, None] + sq[med][None, :] - 2.0 * values @ values[med].T
+    return restricted_candidates(data, dist_to, med, nearest, always=hint)
+
+
+def full_lower_bound(features: FeatureMatrix, n_clusters: int) -> int:
+    """A bound valid for every plan: each non-medoid unit costs ≥ its nearest-neighbour distance."""
+    values = np.asarray(features.values, dtype=np.float64)
+    if len(values) <= n_clusters:
+        return 0
+    nn = NearestNeighbors(n_neighbors=2).fit(values)
+    dist, _ = nn.kneighbors(values)
+    d = np.sort(np.rint(dist[:, 1] ** 2 * COST_SCALE).astype(np.int64))
+    return int(d[: len(d) - n_clusters].sum())
+
+
+def solve_large(
+    problem: Problem,
+    data: ModelData,
+    k: int,
+    seed_labels: list[int],
+    hint: dict[int, int],
+    deadline: float,
+    started: float,
+    progress: Callable[..., None] | None,
+    stop: threading.Event | None,
+):
+    """Restricted model then LNS for one cluster count; returns a solve ``_Outcome``."""
+    from optimizer.solve import _medoids_of, _search
+
+    now = time.monotonic()
+    labels, violation = seed_labels, 0.0
+    if data.balance or problem.rules.min_size or problem.rules.max_size:
+        labels, violation = repair_balance(
+            problem, data, k, seed_labels, seconds=min(REPAIR_SHARE * (deadline - now), 30.0)
+        )
+        hint = _medoids_of(problem, labels)
+    now = time.monotonic()
+    phase_end = now + (deadline - now) * RESTRICTED_SHARE
+    per, near = MEDOIDS_PER_CLUSTER, NEAREST_MEDOIDS
+    widened = 0
+    while True:
+        cands = _restricted(problem, data, labels, hint, per, near)
+        am = build_model(problem, k, cands, data=data)
+        out = _search(problem, am, hint, phase_end, started, progress, stop)
+        if out.medoid_of is not None or out.interrupted or time.monotonic() >= deadline - 0.5:
+            break
+        per, near, widened = per * 2, near * 2, widened + 1
+        phase_end = deadline
+    extra: dict[str, object] = {
+        "repair_violation": violation,
+        "restricted_widened": widened,
+        "restricted_pairs": out.n_pairs,
+        "restricted_bound": out.bound / COST_SCALE,
+        "restricted_bound_scope": "restricted model only (candidate pairs pruned around the seed)",
+    }
+    if out.medoid_of is not None and not out.interrupted and _lns_allowed(problem):
+        rounds, improved = _lns(problem, data, k, out, deadline, started, progress, stop)
+        extra.update({"lns_rounds": rounds, "lns_improvements": improved})
+    # the bound reported is one valid for every plan of the scenario, however weak
+    out.bound = full_lower_bound(problem.features, k)
+    out.bound_scope = "full"
+    out.extra = extra  # type: ignore[attr-defined]
+    out.proven = False
+    return out
+
+
+def _lns_allowed(problem: Problem) -> bool:
+    rules = problem.rules
+    return rules.max_moves is None and not rules.stability_weight
+
+
+def _sub_problem(
+    problem: Problem, data: ModelData, units: list[int], q: int, k: int
+) -> tuple[Problem, ModelData]:
+    """The problem restricted to ``units`` with ``q`` clusters and the whole table's bands."""
+    ids = [problem.unit_ids[i] for i in units]
+    idset = set(ids)
+    profiles = dataclasses.replace(problem.profiles, frame=problem.profiles.frame.loc[ids])
+    fm = problem.features
+    features = FeatureMatrix(
+        values=np.asarray(fm.values)[units], unit_ids=tuple(ids),
+        feature_names=fm.feature_names, groups=fm.groups,
+    )
+    rules = problem.rules
+    sub_rules = Rules(
+        n_clusters=q, min_size=rules.min_size, max_size=rules.max_size, balance=rules.balance,
+        contiguous=rules.contiguous, one_region=rules.one_region, one_function=rules.one_function,
+        together=tuple(g for g in rules.together if set(g) & idset),
+        apart=tuple(tuple(u for u in g if u in idset) for g in rules.apart),
+        fixed={u: lab for u, lab in rules.fixed.items() if u in idset},
+    )
+    graph = problem.graph.subgraph(ids).copy() if problem.graph is not None else None
+    sub = dataclasses.replace(problem, profiles=profiles, features=features, rules=sub_rules, graph=graph)
+    sub_data = prepare(sub)
+    balance = tuple(
+        dataclasses.replace(col, mean=float(full.values.sum()) / k)
+        for col, full in zip(sub_data.balance, data.balance)
+    )
+    return sub, dataclasses.replace(sub_data, balance=balance)
+
+
+def _lns(problem, data, k, out, deadline, started, progress, stop) -> tuple[int, int]:
+    """Improve ``out`` in place by exact re-solves of neighbouring clusters."""
+    from optimizer.solve import ProgressEvent, _search
+
+    rng = np.random.default_rng(problem.settings.seed)
+    values = np.asarray(problem.features.values, dtype=np.float64)
+    rounds = improved = 0
+    fails: dict[int, int] = {}
+    while time.monotonic() < deadline - 0.2 and not (stop is not None and stop.is_set()):
+        medoid_of = out.medoid_of
+        clusters: dict[int, list[int]] = {}
+        for i, m in enumerate(medoid_of):
+            clusters.setdefault(m, []).append(i)
+        meds = sorted(clusters)
+        centre = np.array([values[m] for m in meds])
+        weights = np.array([1.0 / (1 + fails.get(m, 0)) for m in meds])
+        pick = int(rng.choice(len(meds), p=weights / weights.sum()))
+        order = np.argsort(((centre - centre[pick]) ** 2).sum(axis=1), kind="stable")
+        chosen, n_units = [], 0
+        for o in order:
+            m = meds[int(o)]
+            if chosen and n_units + len(clusters[m]) > LNS_UNITS:
+                break
+            chosen.append(m)
+            n_units += len(clusters[m])
+        if len(chosen) < 2:
+            fails[meds[pick]] = fails.get(meds[pick], 0) + 1
+            continue
+        units = sorted(i for m in chosen for i in clusters[m])
+        local = {u: j for j, u in enumerate(units)}
+        sub, sub_data = _sub_problem(problem, data, units, len(chosen), k)
+        cands = full_candidates(sub_data, len(chosen), max_size=sub.rules.max_size, contiguous=sub.rules.contiguous)
+        am = build_model(sub, len(chosen), cands, data=sub_data)
+        before = sum(_cluster_cost(problem, clusters[m], m) for m in chosen)
+        sub_hint = {local[i]: local[medoid_of[i]] for i in units}
+        sub_deadline = min(deadline, time.monotonic() + LNS_SUB_LIMIT_S)
+        res = _search(sub, am, sub_hint, sub_deadline, started, None, stop)
+        rounds += 1
+        if res.medoid_of is not None and res.model_cost is not None and res.model_cost < before:
+            new = list(medoid_of)
+            for j, mj in enumerate(res.medoid_of):
+                new[units[j]] = units[mj]
+            out.medoid_of = new
+            out.model_cost = out.model_cost - before + res.model_cost
+            improved += 1
+            fails.clear()
+            if progress is not None:
+                progress(ProgressEvent(time.monotonic() - started, out.model_cost / COST_SCALE,
+                                       min(out.bound, out.model_cost) / COST_SCALE))
+        else:
+            fails[meds[pick]] = fails.get(meds[pick], 0) + 1
+        if res.interrupted:
+            out.interrupted = True
+            break
+    return rounds, improved
+
+
+def _cluster_cost(problem: Problem, members: list[int], medoid: int) -> int:
+    idx = np.asarray(members, dtype=np.int64)
+    return int(pair_distances(problem.features, idx, np.full(len(idx), medoid)).sum())

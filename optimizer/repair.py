@@ -1,0 +1,127 @@
+"""Make a seed partition meet the size and balance rules by moves and swaps.
+
+Why: on thousands of units CP-SAT finds a *first* balanced plan slowly, and
+pruned models lose balance feasibility (``benchmark-findings.md``). Balance is
+a packing question that simple local moves answer well: move a unit from a
+cluster over its band to a nearby cluster under it, or swap a big unit for a
+small one between neighbouring clusters. Each step removes the most
+violation (relative to the band, per balanced column, plus size excess), and
+among equally good steps the one that hurts homogeneity least. The result is
+only a warm start: CP-SAT and LNS check and improve it under every rule.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from optimizer.data import ModelData
+from optimizer.problem import Problem
+
+#: Each cluster looks for partners among this many nearest clusters (by centroid).
+NEIGHBOUR_CLUSTERS = 8
+#: The float band is tightened by this fraction of the mean so the integer model agrees.
+BAND_MARGIN = 1e-6
+
+
+def _violation(tot: np.ndarray, lo: np.ndarray, hi: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Violation of totals ``tot`` (..., C) against bands, in units of each column's mean."""
+    return ((np.maximum(tot - hi, 0) + np.maximum(lo - tot, 0)) / scale).sum(axis=-1)
+
+
+def repair_balance(
+    problem: Problem, data: ModelData, k: int, labels: list[int], *, seconds: float
+) -> tuple[list[int], float]:
+    """Moves/swaps toward every size and balance rule; returns labels and remaining violation."""
+    rules = problem.rules
+    lab = np.asarray(labels, dtype=np.int64).copy()
+    X = np.asarray(problem.features.values, dtype=np.float64)
+    if data.balance:
+        V = np.column_stack([np.nan_to_num(c.values) for c in data.balance])
+        bands = [c.band(k) for c in data.balance]
+        mean = np.array([abs(c.values.sum()) / k or 1.0 for c in data.balance])
+        lo = np.array([b[0] for b in bands]) + BAND_MARGIN * mean
+        hi = np.array([b[1] for b in bands]) - BAND_MARGIN * mean
+    else:
+        V = np.zeros((len(lab), 1))
+        lo, hi, mean = np.array([-np.inf]), np.array([np.inf]), np.ones(1)
+    min_size = rules.min_size or 1
+    max_size = rules.max_size or len(lab)
+    end = time.monotonic() + seconds
+
+    def totals() -> np.ndarray:
+        out = np.zeros((k, V.shape[1]))
+        np.add.at(out, lab, V)
+        return out
+
+    tot = totals()
+    size = np.bincount(lab, minlength=k)
+    tabu: set[int] = set()
+    while time.monotonic() < end:
+        viol = _violation(tot, lo, hi, mean)
+        viol = viol + np.maximum(size - max_size, 0) + np.maximum(min_size - size, 0)
+        order = [c for c in np.argsort(-viol, kind="stable") if viol[c] > 0 and c not in tabu]
+        if not order:
+            break
+        a = int(order[0])
+        centres = np.array([X[lab == c].mean(axis=0) if size[c] else X.mean(axis=0) for c in range(k)])
+        near = np.argsort(((centres - centres[a]) ** 2).sum(axis=1), kind="stable")[1 : NEIGHBOUR_CLUSTERS + 1]
+        best = None  # (gain, cost, kind, i, j, b)
+        A = np.flatnonzero(lab == a)
+        for b in near.tolist():
+            B = np.flatnonzero(lab == b)
+            base = viol[a] + viol[b]
+            dA = ((X[A] - centres[b]) ** 2).sum(1) - ((X[A] - centres[a]) ** 2).sum(1)
+            dB = ((X[B] - centres[a]) ** 2).sum(1) - ((X[B] - centres[b]) ** 2).sum(1)
+            # move i from a to b
+            if size[a] > min_size and size[b] < max_size or size[a] > max_size:
+                na, nb = tot[a] - V[A], tot[b] + V[A]
+                after = _violation(na, lo, hi, mean) + _violation(nb, lo, hi, mean)
+                after = after + _size_pen(size[a] - 1, size[b] + 1, min_size, max_size)
+                gain = base - after
+                idx = int(np.argmax(gain - 1e-9 * dA))
+                if gain[idx] > 1e-12 and (best is None or (gain[idx], -dA[idx]) > best[:2]):
+                    best = (float(gain[idx]), float(-dA[idx]), "move", int(A[idx]), -1, b)
+            # move j from b to a (a under its band or under min size)
+            if size[b] > min_size and size[a] < max_size or size[a] < min_size:
+                na, nb = tot[a] + V[B], tot[b] - V[B]
+                after = _violation(na, lo, hi, mean) + _violation(nb, lo, hi, mean)
+                after = after + _size_pen(size[a] + 1, size[b] - 1, min_size, max_size)
+                gain = base - after
+                idx = int(np.argmax(gain - 1e-9 * dB))
+                if gain[idx] > 1e-12 and (best is None or (gain[idx], -dB[idx]) > best[:2]):
+                    best = (float(gain[idx]), float(-dB[idx]), "move", int(B[idx]), -1, a)
+            # swap i in a with j in b
+            delta = V[B][None, :, :] - V[A][:, None, :]
+            after = _violation(tot[a] + delta, lo, hi, mean) + _violation(tot[b] - delta, lo, hi, mean)
+            after = after + _size_pen(size[a], size[b], min_size, max_size)
+            gain = base - after
+            cost = dA[:, None] + dB[None, :]
+            score = gain - 1e-9 * cost
+            flat = int(np.argmax(score))
+            i, j = divmod(flat, len(B))
+            if gain[i, j] > 1e-12 and (best is None or (gain[i, j], -cost[i, j]) > best[:2]):
+                best = (float(gain[i, j]), float(-cost[i, j]), "swap", int(A[i]), int(B[j]), b)
+        if best is None:
+            tabu.add(a)
+            continue
+        tabu.clear()
+        _, _, kind, i, j, b = best
+        src = int(lab[i])
+        if kind == "move":
+            lab[i] = b
+            tot[src] -= V[i]
+            tot[b] += V[i]
+            size[src] -= 1
+            size[b] += 1
+        else:
+            lab[i], lab[j] = b, a
+            tot[a] += V[j] - V[i]
+            tot[b] += V[i] - V[j]
+    viol = _violation(tot, lo, hi, mean) + np.maximum(size - max_size, 0) + np.maximum(min_size - size, 0)
+    return lab.tolist(), float(viol.sum())
+
+
+def _size_pen(sa: int, sb: int, min_size: int, max_size: int) -> float:
+    return float(max(sa - max_size, 0) + max(min_size - sa, 0) + max(sb - max_size, 0) + max(min_size - sb, 0))
