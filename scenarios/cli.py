@@ -129,4 +129,4 @@ main.add_command(explain)
 main.add_command(init)
 main.add_command(sample)
 
-__all__ = ["main", "exit_code_for", "lang_option"]
+__all__ = ["exit_code_for", "lang_option", "main"]

@@ -64,7 +64,9 @@ def _help(key: str) -> str:
     return tr(key)
 
 
-def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+def _set_lang(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
     if value is not None:
         set_language(value)
     return value
@@ -88,9 +90,9 @@ def solver_options(func: F) -> F:
     func = click.option(
         "--workers", type=click.IntRange(min=1), default=None, help=_help("opt.workers")
     )(func)
-    func = click.option("--seed", type=click.IntRange(min=0), default=None, help=_help("opt.seed"))(
-        func
-    )
+    func = click.option(
+        "--seed", type=click.IntRange(min=0), default=None, help=_help("opt.seed")
+    )(func)
     return click.option(
         "--time-limit",
         "time_limit",

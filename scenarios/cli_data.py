@@ -19,7 +19,12 @@ from features.load import load_adjacency, load_units
 from features.sample import write_sample
 from features.types import Profiles
 from scenarios.atomic import atomic_write_text
-from scenarios.cli_common import display_options, lang_option, print_json, stdout_console
+from scenarios.cli_common import (
+    display_options,
+    lang_option,
+    print_json,
+    stdout_console,
+)
 from scenarios.definition import load_scenarios
 from scenarios.outputs import OutputExistsError
 
@@ -93,11 +98,21 @@ register(
     }
 )
 
-POPULATION_HINTS = ("population", "dan_so", "danso", "dân số", "dan so", "nhan_khau", "pop")
+POPULATION_HINTS = (
+    "population",
+    "dan_so",
+    "danso",
+    "dân số",
+    "dan so",
+    "nhan_khau",
+    "pop",
+)
 
 
 def _data_options(func: Any) -> Any:
-    func = click.option("--decimal-comma", is_flag=True, help=tr("data.opt_decimal_comma"))(func)
+    func = click.option(
+        "--decimal-comma", is_flag=True, help=tr("data.opt_decimal_comma")
+    )(func)
     func = click.option("--sheet", default=None, help=tr("data.opt_sheet"))(func)
     return click.option(
         "--adjacency",
@@ -110,7 +125,12 @@ def _data_options(func: Any) -> Any:
 def _problem_table(error: InputError) -> Table:
     table = Table(show_lines=True)
     table.add_column("#", justify="right")
-    for key in ("validate.col_where", "validate.col_problem", "validate.col_value", "validate.col_hint"):
+    for key in (
+        "validate.col_where",
+        "validate.col_problem",
+        "validate.col_value",
+        "validate.col_hint",
+    ):
         table.add_column(tr(key))
     for i, problem in enumerate(error.problems, start=1):
         value = "" if problem.value is None else repr(problem.value)
@@ -126,16 +146,22 @@ def _counts(values: Counter[str], limit: int = 8) -> str:
     return text + (f", … (+{len(top) - limit})" if len(top) > limit else "")
 
 
-def summarise(profiles: Profiles, pairs: list[tuple[str, str]] | None) -> dict[str, Any]:
+def summarise(
+    profiles: Profiles, pairs: list[tuple[str, str]] | None
+) -> dict[str, Any]:
     """Facts a planner checks before writing a scenario (``validate`` output)."""
     frame = profiles.frame
     functions: Counter[str] = Counter(f for fs in frame["functions"] for f in fs)
-    regions: Counter[str] = Counter(r for r in frame["region"] if isinstance(r, str) and r)
+    regions: Counter[str] = Counter(
+        r for r in frame["region"] if isinstance(r, str) and r
+    )
     current: Counter[str] = Counter(
         c for c in frame["current_cluster"] if isinstance(c, str) and c
     )
     missing = {
-        c: int(frame[c].isna().sum()) for c in profiles.numeric_columns if frame[c].isna().any()
+        c: int(frame[c].isna().sum())
+        for c in profiles.numeric_columns
+        if frame[c].isna().any()
     }
     summary: dict[str, Any] = {
         "file": profiles.source,
@@ -160,14 +186,17 @@ def summarise(profiles: Profiles, pairs: list[tuple[str, str]] | None) -> dict[s
 
 def _print_summary(summary: dict[str, Any]) -> None:
     console = stdout_console()
-    console.print(f"[green]{tr('validate.ok', file=summary['file'], n=summary['n_units'])}[/green]")
+    console.print(
+        f"[green]{tr('validate.ok', file=summary['file'], n=summary['n_units'])}[/green]"
+    )
     table = Table(show_header=False)
     table.add_column()
     table.add_column()
     numeric = ", ".join(summary["numeric_columns"]) or tr("validate.none")
     if summary["missing_cells"]:
         numeric += " — " + "; ".join(
-            tr("validate.missing_cells", column=c, n=n) for c, n in summary["missing_cells"].items()
+            tr("validate.missing_cells", column=c, n=n)
+            for c, n in summary["missing_cells"].items()
         )
     table.add_row(tr("validate.numeric"), numeric)
     table.add_row(tr("validate.functions"), _counts(Counter(summary["functions"])))
@@ -178,7 +207,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     )
     table.add_row(tr("validate.current"), _counts(Counter(summary["current_clusters"])))
     if "adjacency" in summary:
-        table.add_row(tr("validate.graph"), tr("validate.graph_value", **summary["adjacency"]))
+        table.add_row(
+            tr("validate.graph"), tr("validate.graph_value", **summary["adjacency"])
+        )
     console.print(table)
     for warning in summary["warnings"]:
         console.print(f"[yellow]{warning}[/yellow]")
@@ -200,7 +231,11 @@ def validate(
     """Load, list every problem (exit 1) or print a summary (exit 0)."""
     try:
         profiles = load_units(units, sheet=sheet, decimal_comma=decimal_comma)
-        pairs = load_adjacency(adjacency, profiles.unit_ids) if adjacency is not None else None
+        pairs = (
+            load_adjacency(adjacency, profiles.unit_ids)
+            if adjacency is not None
+            else None
+        )
     except InputError as err:
         if not quiet:
             stdout_console().print(_problem_table(err))
@@ -274,7 +309,13 @@ def starter_toml(
     if adjacency is not None:
         rel = Path(os.path.relpath(adjacency.resolve(), base)).as_posix()
         lines.append(f"adjacency = {_toml_str(rel)}")
-    lines += ["", "[clusters]", tr("init.c_count", n=n), f"count = {k}", f"min_size = {lo}"]
+    lines += [
+        "",
+        "[clusters]",
+        tr("init.c_count", n=n),
+        f"count = {k}",
+        f"min_size = {lo}",
+    ]
     lines += [f"max_size = {hi}", "", "[balance]", tr("init.c_balance")]
     if population is not None:
         tol = _balance_tolerance(frame[population].tolist(), k, lo)
@@ -292,16 +333,30 @@ def starter_toml(
     if population is not None:
         weights.append((population, 1.0))
     if not weights:
-        weights = [(c, 1.0) for c in profiles.numeric_columns if frame[c].notna().all()][:3]
+        weights = [
+            (c, 1.0) for c in profiles.numeric_columns if frame[c].notna().all()
+        ][:3]
     lines += [f"{key} = {value}" for key, value in weights]
     lines += ["", "[rules]", tr("init.c_contiguous")]
     lines.append(f"contiguous = {'false'}")
     lines += [tr("init.c_one_region"), "one_region = false"]
     lines += [tr("init.c_one_function"), "one_function = false"]
-    lines += [tr("init.c_pairs"), '# together = [["01", "02"]]', '# apart = [["01", "03"]]']
+    lines += [
+        tr("init.c_pairs"),
+        '# together = [["01", "02"]]',
+        '# apart = [["01", "03"]]',
+    ]
     if profiles.has_current:
         lines += [tr("init.c_moves"), f"# max_moves = {max(1, n // 5)}"]
-    lines += ["", "[solver]", tr("init.c_solver"), "time_limit = 30", "seed = 0", "workers = 1", ""]
+    lines += [
+        "",
+        "[solver]",
+        tr("init.c_solver"),
+        "time_limit = 30",
+        "seed = 0",
+        "workers = 1",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -392,7 +447,9 @@ def init(
     force: bool,
 ) -> None:
     """Write the starter scenario and say how to run it."""
-    _write_starter(output, units, adjacency, force, sheet=sheet, decimal_comma=decimal_comma)
+    _write_starter(
+        output, units, adjacency, force, sheet=sheet, decimal_comma=decimal_comma
+    )
     click.echo(tr("init.written", path=output))
 
 
@@ -412,4 +469,6 @@ def sample(n_units: int, seed: int, output: Path, force: bool) -> None:
     units, adjacency = write_sample(output, n_units, seed=seed, force=force)
     name = f"sample-{n_units}-seed-{seed}"
     scenario = _write_starter(output / "scenario.toml", units, adjacency, force, name)
-    click.echo(tr("sample.written", units=units, adjacency=adjacency, scenario=scenario))
+    click.echo(
+        tr("sample.written", units=units, adjacency=adjacency, scenario=scenario)
+    )

@@ -62,7 +62,10 @@ register(
             "vi": "mục tiêu {objective} · cận dưới {bound}",
             "en": "objective {objective} · bound {bound}",
         },
-        "plan.waiting": {"vi": "đang tìm phương án đầu tiên…", "en": "looking for a first plan…"},
+        "plan.waiting": {
+            "vi": "đang tìm phương án đầu tiên…",
+            "en": "looking for a first plan…",
+        },
         "plan.title": {"vi": "Phương án: {name}", "en": "Plan: {name}"},
         "plan.status": {
             "vi": "Trạng thái {status} · mục tiêu {objective} · cận dưới {bound} · "
@@ -81,14 +84,19 @@ register(
             "vi": "Kiểm tra quy tắc: đạt cả {n} ({rules}).",
             "en": "Rule checks: all {n} pass ({rules}).",
         },
-        "plan.written": {"vi": "Đã ghi {n} tệp vào {path}", "en": "Wrote {n} file(s) to {path}"},
+        "plan.written": {
+            "vi": "Đã ghi {n} tệp vào {path}",
+            "en": "Wrote {n} file(s) to {path}",
+        },
     }
 )
 
 MAX_MEMBERS_SHOWN = 8
 
 
-def pick_scenario(specs: list[ScenarioSpec], name: str | None, file: Path) -> ScenarioSpec:
+def pick_scenario(
+    specs: list[ScenarioSpec], name: str | None, file: Path
+) -> ScenarioSpec:
     """The scenario to solve: the only one, or the one named ``name``."""
     names = ", ".join(s.name for s in specs)
     if name is not None:
@@ -101,7 +109,9 @@ def pick_scenario(specs: list[ScenarioSpec], name: str | None, file: Path) -> Sc
     return specs[0]
 
 
-def summary_of(result: ScenarioResult, out_dir: Path, files: list[Path]) -> dict[str, Any]:
+def summary_of(
+    result: ScenarioResult, out_dir: Path, files: list[Path]
+) -> dict[str, Any]:
     """The ``--json`` summary: headline numbers and where the files are."""
     summary: dict[str, Any] = {"scenario": result.name, "output_dir": str(out_dir)}
     if result.plan is None:
@@ -159,10 +169,14 @@ def _print_summary(result: ScenarioResult, out_dir: Path, files: list[Path]) -> 
         shown = ", ".join(names[:MAX_MEMBERS_SHOWN])
         if len(names) > MAX_MEMBERS_SHOWN:
             shown += f", … (+{len(names) - MAX_MEMBERS_SHOWN})"
-        totals = [format_number(float(frame.loc[list(members), c].sum())) for c in columns]
+        totals = [
+            format_number(float(frame.loc[list(members), c].sum())) for c in columns
+        ]
         table.add_row(plan.cluster_labels[cluster], str(len(members)), *totals, shown)
     console.print(table)
-    console.print(tr("plan.checks_ok", n=len(result.checks), rules=", ".join(result.checks)))
+    console.print(
+        tr("plan.checks_ok", n=len(result.checks), rules=", ".join(result.checks))
+    )
     console.print(tr("plan.written", n=len(files), path=out_dir))
 
 
@@ -177,8 +191,12 @@ def _solve_with_progress(spec: ScenarioSpec, quiet: bool) -> ScenarioResult:
         console=stderr_console(),
         transient=False,
     ) as progress:
-        task = progress.add_task(tr("plan.solving", name=spec.name), state=tr("plan.waiting"))
-        lang = get_language()  # the solver calls back from its own thread: carry the language
+        task = progress.add_task(
+            tr("plan.solving", name=spec.name), state=tr("plan.waiting")
+        )
+        lang = (
+            get_language()
+        )  # the solver calls back from its own thread: carry the language
 
         def report(event: ProgressEvent) -> None:
             with language(lang):

@@ -30,11 +30,11 @@ from __future__ import annotations
 import copy
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+import tomllib
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -75,8 +75,8 @@ register(
             "en": "{file}: the scenario has {n} problem(s):",
         },
         "scenario.data_missing": {
-            "vi": "{file}: [data] {key} = \"{value}\" — không tìm thấy tệp {path}",
-            "en": "{file}: [data] {key} = \"{value}\" — file {path} not found",
+            "vi": '{file}: [data] {key} = "{value}" — không tìm thấy tệp {path}',
+            "en": '{file}: [data] {key} = "{value}" — file {path} not found',
         },
         "scenario.scenario_list": {
             "vi": "{file}: 'scenario' phải là các bảng [[scenario]]",
@@ -111,7 +111,9 @@ MAX_WEIGHT = 1000.0
 MAX_TOLERANCE = 10.0  # ±1000 % of the mean cluster total
 MAX_TIME_LIMIT_S = 7 * 24 * 3600.0  # a week
 
-_TOML_POSITION = re.compile(r"^(?P<detail>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
+_TOML_POSITION = re.compile(
+    r"^(?P<detail>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$"
+)
 
 
 def _resolve_path(value: object, info: ValidationInfo) -> object:
@@ -119,7 +121,8 @@ def _resolve_path(value: object, info: ValidationInfo) -> object:
     if value is None or isinstance(value, Path):
         return value
     if not isinstance(value, str):
-        raise ValueError(tr("scenario.path_type"))
+        # pydantic turns ValueError (not TypeError) into a located validation error
+        raise ValueError(tr("scenario.path_type"))  # noqa: TRY004
     path = Path(value).expanduser()
     base = (info.context or {}).get("base_dir")
     if not path.is_absolute() and base is not None:
@@ -170,7 +173,9 @@ class ClustersSpec(_Strict):
         for low, high in (("min_count", "max_count"), ("min_size", "max_size")):
             a, b = getattr(self, low), getattr(self, high)
             if a is not None and b is not None and a > b:
-                raise ValueError(tr("scenario.min_gt_max", low=low, high=high, a=a, b=b))
+                raise ValueError(
+                    tr("scenario.min_gt_max", low=low, high=high, a=a, b=b)
+                )
         return self
 
 
@@ -181,7 +186,7 @@ def _check_groups(groups: list[list[str]]) -> list[list[str]]:
     return groups
 
 
-Groups = Annotated[list[list[UnitIdStr]], Field(default_factory=list)]
+Groups = list[list[UnitIdStr]]
 
 
 class RulesSpec(_Strict):
@@ -191,10 +196,14 @@ class RulesSpec(_Strict):
     one_region: bool = False
     one_function: bool = False
     max_moves: int | None = Field(default=None, ge=0)
-    together: Groups
-    apart: Groups
-    fixed: dict[UnitIdStr, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
-    stability_weight: float = Field(default=0.0, ge=0, le=MAX_WEIGHT, allow_inf_nan=False)
+    together: Groups = Field(default_factory=list)
+    apart: Groups = Field(default_factory=list)
+    fixed: dict[UnitIdStr, Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict
+    )
+    stability_weight: float = Field(
+        default=0.0, ge=0, le=MAX_WEIGHT, allow_inf_nan=False
+    )
 
     @model_validator(mode="after")
     def _check(self) -> RulesSpec:
@@ -206,7 +215,9 @@ class RulesSpec(_Strict):
 class SolverSpec(_Strict):
     """``[solver]``: search budget and reproducibility."""
 
-    time_limit: float = Field(default=30.0, gt=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False)
+    time_limit: float = Field(
+        default=30.0, gt=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False
+    )
     seed: int = Field(default=0, ge=0)
     workers: int = Field(default=1, ge=1)
 
@@ -269,15 +280,21 @@ def scenario_from_dict(
     try:
         spec = ScenarioSpec.model_validate(raw, context={"base_dir": base_dir})
     except ValidationError as err:
-        lines = [describe_validation_error(e, ScenarioSpec, prefix) for e in err.errors()]
+        lines = [
+            describe_validation_error(e, ScenarioSpec, prefix) for e in err.errors()
+        ]
         header = tr("scenario.invalid_header", file=file_label, n=len(lines))
-        raise ScenarioError("\n".join([header, *(f"  - {line}" for line in lines)])) from None
+        raise ScenarioError(
+            "\n".join([header, *(f"  - {line}" for line in lines)])
+        ) from None
     _check_files_exist(spec, file_label, raw.get("data", {}))
     spec._source = source
     return spec
 
 
-def _check_files_exist(spec: ScenarioSpec, file_label: str, raw_data: Mapping[str, Any]) -> None:
+def _check_files_exist(
+    spec: ScenarioSpec, file_label: str, raw_data: Mapping[str, Any]
+) -> None:
     for key in ("units", "adjacency"):
         path = getattr(spec.data, key)
         if path is not None and not path.is_file():
@@ -321,7 +338,9 @@ def load_scenarios(path: Path | str) -> list[ScenarioSpec]:
     except tomllib.TOMLDecodeError as err:
         match = _TOML_POSITION.match(str(err))
         if match is None:  # pragma: no cover - tomllib always reports a position
-            raise ScenarioError(tr("scenario.unreadable", file=path, detail=err)) from None
+            raise ScenarioError(
+                tr("scenario.unreadable", file=path, detail=err)
+            ) from None
         raise ScenarioError(
             tr(
                 "scenario.toml_syntax",
@@ -336,7 +355,11 @@ def load_scenarios(path: Path | str) -> list[ScenarioSpec]:
     base_dir = path.resolve().parent
     source = path.resolve()
     if "scenario" not in document:
-        return [scenario_from_dict(document, base_dir=base_dir, source=source, default_name=path.stem)]
+        return [
+            scenario_from_dict(
+                document, base_dir=base_dir, source=source, default_name=path.stem
+            )
+        ]
     tables = document.pop("scenario")
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise ScenarioError(tr("scenario.scenario_list", file=path))
@@ -367,13 +390,17 @@ def apply_overrides(
     changes = {k: v for k, v in (overrides or {}).items() if v is not None}
     unknown = set(changes) - set(OVERRIDE_KEYS)
     if unknown:
-        raise ValueError(f"unknown overrides {sorted(unknown)}; allowed {OVERRIDE_KEYS}")
+        raise ValueError(
+            f"unknown overrides {sorted(unknown)}; allowed {OVERRIDE_KEYS}"
+        )
     if not changes:
         return spec
     try:
         solver = SolverSpec.model_validate({**spec.solver.model_dump(), **changes})
     except ValidationError as err:
-        lines = [describe_validation_error(e, SolverSpec, "solver.") for e in err.errors()]
+        lines = [
+            describe_validation_error(e, SolverSpec, "solver.") for e in err.errors()
+        ]
         raise ScenarioError("\n".join(lines)) from None
     new = spec.model_copy(update={"solver": solver})
     new._source = spec.source
@@ -401,7 +428,11 @@ def resolve_rules(spec: ScenarioSpec, n_units: int) -> Rules:
     else:
         k_min = c.count if c.count is not None else c.min_count  # type: ignore[assignment]
         k_max = c.count if c.count is not None else c.max_count  # type: ignore[assignment]
-    min_size = c.min_size if c.min_size is not None else max(1, math.floor(0.5 * n_units / k_max))
+    min_size = (
+        c.min_size
+        if c.min_size is not None
+        else max(1, math.floor(0.5 * n_units / k_max))
+    )
     max_size = c.max_size
     if max_size is None:
         max_size = max(min_size, math.ceil(1.5 * n_units / k_min))
@@ -466,11 +497,15 @@ def build_problem(
     problems = check_against_data(spec, profiles, rules, weights)
     if problems:
         file_label = str(spec.source) if spec.source is not None else "<scenario>"
-        header = tr("scenario.build_header", file=file_label, name=spec.name, n=len(problems))
+        header = tr(
+            "scenario.build_header", file=file_label, name=spec.name, n=len(problems)
+        )
         raise ScenarioError("\n".join([header, *(f"  - {p}" for p in problems)]))
     if spec.balance:
         require_complete(profiles, list(spec.balance), tr("scenario.purpose_balance"))
-    scale_weights = [k for k in weights if k in profiles.numeric_columns or k == "location"]
+    scale_weights = [
+        k for k in weights if k in profiles.numeric_columns or k == "location"
+    ]
     if scale_weights:
         require_complete(profiles, scale_weights, tr("scenario.purpose_similarity"))
     graph = None

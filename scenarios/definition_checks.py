@@ -146,9 +146,16 @@ def describe_validation_error(
         allowed = _allowed_keys(root, loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
         if close:
-            hint = tr("scenario.err.did_you_mean", suggestion=_dotted((*loc[:-1], close[0]), prefix))
+            hint = tr(
+                "scenario.err.did_you_mean",
+                suggestion=_dotted((*loc[:-1], close[0]), prefix),
+            )
         else:
-            hint = tr("scenario.err.valid_keys", keys=", ".join(allowed)) if allowed else ""
+            hint = (
+                tr("scenario.err.valid_keys", keys=", ".join(allowed))
+                if allowed
+                else ""
+            )
         return tr("scenario.err.unknown_key", path=path, hint=hint)
     if kind in _TYPE_MESSAGES:
         ctx = error.get("ctx") or {}
@@ -209,13 +216,17 @@ register(
             "en": "[rules] fixed uses {n} different cluster labels but there are at most {k} clusters",
         },
         "scenario.similar": {"vi": " — có phải '{x}'?", "en": " — did you mean '{x}'?"},
-        "scenario.purpose_balance": {"vi": "cân bằng [balance]", "en": "balance [balance]"},
+        "scenario.purpose_balance": {
+            "vi": "cân bằng [balance]",
+            "en": "balance [balance]",
+        },
         "scenario.purpose_similarity": {
             "vi": "so sánh [similarity]",
             "en": "similarity [similarity]",
         },
     }
 )
+
 
 def _suggest(word: str, options: list[str]) -> str:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
@@ -237,7 +248,10 @@ def check_against_data(
             problems.append(tr("scenario.count_gt_units", key=key, count=value, n=n))
     if rules.min_size is not None and rules.min_size > n:
         problems.append(tr("scenario.size_gt_units", size=rules.min_size, n=n))
-    for section, names in (("balance", list(spec.balance)), ("similarity", list(weights))):
+    for section, names in (
+        ("balance", list(spec.balance)),
+        ("similarity", list(weights)),
+    ):
         for column in names:
             if section == "similarity" and column in ("function", "region", "location"):
                 present = {
@@ -248,11 +262,18 @@ def check_against_data(
                 if not present:
                     problems.append(tr("scenario.criterion_absent", key=column))
             elif column in frame.columns and column not in numeric:
-                problems.append(tr("scenario.column_not_numeric", section=section, column=column))
+                problems.append(
+                    tr("scenario.column_not_numeric", section=section, column=column)
+                )
             elif column not in numeric:
                 hint = _suggest(column, numeric + ["function", "region", "location"])
                 problems.append(
-                    tr("scenario.column_missing", section=section, column=column, hint=hint)
+                    tr(
+                        "scenario.column_missing",
+                        section=section,
+                        column=column,
+                        hint=hint,
+                    )
                 )
     if not weights:
         problems.append(tr("scenario.no_similarity"))
@@ -265,14 +286,36 @@ def check_against_data(
     for key, unit in referenced:
         if unit not in known:
             padded = [i for i in ids if i.lstrip("0") == unit.lstrip("0")]
-            hint = tr("scenario.similar", x=padded[0]) if padded else _suggest(unit, ids)
+            hint = (
+                tr("scenario.similar", x=padded[0]) if padded else _suggest(unit, ids)
+            )
             problems.append(tr("scenario.unknown_unit", key=key, unit=unit, hint=hint))
     needs = [
-        ("contiguous", r.contiguous, spec.data.adjacency is not None, tr("scenario.needs_adjacency")),
+        (
+            "contiguous",
+            r.contiguous,
+            spec.data.adjacency is not None,
+            tr("scenario.needs_adjacency"),
+        ),
         ("one_region", r.one_region, frame["region"].notna().any(), spec.data.region),
-        ("one_function", r.one_function, frame["functions"].map(len).gt(0).any(), spec.data.function),
-        ("max_moves", r.max_moves is not None, profiles.has_current, spec.data.current_cluster),
-        ("stability_weight", r.stability_weight > 0, profiles.has_current, spec.data.current_cluster),
+        (
+            "one_function",
+            r.one_function,
+            frame["functions"].map(len).gt(0).any(),
+            spec.data.function,
+        ),
+        (
+            "max_moves",
+            r.max_moves is not None,
+            profiles.has_current,
+            spec.data.current_cluster,
+        ),
+        (
+            "stability_weight",
+            r.stability_weight > 0,
+            profiles.has_current,
+            spec.data.current_cluster,
+        ),
     ]
     for key, active, available, what in needs:
         if active and not available:

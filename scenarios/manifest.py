@@ -64,7 +64,11 @@ def input_files(spec: ScenarioSpec) -> dict[str, dict[str, Any]]:
         "adjacency": spec.data.adjacency,
     }
     return {
-        role: {"path": str(path), "sha256": sha256_of(path), "bytes": path.stat().st_size}
+        role: {
+            "path": str(path),
+            "sha256": sha256_of(path),
+            "bytes": path.stat().st_size,
+        }
         for role, path in files.items()
         if path is not None and path.is_file()
     }

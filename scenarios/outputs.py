@@ -130,7 +130,7 @@ def _main_category(values: Iterable[object]) -> str:
             counts[value] += 1
     if not counts:
         return ""
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
 def cluster_rows(plan: Plan, problem: Problem) -> list[dict[str, Any]]:
@@ -164,7 +164,12 @@ def assignment_csv(plan: Plan, problem: Problem) -> str:
     rows = []
     for unit in problem.unit_ids:
         cluster = labels[unit]
-        row: list[object] = [unit, frame.at[unit, "name"], cluster + 1, plan.cluster_labels[cluster]]
+        row: list[object] = [
+            unit,
+            frame.at[unit, "name"],
+            cluster + 1,
+            plan.cluster_labels[cluster],
+        ]
         if moved is not None:
             row.append(1 if unit in moved else 0)
         rows.append(row)
@@ -259,7 +264,10 @@ def failure_document(result: ScenarioResult) -> dict[str, Any]:
 
 def plan_json(result: ScenarioResult) -> str:
     """Text of ``plan.json`` (UTF-8, Vietnamese kept readable, stable key order)."""
-    return json.dumps(plan_document(result), ensure_ascii=False, indent=2, default=str) + "\n"
+    return (
+        json.dumps(plan_document(result), ensure_ascii=False, indent=2, default=str)
+        + "\n"
+    )
 
 
 def write_plan_outputs(result: ScenarioResult, out_dir: Path) -> list[Path]:

@@ -80,10 +80,14 @@ def run_scenario(
     except InfeasibleError as err:
         error = diagnose(problem, err) if diagnose is not None else err
         manifest = build_manifest(spec, started_at=started)
-        return ScenarioResult(spec=spec, problem=problem, plan=None, manifest=manifest, error=error)
+        return ScenarioResult(
+            spec=spec, problem=problem, plan=None, manifest=manifest, error=error
+        )
     except NoSolutionError as err:
         manifest = build_manifest(spec, started_at=started)
-        return ScenarioResult(spec=spec, problem=problem, plan=None, manifest=manifest, error=err)
+        return ScenarioResult(
+            spec=spec, problem=problem, plan=None, manifest=manifest, error=err
+        )
     violations = check_plan(plan, problem)
     if violations:
         listed = "; ".join(f"{v.rule}: {v.message}" for v in violations[:5])

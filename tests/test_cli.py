@@ -21,7 +21,9 @@ def run(*args: str | Path) -> Result:
 
 def error_line(result: Result) -> str:
     """The ``Error:`` line click printed on stderr."""
-    return next(line for line in result.stderr.splitlines() if line.startswith("Error:"))
+    return next(
+        line for line in result.stderr.splitlines() if line.startswith("Error:")
+    )
 
 
 def test_exit_0_writes_outputs(tmp_path: Path) -> None:
@@ -29,7 +31,9 @@ def test_exit_0_writes_outputs(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = run("plan", write_case(tmp_path), "-o", out, "--quiet")
     assert result.exit_code == 0, result.output
-    assert {"assignment.csv", "clusters.csv", "plan.json"} <= {p.name for p in out.iterdir()}
+    assert {"assignment.csv", "clusters.csv", "plan.json"} <= {
+        p.name for p in out.iterdir()
+    }
 
 
 def test_exit_1_scenario_typo(tmp_path: Path) -> None:
@@ -37,7 +41,9 @@ def test_exit_1_scenario_typo(tmp_path: Path) -> None:
     path = write_case(tmp_path, SCENARIO_TOML.replace("[balance]", "[balanse]"))
     result = run("--lang", "en", "plan", path, "-o", tmp_path / "out")
     assert result.exit_code == 1
-    assert error_line(result) == f"Error: {path.resolve()}: the scenario has 1 problem(s):"
+    assert (
+        error_line(result) == f"Error: {path.resolve()}: the scenario has 1 problem(s):"
+    )
     assert "unknown key 'balanse' — did you mean 'balance'?" in result.stderr
     assert "Traceback" not in result.output
 
@@ -46,7 +52,9 @@ def test_exit_1_bad_unit_table(tmp_path: Path) -> None:
     """A unit table with a duplicate id exits 1 naming it, without a traceback."""
     path = write_case(tmp_path)
     units = tmp_path / "units.csv"
-    units.write_text(units.read_text(encoding="utf-8").replace("02,Hai", "01,Hai"), "utf-8")
+    units.write_text(
+        units.read_text(encoding="utf-8").replace("02,Hai", "01,Hai"), "utf-8"
+    )
     result = run("plan", path, "-o", tmp_path / "out")
     assert result.exit_code == 1
     assert error_line(result).startswith("Error: units.csv")
@@ -62,17 +70,24 @@ def test_exit_2_usage_error(tmp_path: Path) -> None:
 
 def test_exit_3_infeasible(tmp_path: Path) -> None:
     """An impossible size rule exits 3 with the reason; plan.json says INFEASIBLE."""
-    text = SCENARIO_TOML.replace("min_size = 3\nmax_size = 3", "min_size = 2\nmax_size = 2")
+    text = SCENARIO_TOML.replace(
+        "min_size = 3\nmax_size = 3", "min_size = 2\nmax_size = 2"
+    )
     out = tmp_path / "out"
     result = run("plan", write_case(tmp_path, text), "-o", out, "--quiet")
     assert result.exit_code == 3
     assert error_line(result) == (
         "Error: 2 cụm × tối đa 2 đơn vị = 4 < 6 đơn vị; hãy tăng max_size hoặc số cụm."
     )
-    assert json.loads((out / "plan.json").read_text(encoding="utf-8"))["status"] == "INFEASIBLE"
+    assert (
+        json.loads((out / "plan.json").read_text(encoding="utf-8"))["status"]
+        == "INFEASIBLE"
+    )
 
 
-def test_exit_70_internal_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exit_70_internal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A bug exits 70 with one 'internal error' line; --debug shows the exception."""
 
     def boom(*args: object, **kwargs: object) -> None:
@@ -107,7 +122,9 @@ def test_determinism_same_seed_same_assignment(tmp_path: Path) -> None:
     """Same input and seed (one worker) give a byte-identical assignment.csv."""
     path = write_case(tmp_path)
     for name in ("a", "b"):
-        assert run("plan", path, "-o", tmp_path / name, "-q", "--seed", "3").exit_code == 0
+        assert (
+            run("plan", path, "-o", tmp_path / name, "-q", "--seed", "3").exit_code == 0
+        )
     a = (tmp_path / "a" / "assignment.csv").read_bytes()
     assert a == (tmp_path / "b" / "assignment.csv").read_bytes()
 
@@ -130,8 +147,10 @@ def test_summary_table_in_english(tmp_path: Path) -> None:
 
 def test_several_scenarios_need_a_name(tmp_path: Path) -> None:
     """A file with several scenarios asks for --name and then solves the chosen one."""
-    text = '[data]\nunits = "units.csv"\n[[scenario]]\nname = "a"\n[scenario.clusters]\ncount = 2\n' \
+    text = (
+        '[data]\nunits = "units.csv"\n[[scenario]]\nname = "a"\n[scenario.clusters]\ncount = 2\n'
         '[[scenario]]\nname = "b"\n[scenario.clusters]\ncount = 3\n'
+    )
     path = write_case(tmp_path, text)
     result = run("plan", path, "-o", tmp_path / "out")
     assert result.exit_code == 1 and "--name" in error_line(result)
@@ -149,7 +168,9 @@ def test_every_command_has_help(command: str) -> None:
     """``cumkhoi <command> -h`` prints usage and exits 0."""
     result = run(command, "-h")
     assert result.exit_code == 0
-    assert result.output.startswith(f"Usage: main {command}") or "Usage:" in result.output
+    assert (
+        result.output.startswith(f"Usage: main {command}") or "Usage:" in result.output
+    )
 
 
 def test_group_help_lists_commands_and_exit_codes() -> None:
@@ -158,7 +179,10 @@ def test_group_help_lists_commands_and_exit_codes() -> None:
     for command in ("plan", "compare", "validate", "init", "sample"):
         assert command in result.output
     assert "70" in result.output and "Mã thoát / exit codes" in result.output
-    assert run("--version").output.startswith("main, version") or "version" in run("--version").output
+    assert (
+        run("--version").output.startswith("main, version")
+        or "version" in run("--version").output
+    )
 
 
 def test_unknown_command_is_usage_error() -> None:
@@ -168,9 +192,9 @@ def test_unknown_command_is_usage_error() -> None:
 
 def test_error_mapping_covers_click_exceptions() -> None:
     """click's own exceptions keep their codes through the mapping."""
+    from optimizer.errors import NoSolutionError
     from scenarios.cli import exit_code_for
     from scenarios.errors import ScenarioError
-    from optimizer.errors import NoSolutionError
 
     assert exit_code_for(click.UsageError("x")) == 2
     assert exit_code_for(ScenarioError("x")) == 1
@@ -180,9 +204,14 @@ def test_error_mapping_covers_click_exceptions() -> None:
 
 def test_nan_time_limit_is_a_planner_error(tmp_path: Path) -> None:
     """``--time-limit nan`` slips past click's range check but is refused with exit 1."""
-    result = run("plan", write_case(tmp_path), "--time-limit", "nan", "-o", tmp_path / "o")
+    result = run(
+        "plan", write_case(tmp_path), "--time-limit", "nan", "-o", tmp_path / "o"
+    )
     assert result.exit_code == 1
-    assert error_line(result) == "Error: 'solver.time_limit' phải là một số hữu hạn, nhận được nan"
+    assert (
+        error_line(result)
+        == "Error: 'solver.time_limit' phải là một số hữu hạn, nhận được nan"
+    )
 
 
 def test_language_option_after_the_command(tmp_path: Path) -> None:
@@ -192,7 +221,9 @@ def test_language_option_after_the_command(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "unknown key 'balanse'" in result.stderr
 
 
-def test_interrupted_plan_is_still_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_plan_is_still_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A plan the solver marks interrupted (Ctrl-C) is written, flagged, and exits 0."""
     import dataclasses
 
@@ -207,5 +238,11 @@ def test_interrupted_plan_is_still_written(tmp_path: Path, monkeypatch: pytest.M
     out = tmp_path / "out"
     result = run("plan", write_case(tmp_path), "-o", out, "--lang", "en")
     assert result.exit_code == 0, result.output
-    assert "Stopped on request: this is the best verified plan found so far." in result.stdout
-    assert json.loads((out / "plan.json").read_text(encoding="utf-8"))["interrupted"] is True
+    assert (
+        "Stopped on request: this is the best verified plan found so far."
+        in result.stdout
+    )
+    assert (
+        json.loads((out / "plan.json").read_text(encoding="utf-8"))["interrupted"]
+        is True
+    )

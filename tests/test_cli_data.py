@@ -22,7 +22,11 @@ def run(*args: str | Path) -> Result:
 
 def test_validate_lists_every_problem(tmp_path: Path) -> None:
     """A table with three defects shows all three in the table and exits 1."""
-    bad = UNITS_CSV.replace("02,Hai", "01,Hai").replace(",95,", ",-95,").replace("Sáu", "")
+    bad = (
+        UNITS_CSV.replace("02,Hai", "01,Hai")
+        .replace(",95,", ",-95,")
+        .replace("Sáu", "")
+    )
     path = tmp_path / "bad.csv"
     path.write_text(bad, encoding="utf-8")
     result = run("--lang", "en", "validate", path)
@@ -35,7 +39,14 @@ def test_validate_lists_every_problem(tmp_path: Path) -> None:
 
 def test_validate_summary_of_bundled_data() -> None:
     """The bundled 34 provinces validate with one graph component."""
-    result = run("--lang", "en", "validate", VN34 / "units.csv", "--adjacency", VN34 / "adjacency.csv")
+    result = run(
+        "--lang",
+        "en",
+        "validate",
+        VN34 / "units.csv",
+        "--adjacency",
+        VN34 / "adjacency.csv",
+    )
     assert result.exit_code == 0, result.output
     assert "valid — 34 units" in result.stdout
     assert "1 connected component(s)" in result.stdout
@@ -44,7 +55,13 @@ def test_validate_summary_of_bundled_data() -> None:
 def test_validate_json(tmp_path: Path) -> None:
     """``validate --json`` gives counts a script can use."""
     write_case(tmp_path)
-    result = run("validate", tmp_path / "units.csv", "--adjacency", tmp_path / "adjacency.csv", "--json")
+    result = run(
+        "validate",
+        tmp_path / "units.csv",
+        "--adjacency",
+        tmp_path / "adjacency.csv",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["n_units"] == 6
@@ -57,7 +74,9 @@ def test_validate_bad_adjacency(tmp_path: Path) -> None:
     """An adjacency pair naming an unknown unit is listed and exits 1."""
     write_case(tmp_path)
     (tmp_path / "adjacency.csv").write_text("a,b\n01,02\n02,99\n", encoding="utf-8")
-    result = run("validate", tmp_path / "units.csv", "--adjacency", tmp_path / "adjacency.csv")
+    result = run(
+        "validate", tmp_path / "units.csv", "--adjacency", tmp_path / "adjacency.csv"
+    )
     assert result.exit_code == 1
     assert "99" in result.stdout
 
@@ -65,15 +84,25 @@ def test_validate_bad_adjacency(tmp_path: Path) -> None:
 def test_init_writes_a_solvable_starter(tmp_path: Path) -> None:
     """``init`` fits count/sizes/balance to the table; the file builds a Problem."""
     out = tmp_path / "kb" / "scenario.toml"
-    result = run("init", VN34 / "units.csv", "-o", out, "--adjacency", VN34 / "adjacency.csv")
+    result = run(
+        "init", VN34 / "units.csv", "-o", out, "--adjacency", VN34 / "adjacency.csv"
+    )
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     assert "# Kịch bản khởi đầu" in text and "count = 6" in text
     assert "population = 0.15" in text
     (spec,) = load_scenarios(out)
     problem = build_problem(spec)
-    assert problem.rules.n_clusters == 6 and (problem.rules.min_size, problem.rules.max_size) == (4, 7)
-    assert set(problem.features.groups) == {"function", "region", "location", "population"}
+    assert problem.rules.n_clusters == 6 and (
+        problem.rules.min_size,
+        problem.rules.max_size,
+    ) == (4, 7)
+    assert set(problem.features.groups) == {
+        "function",
+        "region",
+        "location",
+        "population",
+    }
     again = run("init", VN34 / "units.csv", "-o", out)
     assert again.exit_code == 1 and "--force" in again.stderr
 
@@ -94,7 +123,12 @@ def test_sample_writes_table_adjacency_and_scenario(tmp_path: Path) -> None:
     out = tmp_path / "s"
     result = run("sample", "--units", "60", "--seed", "1", "-o", out)
     assert result.exit_code == 0, result.output
-    assert run("validate", out / "units.csv", "--adjacency", out / "adjacency.csv").exit_code == 0
+    assert (
+        run(
+            "validate", out / "units.csv", "--adjacency", out / "adjacency.csv"
+        ).exit_code
+        == 0
+    )
     problem = build_problem(load_scenarios(out / "scenario.toml")[0])
     assert problem.profiles.n_units == 60 and problem.graph is not None
     assert run("sample", "--units", "60", "-o", out).exit_code == 1

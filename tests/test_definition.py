@@ -52,7 +52,9 @@ time_limit = 10
 """
 
 
-def write_case(folder: Path, scenario: str = SCENARIO_TOML, name: str = "s.toml") -> Path:
+def write_case(
+    folder: Path, scenario: str = SCENARIO_TOML, name: str = "s.toml"
+) -> Path:
     """Write the six-unit table, its adjacency and a scenario into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
@@ -94,7 +96,10 @@ def test_typo_in_nested_key_has_dotted_path_in_english(tmp_path: Path) -> None:
 
 def test_wrong_types_are_not_coerced(tmp_path: Path) -> None:
     """``count = "2"`` and unquoted unit ids are type errors, all listed at once."""
-    text = SCENARIO_TOML.replace("count = 2", 'count = "2"') + "[rules]\napart = [[1, 2]]\n"
+    text = (
+        SCENARIO_TOML.replace("count = 2", 'count = "2"')
+        + "[rules]\napart = [[1, 2]]\n"
+    )
     message = _error(tmp_path, text)
     assert "'clusters.count' phải là số nguyên, nhận được '2'" in message
     assert "'rules.apart[1][1]' phải là chuỗi" in message
@@ -125,7 +130,11 @@ def test_missing_scenario_file(tmp_path: Path) -> None:
         ("min_size = 3", "min_size = 5", "min_size = 5 lớn hơn max_size = 3"),
         ("count = 2", "count = 2\nmin_count = 1\nmax_count = 3", "đặt count, hoặc cả"),
         ("time_limit = 10", "time_limit = 0", "'solver.time_limit' phải lớn hơn 0"),
-        ("population = 0.1", "population = -0.1", "'balance.population' phải lớn hơn 0"),
+        (
+            "population = 0.1",
+            "population = -0.1",
+            "'balance.population' phải lớn hơn 0",
+        ),
     ],
 )
 def test_value_rules(tmp_path: Path, old: str, new: str, expected: str) -> None:
@@ -154,7 +163,9 @@ count = 3
 def test_error_in_second_scenario_is_prefixed(tmp_path: Path) -> None:
     """A typo in the second ``[[scenario]]`` is located as ``scenario[2]...``."""
     text = '[data]\nunits = "units.csv"\n[[scenario]]\nname = "a"\n[[scenario]]\nnmae = "b"\n'
-    assert "'scenario[2].nmae' — có phải ý bạn là 'scenario[2].name'?" in _error(tmp_path, text)
+    assert "'scenario[2].nmae' — có phải ý bạn là 'scenario[2].name'?" in _error(
+        tmp_path, text
+    )
 
 
 @given(key=st.from_regex(r"[a-z]{3,10}", fullmatch=True))
@@ -162,7 +173,10 @@ def test_error_in_second_scenario_is_prefixed(tmp_path: Path) -> None:
 def test_any_unknown_top_level_key_is_reported(key: str) -> None:
     """Whatever the unknown key, it is a ScenarioError naming it (never accepted)."""
     known = set(ScenarioSpec.model_fields) | {"scenario"}
-    data = {"data": {"units": str(DEFAULT_SCENARIO.parent / "vn34" / "units.csv")}, key: 1}
+    data = {
+        "data": {"units": str(DEFAULT_SCENARIO.parent / "vn34" / "units.csv")},
+        key: 1,
+    }
     if key in known:
         return
     with pytest.raises(ScenarioError, match=f"'{key}'"):
@@ -171,7 +185,9 @@ def test_any_unknown_top_level_key_is_reported(key: str) -> None:
 
 def test_default_sizes_follow_the_documented_rule() -> None:
     """Without ``[clusters]``: count round(n/6), min floor(n/2K), max ceil(1.5n/K)."""
-    spec = scenario_from_dict({"data": {"units": str(DEFAULT_SCENARIO.parent / "vn34" / "units.csv")}})
+    spec = scenario_from_dict(
+        {"data": {"units": str(DEFAULT_SCENARIO.parent / "vn34" / "units.csv")}}
+    )
     rules = resolve_rules(spec, 34)
     assert (rules.n_clusters, rules.min_size, rules.max_size) == (6, 2, 9)
     assert spec.solver.time_limit == 30 and spec.solver.workers == 1
@@ -181,7 +197,9 @@ def test_build_problem_from_good_scenario(tmp_path: Path) -> None:
     """The six-unit scenario becomes a Problem with its rules, graph and features."""
     problem = build_problem(load_scenarios(write_case(tmp_path))[0])
     assert problem.unit_ids == ("01", "02", "03", "04", "05", "06")
-    assert problem.rules.n_clusters == 2 and problem.rules.balance == {"population": 0.1}
+    assert problem.rules.n_clusters == 2 and problem.rules.balance == {
+        "population": 0.1
+    }
     assert problem.graph is not None and problem.graph.number_of_edges() == 5
     assert set(problem.features.groups) == {"region", "population"}
     assert problem.settings.time_limit_s == 10
@@ -189,14 +207,20 @@ def test_build_problem_from_good_scenario(tmp_path: Path) -> None:
 
 def test_scenario_not_fitting_the_data_lists_every_problem(tmp_path: Path) -> None:
     """Unknown column, non-numeric column, unpadded id, missing adjacency/current: one error."""
-    text = SCENARIO_TOML.replace('adjacency = "adjacency.csv"\n', "").replace(
-        "[similarity]\nregion = 2.0", "[similarity]\nregion = 2.0\npopulaton = 1.0\nname = 1.0"
-    ) + '[rules]\ncontiguous = true\nmax_moves = 1\ntogether = [["1", "02"]]\n'
+    text = (
+        SCENARIO_TOML.replace('adjacency = "adjacency.csv"\n', "").replace(
+            "[similarity]\nregion = 2.0",
+            "[similarity]\nregion = 2.0\npopulaton = 1.0\nname = 1.0",
+        )
+        + '[rules]\ncontiguous = true\nmax_moves = 1\ntogether = [["1", "02"]]\n'
+    )
     with pytest.raises(ScenarioError) as info:
         build_problem(load_scenarios(write_case(tmp_path, text))[0])
     message = str(info.value)
     assert "(5 lỗi)" in message
-    assert "cột 'populaton' không có trong bảng đơn vị — có phải 'population'?" in message
+    assert (
+        "cột 'populaton' không có trong bảng đơn vị — có phải 'population'?" in message
+    )
     assert "cột 'name' không phải cột số" in message
     assert "mã đơn vị '1' không có trong bảng — có phải '01'?" in message
     assert "contiguous cần tệp liền kề" in message
@@ -205,8 +229,13 @@ def test_scenario_not_fitting_the_data_lists_every_problem(tmp_path: Path) -> No
 
 def test_count_larger_than_units(tmp_path: Path) -> None:
     """``count`` above the number of units is refused with both numbers."""
-    text = SCENARIO_TOML.replace("count = 2", "count = 7").replace("min_size = 3", "min_size = 1")
-    with language("en"), pytest.raises(ScenarioError, match=r"count = 7 is larger .* \(6\)"):
+    text = SCENARIO_TOML.replace("count = 2", "count = 7").replace(
+        "min_size = 3", "min_size = 1"
+    )
+    with (
+        language("en"),
+        pytest.raises(ScenarioError, match=r"count = 7 is larger .* \(6\)"),
+    ):
         build_problem(load_scenarios(write_case(tmp_path, text))[0])
 
 
@@ -245,13 +274,22 @@ _VALUES = st.one_of(
     st.floats(-1, 5, allow_nan=False),
     st.booleans(),
     st.text("01ab ", max_size=4),
-    st.lists(st.lists(st.sampled_from(["01", "02", "1", "99"]), max_size=3), max_size=2),
+    st.lists(
+        st.lists(st.sampled_from(["01", "02", "1", "99"]), max_size=3), max_size=2
+    ),
 )
 _SECTIONS = {
     "clusters": ["count", "min_count", "max_count", "min_size", "max_size", "cuont"],
     "balance": ["population", "area", "name", "nope"],
     "similarity": ["region", "function", "location", "population", "area", "x"],
-    "rules": ["contiguous", "one_region", "max_moves", "together", "apart", "stability_weight"],
+    "rules": [
+        "contiguous",
+        "one_region",
+        "max_moves",
+        "together",
+        "apart",
+        "stability_weight",
+    ],
     "solver": ["time_limit", "seed", "workers", "seeed"],
 }
 
@@ -268,17 +306,21 @@ def _toml_value(value: object) -> str:
 
 @st.composite
 def _scenario_texts(draw: st.DrawFn) -> str:
-    lines = ['[data]', 'units = "units.csv"', 'adjacency = "adjacency.csv"']
+    lines = ["[data]", 'units = "units.csv"', 'adjacency = "adjacency.csv"']
     for section in draw(st.lists(st.sampled_from(sorted(_SECTIONS)), unique=True)):
         lines.append(f"[{section}]")
-        for key in draw(st.lists(st.sampled_from(_SECTIONS[section]), unique=True, max_size=3)):
+        for key in draw(
+            st.lists(st.sampled_from(_SECTIONS[section]), unique=True, max_size=3)
+        ):
             lines.append(f"{key} = {_toml_value(draw(_VALUES))}")
     return "\n".join(lines) + "\n"
 
 
 @given(text=_scenario_texts())
 @settings(max_examples=40, deadline=None)
-def test_random_scenarios_fail_only_with_planner_errors(text: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_random_scenarios_fail_only_with_planner_errors(
+    text: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Any mix of keys and values gives a Problem or a ScenarioError/InputError, nothing else."""
     folder = tmp_path_factory.mktemp("random")
     try:
@@ -291,7 +333,9 @@ def test_random_scenarios_fail_only_with_planner_errors(text: str, tmp_path_fact
 
 @given(text=st.text(max_size=60))
 @settings(max_examples=40, deadline=None)
-def test_arbitrary_text_is_a_scenario_error(text: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_arbitrary_text_is_a_scenario_error(
+    text: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Arbitrary text in a scenario file never raises anything but ScenarioError."""
     folder = tmp_path_factory.mktemp("text")
     try:

@@ -25,7 +25,9 @@ from scenarios.result import ScenarioResult
 LABELS = {"01": 0, "02": 0, "03": 0, "04": 1, "05": 1, "06": 1}
 
 
-def _plan(labels: dict[str, int] = LABELS, names: tuple[str, ...] = ("Cụm 1", "Cụm 2")) -> Plan:
+def _plan(
+    labels: dict[str, int] = LABELS, names: tuple[str, ...] = ("Cụm 1", "Cụm 2")
+) -> Plan:
     return Plan(
         assignment=Assignment(labels=labels),
         cluster_labels=names,
@@ -38,12 +40,16 @@ def _plan(labels: dict[str, int] = LABELS, names: tuple[str, ...] = ("Cụm 1", 
     )
 
 
-def _result(tmp_path: Path, units: str = UNITS_CSV, plan: Plan | None = None) -> ScenarioResult:
+def _result(
+    tmp_path: Path, units: str = UNITS_CSV, plan: Plan | None = None
+) -> ScenarioResult:
     path = write_case(tmp_path, SCENARIO_TOML)
     (tmp_path / "units.csv").write_text(units, encoding="utf-8")
     spec = load_scenarios(path)[0]
     problem = build_problem(spec)
-    return ScenarioResult(spec=spec, problem=problem, plan=plan or _plan(), manifest={"seed": 0})
+    return ScenarioResult(
+        spec=spec, problem=problem, plan=plan or _plan(), manifest={"seed": 0}
+    )
 
 
 def test_assignment_csv_exact(tmp_path: Path) -> None:
@@ -67,12 +73,21 @@ def test_moved_column_when_current_grouping_known(tmp_path: Path) -> None:
     units = UNITS_CSV.replace(",area\n", ",area,current_cluster\n")
     rows = units.splitlines()
     current = ["Cụm 1", "Cụm 1", "Cụm 2", "Cụm 2", "Cụm 2", "Cụm 2"]
-    units = "\n".join([rows[0], *(r + "," + c for r, c in zip(rows[1:], current))]) + "\n"
+    units = (
+        "\n".join([rows[0], *(r + "," + c for r, c in zip(rows[1:], current))]) + "\n"
+    )
     result = _result(tmp_path, units)
     assert result.plan is not None
     lines = assignment_csv(result.plan, result.problem).splitlines()
     assert lines[0].endswith(",moved")
-    assert [line.rsplit(",", 1)[1] for line in lines[1:]] == ["0", "0", "1", "0", "0", "0"]
+    assert [line.rsplit(",", 1)[1] for line in lines[1:]] == [
+        "0",
+        "0",
+        "1",
+        "0",
+        "0",
+        "0",
+    ]
 
 
 def test_formula_like_names_are_neutralised(tmp_path: Path) -> None:
@@ -80,8 +95,14 @@ def test_formula_like_names_are_neutralised(tmp_path: Path) -> None:
     result = _result(tmp_path, UNITS_CSV.replace("01,Một", '01,"=HYPERLINK(""x"")"'))
     assert result.plan is not None
     text = assignment_csv(result.plan, result.problem)
-    assert "\r\n01,\"'=HYPERLINK(\"\"x\"\")\",1,Cụm 1\r\n" in text
-    assert [neutralise(v) for v in ("+1", "-x", "@a", "ok", -3)] == ["'+1", "'-x", "'@a", "ok", -3]
+    assert '\r\n01,"\'=HYPERLINK(""x"")",1,Cụm 1\r\n' in text
+    assert [neutralise(v) for v in ("+1", "-x", "@a", "ok", -3)] == [
+        "'+1",
+        "'-x",
+        "'@a",
+        "ok",
+        -3,
+    ]
 
 
 def test_clusters_csv_totals_and_unknowns(tmp_path: Path) -> None:
@@ -102,13 +123,30 @@ def test_clusters_csv_totals_and_unknowns(tmp_path: Path) -> None:
 def test_plan_document_layout(tmp_path: Path) -> None:
     """plan.json carries the spec's keys plus the objective definition and bound scope."""
     doc = plan_document(_result(tmp_path))
-    for key in ("scenario", "status", "objective", "bound", "gap", "solve_seconds", "n_units",
-                "n_clusters", "metrics", "checks", "clusters", "manifest",
-                "objective_definition", "bound_scope", "interrupted"):
+    for key in (
+        "scenario",
+        "status",
+        "objective",
+        "bound",
+        "gap",
+        "solve_seconds",
+        "n_units",
+        "n_clusters",
+        "metrics",
+        "checks",
+        "clusters",
+        "manifest",
+        "objective_definition",
+        "bound_scope",
+        "interrupted",
+    ):
         assert key in doc
     assert doc["status"] == "FEASIBLE" and doc["gap"] == pytest.approx(0.25)
     assert doc["clusters"][1] == {
-        "id": 2, "label": "Cụm 2", "size": 3, "members": ["04", "05", "06"],
+        "id": 2,
+        "label": "Cụm 2",
+        "size": 3,
+        "members": ["04", "05", "06"],
         "totals": {"population": 310.0, "area": 23.0},
     }
     assert doc["clusters"][0]["totals"]["area"] is None
@@ -117,13 +155,22 @@ def test_plan_document_layout(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("error", "status"),
-    [(InfeasibleError("không khả thi", conflict=["a"], relaxations=["b"]), "INFEASIBLE"),
-     (NoSolutionError("hết giờ"), "NO_SOLUTION")],
+    [
+        (
+            InfeasibleError("không khả thi", conflict=["a"], relaxations=["b"]),
+            "INFEASIBLE",
+        ),
+        (NoSolutionError("hết giờ"), "NO_SOLUTION"),
+    ],
 )
-def test_failure_writes_plan_json_only(tmp_path: Path, error: Exception, status: str) -> None:
+def test_failure_writes_plan_json_only(
+    tmp_path: Path, error: Exception, status: str
+) -> None:
     """Without a plan only plan.json is written, with the status and the reason."""
     base = _result(tmp_path / "in")
-    result = ScenarioResult(spec=base.spec, problem=base.problem, plan=None, error=error)  # type: ignore[arg-type]
+    result = ScenarioResult(
+        spec=base.spec, problem=base.problem, plan=None, error=error
+    )  # type: ignore[arg-type]
     written = write_plan_outputs(result, tmp_path / "out")
     assert [p.name for p in written] == ["plan.json"]
     doc = json.loads((tmp_path / "out" / "plan.json").read_text(encoding="utf-8"))
@@ -135,7 +182,9 @@ def test_outputs_written_with_bom(tmp_path: Path) -> None:
     """CSV files start with the UTF-8 BOM; plan.json is plain UTF-8 JSON."""
     written = write_plan_outputs(_result(tmp_path / "in"), tmp_path / "out")
     assert [p.name for p in written] == ["assignment.csv", "clusters.csv", "plan.json"]
-    assert (tmp_path / "out" / "assignment.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert (
+        (tmp_path / "out" / "assignment.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    )
     json.loads((tmp_path / "out" / "plan.json").read_text(encoding="utf-8"))
 
 

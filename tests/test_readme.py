@@ -13,13 +13,13 @@ from scenarios.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-INSTALL_AND_PLAN = 'pip install . && cumkhoi plan'
+INSTALL_AND_PLAN = "pip install . && cumkhoi plan"
 INSTALL_AND_TEST = 'pip install ".[test]" && python -m pytest'
 
 
 def blocks(language: str) -> list[str]:
     """Bodies of the README's fenced code blocks in ``language``."""
-    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
 
 
 def cumkhoi(args: list[str]) -> None:
@@ -77,4 +77,4 @@ def test_python_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     """The Python example runs as written."""
     monkeypatch.chdir(tmp_path)
     for code in blocks("python"):
-        exec(compile(code, "README.md", "exec"), {})
+        exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - our own README

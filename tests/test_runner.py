@@ -29,12 +29,21 @@ def test_solves_the_six_unit_case_by_region(tmp_path: Path) -> None:
 def test_manifest_records_hashes_versions_and_overrides(tmp_path: Path) -> None:
     """Input SHA-256s match the files; CLI overrides appear in the recorded scenario."""
     path = write_case(tmp_path)
-    result = run_scenario(load_scenarios(path)[0], overrides={"seed": 5, "time_limit": 4})
+    result = run_scenario(
+        load_scenarios(path)[0], overrides={"seed": 5, "time_limit": 4}
+    )
     manifest = result.manifest
     units = tmp_path / "units.csv"
-    assert manifest["inputs"]["units"]["sha256"] == hashlib.sha256(units.read_bytes()).hexdigest()
+    assert (
+        manifest["inputs"]["units"]["sha256"]
+        == hashlib.sha256(units.read_bytes()).hexdigest()
+    )
     assert set(manifest["inputs"]) == {"scenario", "units", "adjacency"}
-    assert manifest["scenario"]["solver"] == {"time_limit": 4.0, "seed": 5, "workers": 1}
+    assert manifest["scenario"]["solver"] == {
+        "time_limit": 4.0,
+        "seed": 5,
+        "workers": 1,
+    }
     assert manifest["seed"] == 5
     assert {"cumkhoi", "ortools", "python"} <= set(manifest["versions"])
     assert "started_at" in manifest["run"]
@@ -51,7 +60,9 @@ def test_same_input_and_seed_give_the_same_result(tmp_path: Path) -> None:
 
 def test_infeasible_scenario_returns_the_reason(tmp_path: Path) -> None:
     """Units both together and apart: no plan, an InfeasibleError kept in the result."""
-    text = SCENARIO_TOML + '[rules]\ntogether = [["01", "02"]]\napart = [["01", "02"]]\n'
+    text = (
+        SCENARIO_TOML + '[rules]\ntogether = [["01", "02"]]\napart = [["01", "02"]]\n'
+    )
     result = run_scenario(load_scenarios(write_case(tmp_path, text))[0])
     assert result.plan is None and isinstance(result.error, InfeasibleError)
     assert result.manifest["inputs"]
@@ -59,24 +70,36 @@ def test_infeasible_scenario_returns_the_reason(tmp_path: Path) -> None:
 
 def test_diagnoser_is_applied_to_infeasibility(tmp_path: Path) -> None:
     """A ``diagnose`` callable replaces the error (conflict and relaxations)."""
-    text = SCENARIO_TOML.replace("min_size = 3\nmax_size = 3", "min_size = 2\nmax_size = 2")
+    text = SCENARIO_TOML.replace(
+        "min_size = 3\nmax_size = 3", "min_size = 2\nmax_size = 2"
+    )
 
     def diagnose(problem: object, err: InfeasibleError) -> InfeasibleError:
-        return InfeasibleError("diagnosed", conflict=["max_size"], relaxations=["max_size = 3"])
+        return InfeasibleError(
+            "diagnosed", conflict=["max_size"], relaxations=["max_size = 3"]
+        )
 
-    result = run_scenario(load_scenarios(write_case(tmp_path, text))[0], diagnose=diagnose)
+    result = run_scenario(
+        load_scenarios(write_case(tmp_path, text))[0], diagnose=diagnose
+    )
     assert result.error is not None and str(result.error) == "diagnosed"
 
 
-def test_a_plan_breaking_a_rule_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_plan_breaking_a_rule_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """If the solver returned a rule-breaking plan the runner raises instead of returning it."""
     real_solve = runner.solve
 
     def bad_solve(problem, **kwargs):  # type: ignore[no-untyped-def]
         plan = real_solve(problem, **kwargs)
         labels = dict.fromkeys(plan.assignment.labels, 0) | {"06": 1}
-        return type(plan)(**{**{f: getattr(plan, f) for f in plan.__dataclass_fields__},
-                             "assignment": Assignment(labels=labels)})
+        return type(plan)(
+            **{
+                **{f: getattr(plan, f) for f in plan.__dataclass_fields__},
+                "assignment": Assignment(labels=labels),
+            }
+        )
 
     monkeypatch.setattr(runner, "solve", bad_solve)
     with pytest.raises(PlanCheckFailed, match="size"):
@@ -95,7 +118,10 @@ def test_stop_event_returns_the_best_verified_plan(tmp_path: Path) -> None:
     path = _write_starter(tmp_path / "s.toml", units, adjacency, force=False)
     stop = threading.Event()
     result = run_scenario(
-        load_scenarios(path)[0], overrides={"time_limit": 60}, progress=lambda e: stop.set(), stop=stop
+        load_scenarios(path)[0],
+        overrides={"time_limit": 60},
+        progress=lambda e: stop.set(),
+        stop=stop,
     )
     assert result.plan is not None and result.plan.interrupted
     assert set(result.checks.values()) == {"ok"}
