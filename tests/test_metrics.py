@@ -170,7 +170,7 @@ def naive(plan, problem) -> dict[str, float]:
             for fn in frame["functions"][u]:
                 counts[fn] = counts.get(fn, 0) + 1
         if counts:
-            top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+            top = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
             good += sum(top in frame["functions"][u] for u in members)
     out["function_purity"] = good / len(ids)
     return out

@@ -14,9 +14,9 @@ from helpers import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.graph import disconnected_clusters
+from features.graph import build_adjacency_graph, disconnected_clusters
 from optimizer.check import check_plan
-from optimizer.seed import repair_sizes, seed_clusters
+from optimizer.seed import repair_sizes, repair_sizes_contiguous, seed_clusters
 
 WEIGHTS = {"function": 1.0, "location": 1.0, "population": 1.0}
 
@@ -151,3 +151,44 @@ def test_repair_sizes_reaches_feasible_bounds(case):
     counts = np.bincount(out, minlength=k)
     assert counts.min() >= min_size and counts.max() <= max_size
     assert len(out) == n
+
+
+def test_contiguous_seed_meets_size_bounds():
+    """With contiguity and tight sizes, the spanning-tree bisection gives exact sizes."""
+    profiles, pairs = grid_profiles(6)  # 36 units
+    problem = make_problem(
+        profiles,
+        weights={"location": 1.0, "population": 1.0},
+        pairs=pairs,
+        n_clusters=4,
+        contiguous=True,
+        min_size=9,
+        max_size=9,
+    )
+    labels = seed_clusters(problem, 4).labels
+    assert check_plan(make_plan(labels), problem) == []
+
+
+def test_repair_sizes_contiguous_keeps_connectivity():
+    """Repair moves units across borders until sizes fit, never disconnecting a cluster."""
+    profiles, pairs = grid_profiles(4)  # 16 units, 4x4 grid
+    graph = build_adjacency_graph(profiles.unit_ids, pairs)
+    # rows 0-2 in cluster 0 (12 units), row 3 in cluster 1 (4 units)
+    labels = np.array([0] * 12 + [1] * 4)
+    x = np.zeros((16, 1))
+    out = repair_sizes_contiguous(labels, x, 2, graph, profiles.unit_ids, 8, 8)
+    assert np.bincount(out).tolist() == [8, 8]
+    parts = {
+        c: [u for u, lab in zip(profiles.unit_ids, out) if lab == c] for c in (0, 1)
+    }
+    assert disconnected_clusters(graph, parts) == []
+
+
+def test_repair_sizes_contiguous_path_through_full_cluster():
+    """An oversized cluster reaches a small one through a full cluster in between."""
+    ids = tuple(f"p{i}" for i in range(9))
+    pairs = [(ids[i], ids[i + 1]) for i in range(8)]  # a path p0-...-p8
+    graph = build_adjacency_graph(ids, pairs)
+    labels = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2])  # sizes 5, 3, 1 -> want 3, 3, 3
+    out = repair_sizes_contiguous(labels, np.zeros((9, 1)), 3, graph, ids, 3, 3)
+    assert out.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
