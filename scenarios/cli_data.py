@@ -187,7 +187,7 @@ def summarise(
 def _print_summary(summary: dict[str, Any]) -> None:
     console = stdout_console()
     console.print(
-        f"[green]{tr('validate.ok', file=summary['file'], n=summary['n_units'])}[/green]"
+        tr("validate.ok", file=summary["file"], n=summary["n_units"]), style="green"
     )
     table = Table(show_header=False)
     table.add_column()
@@ -212,7 +212,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
         )
     console.print(table)
     for warning in summary["warnings"]:
-        console.print(f"[yellow]{warning}[/yellow]")
+        console.print(warning, style="yellow")
 
 
 @click.command("validate", help=tr("validate.help"))
@@ -237,7 +237,25 @@ def validate(
             else None
         )
     except InputError as err:
-        if not quiet:
+        if as_json:
+            print_json(
+                {
+                    "file": err.file,
+                    "n_problems": len(err.problems),
+                    "problems": [
+                        {
+                            "file": p.file,
+                            "row": p.row,
+                            "column": p.column,
+                            "value": p.value,
+                            "message": p.message,
+                            "hint": p.hint,
+                        }
+                        for p in err.problems
+                    ],
+                }
+            )
+        elif not quiet:
             stdout_console().print(_problem_table(err))
         raise ClusterAssignError(
             tr("problems.header", file=err.file, n=len(err.problems))

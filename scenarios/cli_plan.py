@@ -141,7 +141,7 @@ def _print_summary(result: ScenarioResult, out_dir: Path, files: list[Path]) -> 
     plan, problem = result.plan, result.problem
     assert plan is not None
     console = stdout_console()
-    console.print(f"[bold]{tr('plan.title', name=result.name)}[/bold]")
+    console.print(tr("plan.title", name=result.name), style="bold")
     console.print(
         tr(
             "plan.status",
@@ -153,7 +153,7 @@ def _print_summary(result: ScenarioResult, out_dir: Path, files: list[Path]) -> 
         )
     )
     if plan.interrupted:
-        console.print(f"[yellow]{tr('plan.interrupted')}[/yellow]")
+        console.print(tr("plan.interrupted"), style="yellow")
     columns = list(problem.rules.balance) or [
         c for c in problem.profiles.numeric_columns if c == "population"
     ]
@@ -185,9 +185,9 @@ def _solve_with_progress(spec: ScenarioSpec, quiet: bool) -> ScenarioResult:
         return run_scenario(spec)
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[state]}"),
+        TextColumn("{task.fields[state]}", markup=False),
         console=stderr_console(),
         transient=False,
     ) as progress:

@@ -138,3 +138,13 @@ def test_sample_writes_table_adjacency_and_scenario(tmp_path: Path) -> None:
 def test_sample_rejects_bad_size() -> None:
     """``--units 1`` is a usage error (exit 2)."""
     assert run("sample", "--units", "1").exit_code == 2
+
+
+def test_validate_json_lists_problems(tmp_path: Path) -> None:
+    """``validate --json`` on a bad table prints only JSON (one entry per problem), exit 1."""
+    path = tmp_path / "bad.csv"
+    path.write_text(UNITS_CSV.replace("02,Hai", "01,Hai"), encoding="utf-8")
+    result = run("validate", path, "--json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["n_problems"] == 1 and doc["problems"][0]["column"] == "unit_id"
