@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from test_definition import UNITS_CSV, write_case
 
@@ -148,3 +149,19 @@ def test_validate_json_lists_problems(tmp_path: Path) -> None:
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
     assert doc["n_problems"] == 1 and doc["problems"][0]["column"] == "unit_id"
+
+
+BAD = Path(__file__).parent / "data" / "bad"
+BAD_TABLES = sorted(
+    p for p in BAD.glob("*") if p.is_file() and not p.name.startswith("adjacency")
+)
+
+
+@pytest.mark.parametrize("path", BAD_TABLES, ids=lambda p: p.name)
+def test_no_bad_table_gives_a_traceback(path: Path) -> None:
+    """Every defective table in tests/data/bad exits 1 with an Error line, never a traceback."""
+    result = run("validate", path)
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output
+    if result.exit_code == 1:
+        assert any(line.startswith("Error: ") for line in result.stderr.splitlines())
