@@ -134,12 +134,12 @@ def overrides_from(
 
 def stdout_console() -> Console:
     """Console for results (tables); plain text when not a terminal."""
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True, markup=False)
 
 
 def stderr_console() -> Console:
     """Console for progress and notices, so ``--json`` stdout stays clean."""
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True, markup=False)
 
 
 def print_json(data: Mapping[str, Any]) -> None:

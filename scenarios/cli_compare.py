@@ -145,9 +145,9 @@ def _run_all(
     results = []
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[state]}"),
+        TextColumn("{task.fields[state]}", markup=False),
         console=stderr_console(),
     ) as progress:
         for kind, arg in jobs:
@@ -275,5 +275,5 @@ def compare(
     _print_table(comparison)
     console = stdout_console()
     if n_failed:
-        console.print(f"[yellow]{tr('compare.infeasible_note', n=n_failed)}[/yellow]")
+        console.print(tr("compare.infeasible_note", n=n_failed), style="yellow")
     console.print(tr("compare.written", n=len(files), path=out_dir))

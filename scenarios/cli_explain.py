@@ -184,9 +184,9 @@ def _summary_payload(
 def _print_summary(result: ScenarioResult, plan: Plan, bound_scope: str) -> None:
     console = stdout_console()
     data = _summary_payload(plan, result.problem, bound_scope)
-    console.print(f"[bold]{tr('cli_explain.title', name=result.name)}[/bold]")
+    console.print(tr("cli_explain.title", name=result.name), style="bold")
     console.print(data["quality"])
-    console.print(f"\n[bold]{tr('cli_explain.binding')}[/bold]")
+    console.print("\n" + tr("cli_explain.binding"), style="bold")
     for line in data["binding"] or [tr("explain.nothing_binding")]:
         console.print(f"  - {line}", markup=False)
     drivers = Table(title=tr("cli_explain.drivers"), title_justify="left")
@@ -195,7 +195,7 @@ def _print_summary(result: ScenarioResult, plan: Plan, bound_scope: str) -> None
     for criterion, share in data["drivers"].items():
         drivers.add_row(criterion, format_number(share * 100, decimals=1) + " %")
     console.print(drivers)
-    console.print(f"[bold]{tr('cli_explain.clusters')}[/bold]")
+    console.print(tr("cli_explain.clusters"), style="bold")
     for row in data["clusters"]:
         console.print(f"  {row['label']}: {row['description']}", markup=False)
     columns = key_columns(result.problem)
@@ -244,15 +244,14 @@ def _unit_payload(e: UnitExplanation, problem: Problem) -> dict[str, Any]:
 def _print_unit(e: UnitExplanation, problem: Problem) -> None:
     console = stdout_console()
     console.print(
-        "[bold]"
-        + tr(
+        tr(
             "cli_explain.unit_title",
             unit=_unit_label(e.unit, problem),
             label=e.label,
             size=e.cluster_size,
             medoid=_unit_label(e.medoid, problem),
-        )
-        + "[/bold]"
+        ),
+        style="bold",
     )
     others = e.cluster_size - 1
     console.print(
@@ -310,16 +309,14 @@ def _infeasible_payload(
 def _print_infeasible(result: ScenarioResult, payload: dict[str, Any]) -> None:
     console = stdout_console()
     console.print(
-        "[bold]"
-        + tr("cli_explain.infeasible", name=result.name, status=payload["status"])
-        + "[/bold]"
+        tr("cli_explain.infeasible", name=result.name, status=payload["status"]), style="bold"
     )
     if payload["reason"]:
         console.print(payload["reason"], markup=False)
     for key in ("conflict", "relaxations"):
         items = payload.get(key) or []
         if items and not all(item in payload["reason"] for item in items):
-            console.print(f"\n[bold]{tr('cli_explain.' + key)}[/bold]")
+            console.print("\n" + tr("cli_explain." + key), style="bold")
             for item in items:
                 console.print(f"  - {item}", markup=False)
 
