@@ -436,11 +436,11 @@ def _check_fixed(ctx: _Context) -> list[Violation]:
                 out.append(Violation("fixed", msg, members))
     for cluster, labels in sorted(label_of_cluster.items()):
         if len(labels) > 1:
-            units = tuple(
+            merged = tuple(
                 u for lbl in labels for u in by_label[lbl] if ctx.labels[u] == cluster
             )
             msg = tr("check.fixed.merged", labels=_listing(sorted(labels)))
-            out.append(Violation("fixed", msg, units))
+            out.append(Violation("fixed", msg, merged))
     return out
 
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from features.graph import build_adjacency_graph, disconnected_clusters
 from optimizer.check import check_plan
-from optimizer.seed import repair_sizes, repair_sizes_contiguous, seed_clusters
+from optimizer.seed import repair_sizes, seed_clusters
+from optimizer.seed_contiguous import repair_sizes_contiguous
 
 WEIGHTS = {"function": 1.0, "location": 1.0, "population": 1.0}
 
