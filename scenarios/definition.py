@@ -297,7 +297,13 @@ def _check_files_exist(
 ) -> None:
     for key in ("units", "adjacency"):
         path = getattr(spec.data, key)
-        if path is not None and not path.is_file():
+        try:
+            present = path is None or path.is_file()
+        except OSError as err:  # name too long, permissions: not a traceback
+            raise ScenarioError(
+                tr("scenario.unreadable", file=file_label, detail=f"[data] {key}: {err.strerror}")
+            ) from None
+        if not present:
             raise ScenarioError(
                 tr(
                     "scenario.data_missing",
