@@ -10,6 +10,8 @@ from helpers import (
     make_profiles,
     units_ok_small,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from features.i18n import language
 from optimizer.check import Violation, active_rules, check_plan, checks_summary
@@ -181,3 +183,139 @@ def test_active_rules_and_english(small):
     with language("vi"):
         (v, _) = check_plan(plan_of(small, GOOD), problem)
     assert "nhiều hơn tối đa 2" in v.message
+
+
+# --- property: check_plan agrees with a brute-force oracle on random cases -------------
+
+
+def _connected(units: list[str], edges: set[frozenset[str]]) -> bool:
+    """Hand-written flood fill (independent of networkx)."""
+    if len(units) <= 1:
+        return True
+    seen, todo = {units[0]}, [units[0]]
+    while todo:
+        u = todo.pop()
+        for v in units:
+            if v not in seen and frozenset((u, v)) in edges:
+                seen.add(v)
+                todo.append(v)
+    return len(seen) == len(units)
+
+
+def oracle(profiles, problem, labels: dict[str, int], names: list[str]) -> set[str]:
+    """Rules broken by ``labels``, computed pair by pair from the definitions."""
+    rules, frame, k = problem.rules, profiles.frame, len(names)
+    name_of = {c: names[c] for c in range(k)}  # ids >= k have no label
+    units = list(profiles.unit_ids)
+    members = {c: [u for u in units if labels[u] == c] for c in range(k)}
+    # grouping rules look at the actual groups, out-of-range ids included
+    groups = [[u for u in units if labels[u] == c] for c in set(labels.values())]
+    broken = set()
+    if set(labels.values()) != set(range(k)) or k not in rules.counts:
+        broken.add("clusters")
+    if len(set(names)) < k:
+        broken.add("clusters")
+    if rules.min_size is not None and any(
+        len(m) < rules.min_size for m in members.values()
+    ):
+        broken.add("min_size")
+    if rules.max_size is not None and any(
+        len(m) > rules.max_size for m in members.values()
+    ):
+        broken.add("max_size")
+    for column, tol in rules.balance.items():
+        mean = frame[column].sum() / k
+        for m in members.values():
+            total = sum(frame[column][u] for u in m)
+            if abs(total - mean) > tol * abs(mean) + 1e-9 * max(abs(mean), 1):
+                broken.add(f"balance:{column}")
+    if rules.contiguous:
+        edges = {frozenset(e) for e in problem.graph.edges}
+        if not all(_connected(m, edges) for m in groups):
+            broken.add("contiguous")
+    same = [(a, b) for a in units for b in units if a < b and labels[a] == labels[b]]
+    if rules.one_region:
+        region = frame["region"]
+        if any(region[a] and region[b] and region[a] != region[b] for a, b in same):
+            broken.add("one_region")
+    if rules.one_function:
+        fns = frame["functions"]
+        if any(not fns[u] for u in units):
+            broken.add("one_function")
+        for m in groups:
+            sets = [set(fns[u]) for u in m if fns[u]]
+            if sets and not set.intersection(*sets):
+                broken.add("one_function")
+    for group in rules.together:
+        if len({labels[u] for u in group}) > 1:
+            broken.add("together")
+    for group in rules.apart:
+        if len({labels[u] for u in group}) < len(group):
+            broken.add("apart")
+    for a, la in rules.fixed.items():
+        if name_of.get(labels[a]) != la:
+            broken.add("fixed")
+        for b, lb in rules.fixed.items():
+            if (la == lb) != (labels[a] == labels[b]):
+                broken.add("fixed")
+    if rules.max_moves is not None:
+        current = frame["current_cluster"]
+        moved = sum(
+            1 for u in units if current[u] and current[u] != name_of.get(labels[u])
+        )
+        if moved > rules.max_moves:
+            broken.add("max_moves")
+    return broken
+
+
+@st.composite
+def random_cases(draw):
+    """A random table of 2-7 units, random rules and a random (often invalid) plan."""
+    n = draw(st.integers(2, 7))
+    ids = [f"u{i}" for i in range(n)]
+    pool = ["L0", "L1", "L2"]
+    rows = [
+        {
+            "unit_id": u,
+            "function": draw(st.sampled_from(["", "a", "b", "a;b"])),
+            "region": draw(st.sampled_from([None, "N", "S"])),
+            "current_cluster": draw(st.sampled_from([None, *pool])),
+            "pop": draw(st.integers(0, 50)),
+        }
+        for u in ids
+    ]
+    profiles = make_profiles(rows)
+    pairs = draw(st.lists(st.sampled_from([(a, b) for a in ids for b in ids if a < b])))
+    k = draw(st.integers(1, 3))
+    names = draw(st.lists(st.sampled_from(pool), min_size=k, max_size=k))
+    labels = dict(zip(ids, draw(st.lists(st.integers(0, k), min_size=n, max_size=n))))
+    two = st.lists(st.sampled_from(ids), min_size=2, max_size=3, unique=True)
+    rules = {
+        "n_clusters": draw(st.integers(1, 3)),
+        "min_size": draw(st.none() | st.integers(1, 3)),
+        "max_size": draw(st.none() | st.integers(1, 4)),
+        "balance": draw(st.sampled_from([{}, {"pop": 0.2}, {"pop": 1.0}])),
+        "contiguous": draw(st.booleans()),
+        "one_region": draw(st.booleans()),
+        "one_function": draw(st.booleans()),
+        "together": tuple(tuple(g) for g in draw(st.lists(two, max_size=2))),
+        "apart": tuple(tuple(g) for g in draw(st.lists(two, max_size=2))),
+        "fixed": draw(
+            st.dictionaries(st.sampled_from(ids), st.sampled_from(pool), max_size=2)
+        ),
+        "max_moves": draw(st.none() | st.integers(0, 3)),
+    }
+    return profiles, pairs, rules, labels, names
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_cases())
+def test_check_plan_matches_oracle(case):
+    """On random tables, rules and plans, check_plan flags exactly the broken rules."""
+    profiles, pairs, rules, labels, names = case
+    problem = make_problem(profiles, weights={}, pairs=pairs, **rules)
+    plan = make_plan(labels, cluster_labels=names)
+    found = {v.rule for v in check_plan(plan, problem)}
+    assert found == oracle(profiles, problem, labels, names)
+    summary = checks_summary(plan, problem)
+    assert {rule for rule, text in summary.items() if text != "ok"} == found
