@@ -27,6 +27,7 @@ from matplotlib.ticker import FuncFormatter
 from features.i18n import get_language, register, tr
 from optimizer.plan import Plan
 from optimizer.problem import Problem
+from scenarios.report_data import fmt_number, natural_key
 
 register(
     {
@@ -35,8 +36,8 @@ register(
         "chart.bar.mean": {"vi": "trung bình", "en": "mean"},
         "chart.bar.band": {"vi": "dung sai ±{tol}", "en": "tolerance ±{tol}"},
         "chart.flow.current": {"vi": "Hiện tại", "en": "Current"},
-        "chart.unit.million": {"vi": "{x} tr", "en": "{x}M"},
-        "chart.unit.thousand": {"vi": "{x} N", "en": "{x}k"},
+        "chart.unit.million": {"vi": "{x} triệu", "en": "{x}M"},
+        "chart.unit.thousand": {"vi": "{x} nghìn", "en": "{x}k"},
         "chart.flow.proposed": {"vi": "Đề xuất", "en": "Proposed"},
     }
 )
@@ -236,8 +237,6 @@ def _draw_hull(ax: plt.Axes, pts: np.ndarray, colour: Any) -> None:
 
 def compact_number(value: float, _pos: object = None) -> str:
     """Axis label in the reader's language: 20 tr / 20M, 350 N / 350k, 0,5 / 0.5."""
-    from scenarios.report_data import fmt_number
-
     lang = get_language()
     size = abs(value)
     if size >= 1e6:
@@ -248,7 +247,12 @@ def compact_number(value: float, _pos: object = None) -> str:
 
 
 def balance_svg(
-    labels: Sequence[str], totals: Sequence[float], *, column: str, tol: float | None
+    labels: Sequence[str],
+    totals: Sequence[float],
+    *,
+    column: str,
+    tol: float | None,
+    colours: Sequence[Any] | None = None,
 ) -> str:
     """Bar per cluster of one scale column's total, with the mean and ±tol band."""
     totals_arr = np.asarray(totals, dtype=float)
@@ -256,7 +260,7 @@ def balance_svg(
     with _style():
         fig, ax = plt.subplots(figsize=(7.0, max(2.0, 0.28 * len(labels) + 1.0)))
         y = np.arange(len(labels))
-        ax.barh(y, totals_arr, color=palette(len(labels)), height=0.7)
+        ax.barh(y, totals_arr, color=colours or palette(len(labels)), height=0.7)
         if tol is not None:
             ax.axvspan(
                 mean * (1 - tol),
@@ -270,7 +274,9 @@ def balance_svg(
         ax.invert_yaxis()
         ax.xaxis.set_major_formatter(FuncFormatter(compact_number))
         ax.set_title(column)
-        ax.legend(loc="lower right", fontsize=7, frameon=False)
+        ax.legend(
+            loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False
+        )
         return _svg(fig)
 
 
@@ -306,8 +312,8 @@ def metrics_svg(
 
 def flow_svg(current: Sequence[str], proposed: Sequence[str]) -> str:
     """Current → proposed flow: bands as wide as the units each old cluster sends."""
-    left = sorted(set(current))
-    right = sorted(set(proposed))
+    left = sorted(set(current), key=natural_key)
+    right = sorted(set(proposed), key=natural_key)
     counts: dict[tuple[str, str], int] = {}
     for a, b in zip(current, proposed, strict=True):
         counts[(a, b)] = counts.get((a, b), 0) + 1

@@ -8,6 +8,7 @@ HTML side formats them with :func:`fmt_number` in the reader's language.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -160,7 +161,11 @@ def _main(values: list[Any]) -> str:
 
 
 def cluster_rows(result: ScenarioResult) -> list[ClusterRow]:
-    """Members, totals, means, spreads and main categories of every cluster."""
+    """Members, totals, means, spreads and main categories of every cluster.
+
+    Rows come in natural label order (Cụm 1, Cụm 2, …, Cụm 10), which is how a
+    planner looks them up; ``id`` keeps the cluster's colour in every chart.
+    """
     assert result.plan is not None
     plan, frame = result.plan, result.problem.profiles.frame
     numeric = result.problem.profiles.numeric_columns
@@ -197,7 +202,16 @@ def cluster_rows(result: ScenarioResult) -> list[ClusterRow]:
                 main_region=_main(regions),
             )
         )
-    return rows
+    return sorted(rows, key=lambda row: natural_key(row.label))
+
+
+def natural_key(text: str) -> tuple[object, ...]:
+    """Sort key that puts "Cụm 2" before "Cụm 10" (numbers compared as numbers)."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"(\d+)", text)
+        if part
+    )
 
 
 def unit_rows(result: ScenarioResult) -> list[dict[str, Any]]:

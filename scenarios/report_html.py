@@ -272,13 +272,15 @@ def render_plan_html(
     plan, problem = result.plan, result.problem
     with language(lang):
         clusters = cluster_rows(result)
-        colours = [to_hex(c) for c in charts.palette(plan.n_clusters)]
+        palette = charts.palette(plan.n_clusters)
+        colours = [to_hex(c) for c in palette]
         balance_charts = [
             charts.balance_svg(
                 [c.label for c in clusters],
                 [c.totals[col] for c in clusters],
                 column=col,
                 tol=tol,
+                colours=[palette[c.id] for c in clusters],
             )
             for col, tol in sorted(problem.rules.balance.items())
             if col in problem.profiles.numeric_columns
@@ -306,7 +308,7 @@ def render_plan_html(
             "map_svg": charts.map_svg(problem, plan, geojson=geojson),
             "numeric": list(problem.profiles.numeric_columns),
             "clusters": clusters,
-            "descriptions": [descriptions.get(c.id, "") for c in clusters],
+            "descriptions": {c.id: descriptions.get(c.id, "") for c in clusters},
             "binding": list(summary.binding),
             "drivers": [(criterion_title(k), v) for k, v in summary.drivers if v > 0],
             "colours": colours,
