@@ -221,3 +221,18 @@ def test_plan_html_explains_drivers_and_describes_clusters() -> None:
     assert "Why the plan looks like this" in html
     assert "population" in html and "100.0 %" in html  # the only criterion
     assert "3 units" in html  # optimizer.describe: "3 units, ..."
+
+
+def test_clusters_listed_in_natural_label_order() -> None:
+    """'Cụm 2' comes before 'Cụm 10'; each row keeps its cluster id (its colour)."""
+    from scenarios.report_data import cluster_rows, natural_key
+
+    assert sorted(["Cụm 10", "Cụm 2", "Cụm 1"], key=natural_key) == [
+        "Cụm 1",
+        "Cụm 2",
+        "Cụm 10",
+    ]
+    result = h.result("x", h.ROWS, cluster_labels=("Cụm 10", "Cụm 2"))
+    rows = cluster_rows(result)
+    assert [(r.label, r.id) for r in rows] == [("Cụm 2", 1), ("Cụm 10", 0)]
+    assert [r.totals["population"] for r in rows] == [5.0, 11.0]
