@@ -40,6 +40,7 @@ def atomic_write_with(path: Path, write: Callable[[IO[bytes]], object]) -> None:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp_name, _file_mode(path))
         os.replace(tmp_name, path)
     except BaseException:
         try:
@@ -47,3 +48,17 @@ def atomic_write_with(path: Path, write: Callable[[IO[bytes]], object]) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """Permissions for the new file: the old file's, else what ``open()`` would give.
+
+    ``mkstemp`` creates files readable by their owner only (0600); a report
+    shared with colleagues must get the usual ``0666 & ~umask``.
+    """
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
