@@ -26,6 +26,7 @@ from scipy.optimize import linear_sum_assignment
 
 from features.i18n import register, tr
 from features.types import UnitId
+from scenarios.errors import ScenarioError
 from scenarios.result import ScenarioResult
 
 register(
@@ -58,6 +59,16 @@ register(
             "en": "no plan: {reason}",
         },
         "cmp.reason.unknown": {"vi": "không rõ lý do", "en": "reason unknown"},
+        "cmp.names_unique": {
+            "vi": "tên các kịch bản phải khác nhau: {names}",
+            "en": "scenario names must be unique: {names}",
+        },
+        "cmp.different_units": {
+            "vi": "không thể so sánh '{a}' với '{b}': hai kịch bản dùng hai bảng đơn vị "
+            "khác nhau (tập mã đơn vị không trùng khớp)",
+            "en": "cannot compare '{a}' with '{b}': they use different unit tables "
+            "(the sets of unit ids differ)",
+        },
     }
 )
 
@@ -338,12 +349,19 @@ def compare(results: Sequence[ScenarioResult]) -> Comparison:
 
     Raises
     ------
-    ValueError
+    ScenarioError
         If names repeat or feasible plans cover different unit sets.
     """
     names = tuple(r.name for r in results)
     if len(set(names)) != len(names):
-        raise ValueError(f"scenario names must be unique: {names}")
+        raise ScenarioError(tr("cmp.names_unique", names=", ".join(names)))
+    feasible = [r for r in results if r.plan is not None]
+    units = [set(r.plan.assignment.labels) for r in feasible]  # type: ignore[union-attr]
+    for other, other_units in zip(feasible[1:], units[1:], strict=True):
+        if other_units != units[0]:
+            raise ScenarioError(
+                tr("cmp.different_units", a=feasible[0].name, b=other.name)
+            )
     columns = _columns(results)
     values: dict[str, dict[str, float | None]] = {}
     # "most balanced" compares like with like: the columns some scenario balances
@@ -364,7 +382,6 @@ def compare(results: Sequence[ScenarioResult]) -> Comparison:
         ):
             verdicts[result.name] = (*verdicts[result.name], "proven")
     distances = []
-    feasible = [r for r in results if r.plan is not None]
     for ra, rb in combinations(feasible, 2):
         la = dict(ra.plan.assignment.labels)  # type: ignore[union-attr]
         lb = dict(rb.plan.assignment.labels)  # type: ignore[union-attr]

@@ -19,6 +19,7 @@ from scenarios.compare import (
     units_to_move,
     variation_of_information,
 )
+from scenarios.errors import ScenarioError
 
 #: grid rows regrouped as {01,02} | {03,04,05,06}: exactly unit 03 moves.
 SHIFT = {"01": 0, "02": 0, "03": 1, "04": 1, "05": 1, "06": 1}
@@ -149,8 +150,23 @@ def test_compare_distances_and_differing_units() -> None:
 
 def test_duplicate_names_rejected() -> None:
     """Two scenarios with one name would make every table ambiguous."""
-    with pytest.raises(ValueError, match="unique"):
+    with language("en"), pytest.raises(ScenarioError, match="unique"):
         compare([h.result("x", h.ROWS), h.result("x", SHIFT)])
+
+
+def test_plans_of_different_tables_rejected() -> None:
+    """Plans over different unit sets cannot be compared: a user error naming both."""
+    import dataclasses
+
+    other = h.result("khác", h.ROWS)
+    fewer = dataclasses.replace(
+        other.plan,
+        assignment=dataclasses.replace(
+            other.plan.assignment, labels={**h.ROWS, "07": 0}
+        ),
+    )
+    with language("en"), pytest.raises(ScenarioError, match="'rows' with 'khác'"):
+        compare([h.result("rows", h.ROWS), dataclasses.replace(other, plan=fewer)])
 
 
 def test_comparison_json_is_stable_and_complete() -> None:

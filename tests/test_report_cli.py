@@ -218,3 +218,18 @@ def test_compare_three_bundled_scenarios(tmp_path: Path) -> None:
     assert isinstance(doc["differing_units"], list) and doc["differing_units"]
     for name in ("comparison.html", "comparison.xlsx"):
         assert (out / name).stat().st_size > 10_000
+
+
+def test_same_plan_twice_is_renamed_and_identical(
+    solved_dir: Path, tmp_path: Path
+) -> None:
+    """A repeated name gets ' (2)'; a plan compared with itself differs nowhere."""
+    result = _invoke(
+        "compare", str(solved_dir), str(solved_dir), "-o", str(tmp_path / "o"), "--json"
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert [s["name"] for s in doc["scenarios"]] == ["5 khối", "5 khối (2)"]
+    assert doc["distances"][0]["units_to_move"] == 0
+    assert doc["distances"][0]["variation_of_information"] == 0.0
+    assert doc["differing_units"] == []
