@@ -248,6 +248,7 @@ def compare(
     results = unique_names(_run_all(jobs, overrides, quiet or as_json))
     lang = get_language()
     files: list[Path] = []
+    links: dict[str, str] = {}
     used: set[str] = set()
     for (kind, _), result in zip(jobs, results, strict=True):
         if kind == "spec":
@@ -257,9 +258,15 @@ def compare(
             used.add(slug)
             sub = out_dir / slug
             files += write_plan_outputs(result, sub)
-            files += write_plan_reports(result, sub, lang=lang, geojson=boundaries)
+            reports = write_plan_reports(result, sub, lang=lang, geojson=boundaries)
+            if reports:
+                links[result.name] = f"{slug}/{reports[0].name}"
+            files += reports
     comparison = compare_results(results)
-    files = write_comparison_reports(comparison, out_dir, lang=lang) + files
+    files = (
+        write_comparison_reports(comparison, out_dir, lang=lang, plan_links=links)
+        + files
+    )
     n_failed = sum(1 for r in results if r.plan is None)
     if as_json:
         print_json(

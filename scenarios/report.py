@@ -79,16 +79,23 @@ def write_plan_reports(
 
 
 def write_comparison_reports(
-    comparison: Comparison, out_dir: Path, *, lang: str = "vi"
+    comparison: Comparison,
+    out_dir: Path,
+    *,
+    lang: str = "vi",
+    plan_links: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write ``comparison.html``, ``comparison.xlsx`` and ``comparison.json`` into ``out_dir``.
 
     The JSON is sorted with fixed float precision (see
     :func:`scenarios.compare.comparison_to_json`), its verdict texts in ``lang``.
+    ``plan_links`` maps a scenario name to its plan report, relative to
+    ``out_dir`` (a local file link, never a URL), shown next to its verdict.
     """
     out_dir = Path(out_dir)
     html_path, xlsx_path, json_path = (out_dir / name for name in COMPARISON_FILES)
-    atomic_write_text(html_path, render_comparison_html(comparison, lang=lang))
+    html = render_comparison_html(comparison, lang=lang, plan_links=plan_links)
+    atomic_write_text(html_path, html)
     write_comparison_xlsx(comparison, xlsx_path, lang=lang)
     with language(lang):
         doc = comparison_to_json(comparison)

@@ -9,6 +9,7 @@ run). Numbers follow the reader's language (``1.234.567,5`` in Vietnamese).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -192,6 +193,7 @@ register(
             "vi": "Màu chỉ phân biệt các cụm trong cùng một bản đồ; cùng màu ở hai bản đồ không có nghĩa là cùng cụm.",
             "en": "Colours only tell clusters apart within one map; the same colour on two maps does not mean the same cluster.",
         },
+        "html.cmp.open_report": {"vi": "xem báo cáo", "en": "open report"},
         "html.cmp.h.timings": {"vi": "Thời gian tính toán", "en": "Computing time"},
     }
 )
@@ -322,8 +324,22 @@ def render_plan_html(
     return _render("plan.html.j2", lang, context)
 
 
-def render_comparison_html(comparison: Comparison, *, lang: str = "vi") -> str:
-    """The side-by-side comparison of scenarios as one self-contained HTML page."""
+def render_comparison_html(
+    comparison: Comparison,
+    *,
+    lang: str = "vi",
+    plan_links: Mapping[str, str] | None = None,
+) -> str:
+    """The side-by-side comparison of scenarios as one self-contained HTML page.
+
+    ``plan_links`` (scenario name → relative path of its ``report.html``) adds
+    a link to each plan's own report; only relative local paths are accepted.
+    """
+    links = {
+        name: path
+        for name, path in (plan_links or {}).items()
+        if not re.match(r"^[a-z][a-z0-9+.-]*:|^/|^\\", path, re.IGNORECASE)
+    }
     with language(lang):
         names = list(comparison.names)
         ok_names = [n for n in names if comparison.result(n).plan is not None]
@@ -336,6 +352,7 @@ def render_comparison_html(comparison: Comparison, *, lang: str = "vi") -> str:
                     "status_text": status_text(result, lang, short=True),
                     "verdict": comparison.verdict_text(name),
                     "gap": result.plan.gap if result.plan else None,
+                    "link": links.get(name),
                 }
             )
         metric_rows = [

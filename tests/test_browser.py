@@ -117,6 +117,9 @@ def test_plan_report_renders_offline(tmp_path: Path) -> None:
         "Nhật ký kiểm toán",
     ]
     assert "&lt;b&gt;Hà Giang&lt;/b&gt;" in dom  # shown as text, not markup
+    pdf = tmp_path / "report.pdf"
+    _chromium(html, tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000  # printable
     assert (
         shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     )

@@ -95,6 +95,8 @@ def test_compare_one_file_with_several_scenarios(
     for name in ("comparison.html", "comparison.xlsx", "comparison.json"):
         assert (out / name).stat().st_size > 0
     assert (out / "5-khoi" / "report.html").is_file()
+    html = (out / "comparison.html").read_text(encoding="utf-8")
+    assert 'href="5-khoi/report.html"' in html
     written = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
     assert written["scenarios"][0]["metrics"] == doc["scenarios"][0]["metrics"]
 

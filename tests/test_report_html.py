@@ -236,3 +236,16 @@ def test_clusters_listed_in_natural_label_order() -> None:
     rows = cluster_rows(result)
     assert [(r.label, r.id) for r in rows] == [("Cụm 2", 1), ("Cụm 10", 0)]
     assert [r.totals["population"] for r in rows] == [5.0, 11.0]
+
+
+def test_comparison_links_to_plan_reports_but_never_to_urls() -> None:
+    """Relative links to each plan's report; absolute paths and URLs are dropped."""
+    comparison = compare([_result("a"), h.result("b", SHIFT), h.result("c", None)])
+    html = render_comparison_html(
+        comparison,
+        lang="vi",
+        plan_links={"a": "a/report.html", "b": "https://example.org/x", "c": "/etc/x"},
+    )
+    assert '<a href="a/report.html">xem báo cáo</a>' in html
+    assert not EXTERNAL.search(html)
+    assert "/etc/x" not in html
