@@ -157,3 +157,19 @@ def test_network_check_catches_an_external_request(tmp_path: Path) -> None:
     )
     _, _, requests = render(page, tmp_path)
     assert "https://example.org/a.png" in requests
+
+
+def test_bundled_plan_report_renders_offline(tmp_path: Path) -> None:
+    """A real plan of the bundled 34 provinces (block scenario, solved in seconds)."""
+    from scenarios.definition import BUNDLED_DIR, load_scenarios
+    from scenarios.runner import run_scenario
+
+    spec = load_scenarios(BUNDLED_DIR / "vn34-khoi-theo-loai.toml")[0]
+    result = run_scenario(spec, overrides={"time_limit": 10})
+    assert result.plan is not None
+    html, _ = write_plan_reports(result, tmp_path / "out")
+    dom, shot, requests = render(html, tmp_path)
+    assert requests == set()
+    assert headings(dom)[0] == "Phương án phân cụm: 34 tỉnh — khối theo loại và quy mô"
+    assert "Thành phố Hồ Chí Minh" in dom and "Cần Thơ" in dom
+    assert shot.stat().st_size > 50_000
