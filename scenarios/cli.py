@@ -11,15 +11,21 @@ Exit codes (README "Exit codes"):
 
 from __future__ import annotations
 
-import click
+import sys
 
-from features.errors import ClusterAssignError
-from features.i18n import LANGUAGES, register, set_language, tr
-from scenarios.cli_common import lang_option
-from scenarios.cli_compare import compare
-from scenarios.cli_data import init, sample, validate
-from scenarios.cli_explain import explain
-from scenarios.cli_plan import plan
+try:  # importing the solver stack takes seconds: Ctrl-C meanwhile must not print a traceback
+    import click
+
+    from features.errors import ClusterAssignError
+    from features.i18n import LANGUAGES, register, set_language, tr
+    from scenarios.cli_common import lang_option
+    from scenarios.cli_compare import compare
+    from scenarios.cli_data import init, sample, validate
+    from scenarios.cli_explain import explain
+    from scenarios.cli_plan import plan
+except KeyboardInterrupt:  # pragma: no cover - exercised by tests/test_interrupt.py
+    print("Aborted!", file=sys.stderr)  # click's own words for Ctrl-C; nothing was written
+    raise SystemExit(1) from None
 
 register(
     {
