@@ -1,0 +1,173 @@
+"""Ctrl-C on a real ``cumkhoi plan`` process: a complete verified plan, or nothing.
+
+The process is a real subprocess and receives a real SIGINT. Timing is taken
+from the child's CPU time (``/proc``), not the wall clock, so a busy test
+machine does not turn "mid-solve" into "still importing".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from features.sample import write_sample
+from optimizer.check import check_plan
+from optimizer.plan import Assignment, Plan, SolveStatus
+from scenarios.definition import build_problem, load_scenarios
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="reads the child's CPU time from /proc"
+)
+
+N_UNITS = 600
+PLAN_FILES = {"assignment.csv", "clusters.csv", "plan.json", "report.html", "report.xlsx"}
+SCENARIO = """name = "ngắt giữa chừng"
+[data]
+units = "units.csv"
+adjacency = "adjacency.csv"
+[clusters]
+count = 30
+[balance]
+population = 0.05
+[solver]
+time_limit = 300
+workers = 1
+"""
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.fixture(scope="module")
+def long_scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 600-unit sample, 30 clusters, ±5 % population, 300 s limit: solves far longer than the test."""
+    folder = tmp_path_factory.mktemp("sigint")
+    write_sample(folder, N_UNITS, seed=1)
+    (folder / "s.toml").write_text(SCENARIO, encoding="utf-8")
+    return folder
+
+
+def _plan_then_sigint(folder: Path, out: Path, cpu_before_signal: float) -> tuple[int, str, str, float]:
+    """Start ``cumkhoi plan``, send SIGINT once it has used ``cpu_before_signal`` s of CPU."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "CUMKHOI_LANG": "en"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from scenarios.cli import main; main()"]
+        + ["plan", "s.toml", "-o", str(out), "--json"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env,
+    )
+    started = time.monotonic()
+    try:
+        while proc.poll() is None and _cpu_seconds(proc.pid) < cpu_before_signal:
+            assert time.monotonic() - started < 240, "the child never got going"
+            time.sleep(0.05)
+        assert proc.poll() is None, "the solve ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, stdout, stderr, time.monotonic() - started
+
+
+def _plan_from_json(document: dict) -> Plan:
+    """The Plan that ``plan.json`` describes (cluster ids 1..K back to 0..K-1)."""
+    labels = {}
+    for cluster in document["clusters"]:
+        for unit in cluster["members"]:
+            labels[unit] = cluster["id"] - 1
+    ordered = sorted(document["clusters"], key=lambda c: c["id"])
+    return Plan(
+        assignment=Assignment(labels=labels),
+        cluster_labels=tuple(c["label"] for c in ordered),
+        status=SolveStatus(document["status"]),
+        objective=document["objective"],
+        bound=document["bound"],
+        solve_seconds=document["solve_seconds"],
+        seed=0,
+        interrupted=document["interrupted"],
+    )
+
+
+def _assert_no_leftovers(out: Path) -> None:
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"]
+    assert not leftovers, f"temporary files left behind: {leftovers}"
+
+
+@pytest.mark.slow
+def test_sigint_mid_solve_writes_a_verified_plan_or_nothing(long_scenario: Path, tmp_path: Path) -> None:
+    """SIGINT during the search: every output complete, marked interrupted, passing check_plan."""
+    out = tmp_path / "out"
+    code, stdout, stderr, _ = _plan_then_sigint(long_scenario, out, cpu_before_signal=7.0)
+    assert "Traceback" not in stderr and code != 70, stderr
+    if not out.exists():  # stopped before any plan: nothing at all, said plainly
+        assert code != 0
+        return
+    assert code == 0, stderr
+    assert {p.name for p in out.iterdir()} == PLAN_FILES
+    _assert_no_leftovers(out)
+    document = json.loads((out / "plan.json").read_text("utf-8"))
+    assert document["interrupted"] is True
+    assert document["status"] in ("FEASIBLE", "OPTIMAL")
+    summary = json.loads(stdout)
+    assert summary["interrupted"] is True and summary["status"] == document["status"]
+
+    units = (out / "assignment.csv").read_text("utf-8-sig").splitlines()
+    ids = [line.split(",", 1)[0] for line in units[1:]]
+    assert len(ids) == N_UNITS and len(set(ids)) == N_UNITS
+    assert units[0].startswith("unit_id,name,cluster,cluster_label")
+
+    spec = load_scenarios(long_scenario / "s.toml")[0]
+    problem = build_problem(spec)
+    plan = _plan_from_json(document)
+    assert set(plan.assignment.labels) == set(problem.unit_ids)
+    assert check_plan(plan, problem) == []
+    assert "<html" in (out / "report.html").read_text("utf-8")[:2000].lower()
+
+
+@pytest.mark.slow
+def test_sigint_while_starting_leaves_nothing(long_scenario: Path, tmp_path: Path) -> None:
+    """SIGINT while the program is still importing: 'Aborted!', no traceback, no folder."""
+    out = tmp_path / "out"
+    code, _, stderr, _ = _plan_then_sigint(long_scenario, out, cpu_before_signal=0.4)
+    assert "Traceback" not in stderr, stderr
+    assert code not in (0, 70)
+    assert "Aborted" in stderr
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_sigint_then_rerun_needs_force(long_scenario: Path, tmp_path: Path) -> None:
+    """After an interrupted run wrote its plan, a second run refuses the folder unless --force."""
+    out = tmp_path / "out"
+    (out).mkdir()
+    (out / "plan.json").write_text("{}", encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "CUMKHOI_LANG": "en"}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from scenarios.cli import main; main()"]
+        + ["plan", "s.toml", "-o", str(out)],
+        cwd=long_scenario,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=240,
+    )
+    assert proc.returncode == 1
+    assert "--force" in proc.stderr and "Traceback" not in proc.stderr
+    assert (out / "plan.json").read_text("utf-8") == "{}"
