@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 
 from features.i18n import register, tr
+from scenarios.compare import BASE_COLUMNS, TAIL_COLUMNS
 from scenarios.result import ScenarioResult
 
 register(
@@ -121,6 +122,17 @@ def fmt_number(value: Any, lang: str, decimals: int | None = None) -> str:
     if lang == "vi":
         text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return text
+
+
+def metric_order(keys: Iterable[str]) -> list[str]:
+    """Metric keys in the order every report shows them (sizes, dispersion, balance, purity…)."""
+    rank = {k: i for i, k in enumerate((*BASE_COLUMNS, "balance_dev:", *TAIL_COLUMNS))}
+
+    def key(name: str) -> tuple[int, str]:
+        base = "balance_dev:" if name.startswith("balance_dev:") else name
+        return (rank.get(base, len(rank)), name)
+
+    return sorted(keys, key=key)
 
 
 def metric_title(key: str) -> str:

@@ -27,6 +27,7 @@ from scenarios.report_data import (
     cluster_rows,
     fmt_number,
     manifest_rows,
+    metric_order,
     metric_title,
     move_rows,
     rule_rows,
@@ -298,7 +299,9 @@ def render_plan_html(
         descriptions = describe_plan(
             plan, problem.profiles, sorted(problem.rules.balance) or None
         )
-        metrics = [(metric_title(k), v) for k, v in sorted(result.metrics.items())]
+        metrics = [
+            (metric_title(k), result.metrics[k]) for k in metric_order(result.metrics)
+        ]
         context = {
             "name": result.name,
             "status_text": status_text(result, lang),

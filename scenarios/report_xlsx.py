@@ -28,6 +28,7 @@ from scenarios.compare import Comparison
 from scenarios.report_data import (
     cluster_rows,
     manifest_rows,
+    metric_order,
     metric_title,
     move_rows,
     rule_rows,
@@ -169,7 +170,7 @@ def write_plan_xlsx(result: ScenarioResult, path: Path, *, lang: str = "vi") -> 
             (tr("xlsx.col.gap"), plan.gap),
             (tr("html.units"), prof.n_units),
             (tr("html.clusters"), plan.n_clusters),
-        ] + [(metric_title(k), v) for k, v in sorted(result.metrics.items())]
+        ] + [(metric_title(k), result.metrics[k]) for k in metric_order(result.metrics)]
         ws = book.table(
             tr("xlsx.sheet.summary"),
             [tr("xlsx.col.key"), tr("xlsx.col.value")],
