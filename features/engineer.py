@@ -20,10 +20,12 @@ that weights are comparable, then multiplied by ``sqrt(weight)``:
     repel it strongly. A unit without functions is treated the same way.
 ``location``
     Kilometres east/north of the mean position (equirectangular projection
-    around the mean latitude, good to well under 1 % across Vietnam), then
-    divided by one common factor so the two coordinates have total variance 1.
-    The average squared distance between two units is therefore ``2 * weight``,
-    and the shape of the map is kept (no axis is stretched).
+    around the mean latitude: exact north–south; east–west off by at most
+    about 4 % at the northern and southern tips of Vietnam, far below what
+    matters for "nearby"), then divided by one common factor so the two
+    coordinates have total variance 1. The average squared distance over all
+    pairs of units is therefore ``2 * weight``, and the shape of the map is
+    kept (no axis is stretched).
 ``<scale column>`` (population, budget…)
     ``log1p`` (sign-preserving for negative figures: ``sign(v) * log1p(|v|)``),
     so that 1 000 vs 2 000 counts like 100 000 vs 200 000, then z-scored
