@@ -58,6 +58,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ASSIGNMENT_CSV = "assignment.csv"
 CLUSTERS_CSV = "clusters.csv"
 PLAN_JSON = "plan.json"
+#: Files of a solved plan, removed when a rerun into the same folder finds none.
+STALE_WITHOUT_PLAN = (ASSIGNMENT_CSV, CLUSTERS_CSV, "report.html", "report.xlsx")
 
 
 class OutputExistsError(ClusterAssignError):
@@ -287,4 +289,9 @@ def write_plan_outputs(result: ScenarioResult, out_dir: Path) -> list[Path]:
             written.append(out_dir / name)
     atomic_write_text(out_dir / PLAN_JSON, plan_json(result))
     written.append(out_dir / PLAN_JSON)
+    if result.plan is None:
+        # with --force over an earlier run, its plan files must not outlive it:
+        # a report.html of the old plan next to an INFEASIBLE plan.json misleads.
+        for name in STALE_WITHOUT_PLAN:
+            (out_dir / name).unlink(missing_ok=True)
     return written
