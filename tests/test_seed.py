@@ -14,7 +14,7 @@ from helpers import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.graph import build_adjacency_graph, disconnected_clusters
+from features.graph import build_adjacency_graph, component_count, disconnected_clusters
 from optimizer.check import check_plan
 from optimizer.seed import repair_sizes, seed_clusters
 from optimizer.seed_contiguous import repair_sizes_contiguous
@@ -193,3 +193,31 @@ def test_repair_sizes_contiguous_path_through_full_cluster():
     labels = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2])  # sizes 5, 3, 1 -> want 3, 3, 3
     out = repair_sizes_contiguous(labels, np.zeros((9, 1)), 3, graph, ids, 3, 3)
     assert out.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(2, 12).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.floats(0, 1e5, allow_nan=False), min_size=n, max_size=n),
+            st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1))),
+            st.integers(1, n),
+            st.booleans(),
+        )
+    )
+)
+def test_seed_is_a_partition_into_k_clusters(case):
+    """Any table, graph and k: labels are exactly 0..k-1; contiguous when possible."""
+    values, raw_pairs, k, contiguous = case
+    rows = [{"unit_id": f"u{i}", "pop": v} for i, v in enumerate(values)]
+    pairs = [(f"u{a}", f"u{b}") for a, b in raw_pairs if a != b]
+    problem = make_problem(
+        make_profiles(rows), pairs=pairs, n_clusters=k, contiguous=contiguous
+    )
+    labels = seed_clusters(problem, k).labels
+    assert set(labels) == set(problem.unit_ids)
+    assert set(labels.values()) == set(range(k))
+    assert problem.graph is not None
+    if contiguous and component_count(problem.graph) <= k:
+        parts = make_plan(labels).assignment.parts()
+        assert disconnected_clusters(problem.graph, parts) == []
