@@ -396,6 +396,9 @@ def _atomic_write(path: Path, text: str) -> None:
             handle.write(text.encode("utf-8-sig"))
             handle.flush()
             os.fsync(handle.fileno())
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp's 0600 would hide the table from colleagues
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
