@@ -168,7 +168,7 @@ def map_svg(
             lat = frame["lat"].to_numpy(dtype=float)
             # thousands of vector dots make a slow, huge page: embed them as pixels
             big = len(lon) > RASTER_ABOVE
-            size = 36 if len(lon) <= 200 else max(4, 36 * 200 / len(lon))
+            dot_size = 36 if len(lon) <= 200 else max(4, 36 * 200 / len(lon))
             if problem.graph is not None:
                 index = {u: i for i, u in enumerate(problem.unit_ids)}
                 segments = [
@@ -194,7 +194,7 @@ def map_svg(
                 ax.scatter(
                     pts[:, 0],
                     pts[:, 1],
-                    s=size,
+                    s=dot_size,
                     color=colours[c],
                     zorder=3,
                     edgecolors="white",
