@@ -20,6 +20,7 @@ import click
 from rich.console import Console
 
 from features.i18n import LANGUAGES, register, set_language, tr
+from optimizer.describe import format_number as locale_number
 from scenarios.definition import MAX_TIME_LIMIT_S
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -155,10 +156,18 @@ def slugify(text: str) -> str:
     return slug or "scenario"
 
 
-def format_number(value: float | None, digits: int = 4) -> str:
-    """Compact human number for tables (no locale grouping; reports do that)."""
+def format_number(value: float | None, digits: int = 3) -> str:
+    """Number for tables in the message language (vi ``1.234.567,5``, en ``1,234,567.5``).
+
+    Large or whole values get no decimals; others up to ``digits``.
+    """
     if value is None:
         return "—"
-    if abs(value) >= 1e5 or float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:.{digits}g}"
+    value = float(value)
+    decimals = 0 if abs(value) >= 1e5 or value.is_integer() else digits
+    return locale_number(value, decimals=decimals)
+
+
+def format_percent(fraction: float) -> str:
+    """``0.0123`` → ``1,2 %`` (vi) / ``1.2 %`` (en)."""
+    return locale_number(100 * fraction, decimals=1) + " %"

@@ -14,6 +14,7 @@ from optimizer.solve import ProgressEvent
 from scenarios.cli_common import (
     display_options,
     format_number,
+    format_percent,
     lang_option,
     output_options,
     overrides_from,
@@ -148,8 +149,8 @@ def _print_summary(result: ScenarioResult, out_dir: Path, files: list[Path]) -> 
             status=plan.status.value,
             objective=format_number(plan.objective),
             bound=format_number(plan.bound),
-            gap=f"{plan.gap:.1%}",
-            seconds=f"{plan.solve_seconds:.1f}",
+            gap=format_percent(plan.gap),
+            seconds=format_number(round(plan.solve_seconds, 1), 1),
         )
     )
     if plan.interrupted:
