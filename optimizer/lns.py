@@ -41,7 +41,7 @@ from optimizer.data import ModelData, prepare
 from optimizer.model import build_model
 from optimizer.objective import COST_SCALE, pair_distances
 from optimizer.problem import Problem, Rules
-from optimizer.repair import repair_balance
+from optimizer.repair import LP_MAX_PAIRS, greedy_balanced, lp_balanced, repair_balance
 
 #: Candidate medoids per seed cluster and candidate medoids per unit (doubled on failure).
 MEDOIDS_PER_CLUSTER = 3
@@ -111,8 +111,13 @@ def solve_large(
     now = time.monotonic()
     labels, violation = seed_labels, 0.0
     if data.balance or problem.rules.min_size or problem.rules.max_size:
+        start = seed_labels
+        if data.balance and data.n * k <= LP_MAX_PAIRS:
+            start = lp_balanced(problem, data, k, seed_labels) or seed_labels
+        elif data.balance:
+            start = greedy_balanced(problem, data, k, seed_labels)
         labels, violation = repair_balance(
-            problem, data, k, seed_labels, seconds=min(REPAIR_SHARE * (deadline - now), 30.0)
+            problem, data, k, start, seconds=min(REPAIR_SHARE * (deadline - now), 30.0)
         )
         hint = _medoids_of(problem, labels)
     now = time.monotonic()
@@ -201,7 +206,7 @@ def _lns(problem, data, k, out, deadline, started, progress, stop) -> tuple[int,
         chosen, n_units = [], 0
         for o in order:
             m = meds[int(o)]
-            if chosen and n_units + len(clusters[m]) > LNS_UNITS:
+            if len(chosen) >= 2 and n_units + len(clusters[m]) > LNS_UNITS:
                 break
             chosen.append(m)
             n_units += len(clusters[m])

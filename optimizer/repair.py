@@ -21,6 +21,8 @@ from optimizer.problem import Problem
 
 #: Each cluster looks for partners among this many nearest clusters (by centroid).
 NEIGHBOUR_CLUSTERS = 8
+#: The LP start is used up to this many (unit, centre) pairs; beyond, the greedy one.
+LP_MAX_PAIRS = 120_000
 #: The float band is tightened by this fraction of the mean so the integer model agrees.
 BAND_MARGIN = 1e-6
 
@@ -57,6 +59,9 @@ def repair_balance(
 
     tot = totals()
     size = np.bincount(lab, minlength=k)
+    sums = np.zeros((k, X.shape[1]))
+    np.add.at(sums, lab, X)
+    steps = 0
     tabu: set[int] = set()
     while time.monotonic() < end:
         viol = _violation(tot, lo, hi, mean)
@@ -65,7 +70,8 @@ def repair_balance(
         if not order:
             break
         a = int(order[0])
-        centres = np.array([X[lab == c].mean(axis=0) if size[c] else X.mean(axis=0) for c in range(k)])
+        steps += 1
+        centres = sums / np.maximum(size, 1)[:, None]
         near = np.argsort(((centres - centres[a]) ** 2).sum(axis=1), kind="stable")[1 : NEIGHBOUR_CLUSTERS + 1]
         best = None  # (gain, cost, kind, i, j, b)
         A = np.flatnonzero(lab == a)
@@ -113,15 +119,126 @@ def repair_balance(
             lab[i] = b
             tot[src] -= V[i]
             tot[b] += V[i]
+            sums[src] -= X[i]
+            sums[b] += X[i]
             size[src] -= 1
             size[b] += 1
         else:
             lab[i], lab[j] = b, a
             tot[a] += V[j] - V[i]
             tot[b] += V[i] - V[j]
+            sums[a] += X[j] - X[i]
+            sums[b] += X[i] - X[j]
     viol = _violation(tot, lo, hi, mean) + np.maximum(size - max_size, 0) + np.maximum(min_size - size, 0)
+    repair_balance.last_steps = steps  # type: ignore[attr-defined]
     return lab.tolist(), float(viol.sum())
 
 
 def _size_pen(sa: int, sb: int, min_size: int, max_size: int) -> float:
     return float(max(sa - max_size, 0) + max(min_size - sa, 0) + max(sb - max_size, 0) + max(min_size - sb, 0))
+
+
+def greedy_balanced(problem: Problem, data: ModelData, k: int, seed_labels: list[int]) -> list[int]:
+    """Deal units, biggest first, to the nearest seed centre that still has room.
+
+    "Room" means the cluster stays under ``max_size`` and under the top of
+    every balance band. Big units placed first cannot be stranded; small ones
+    fill the gaps. Once the units left are just enough to lift every small
+    cluster to ``min_size``, only those clusters may take them. What remains
+    violated (usually a few clusters under their band) is left to
+    :func:`repair_balance`.
+    """
+    rules = problem.rules
+    X = np.asarray(problem.features.values, dtype=np.float64)
+    seed = np.asarray(seed_labels, dtype=np.int64)
+    centres = np.zeros((k, X.shape[1]))
+    np.add.at(centres, seed, X)
+    centres /= np.maximum(np.bincount(seed, minlength=k), 1)[:, None]
+    n = len(seed)
+    V = np.column_stack([np.nan_to_num(c.values) for c in data.balance])
+    mean = np.array([abs(c.values.sum()) / k or 1.0 for c in data.balance])
+    hi = np.array([c.band(k)[1] for c in data.balance]) - BAND_MARGIN * mean
+    order = np.argsort(-(V / mean).sum(axis=1), kind="stable")
+    max_size = rules.max_size or n
+    min_size = rules.min_size or 1
+    tot = np.zeros((k, V.shape[1]))
+    size = np.zeros(k, dtype=np.int64)
+    lab = np.full(n, -1, dtype=np.int64)
+    sq = np.einsum("ij,ij->i", centres, centres)
+    for left, i in zip(range(n, 0, -1), order.tolist()):
+        d = sq - 2.0 * centres @ X[i]
+        short = np.maximum(min_size - size, 0)
+        room = size < max_size
+        if short.sum() >= left:
+            room &= short > 0
+        fits = room & np.all(tot + V[i] <= hi, axis=1)
+        if fits.any():
+            c = int(np.argmin(np.where(fits, d, np.inf)))
+        elif room.any():
+            over = ((np.maximum(tot + V[i] - hi, 0)) / mean).sum(axis=1)
+            c = int(np.argmin(np.where(room, over, np.inf)))
+        else:
+            c = int(np.argmin(size))
+        lab[i] = c
+        tot[c] += V[i]
+        size[c] += 1
+    return lab.tolist()
+
+
+def lp_balanced(
+    problem: Problem, data: ModelData, k: int, seed_labels: list[int], *, rounds: int = 2
+) -> list[int] | None:
+    """Balanced assignment to the seed's centres by linear programming, rounded.
+
+    Every (unit, centre) pair is an LP column (restricting units to their
+    nearest centres made the LP infeasible on the synthetic tables, as the
+    benchmark found), so this is for ``n × k ≤ LP_MAX_PAIRS``. Sizes and every
+    balance band are LP rows; the cost is the squared distance to the
+    centre. A basic solution splits few units, so rounding each unit to its
+    largest share leaves little for :func:`repair_balance`. Centres then move
+    to the new clusters' means and the LP is solved again (``rounds`` in
+    all). Returns None when the LP is infeasible.
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_matrix, vstack
+
+    rules = problem.rules
+    X = np.asarray(problem.features.values, dtype=np.float64)
+    n = len(seed_labels)
+    lab = np.asarray(seed_labels, dtype=np.int64)
+    min_size = rules.min_size or 0
+    max_size = rules.max_size or n
+    V = [np.nan_to_num(c.values) for c in data.balance]
+    mean = [abs(c.values.sum()) / k or 1.0 for c in data.balance]
+    bands = [c.band(k) for c in data.balance]
+    rows = np.repeat(np.arange(n), k)
+    cols = np.tile(np.arange(k), n)
+    m = n * k
+    var = np.arange(m)
+    eq = csr_matrix((np.ones(m), (rows, var)), shape=(n, m))
+    blocks = [csr_matrix((np.ones(m), (cols, var)), shape=(k, m))]
+    lo_rows, hi_rows = [np.full(k, float(min_size))], [np.full(k, float(max_size))]
+    for v, (lo, hi), mu in zip(V, bands, mean):
+        blocks.append(csr_matrix((v[rows], (cols, var)), shape=(k, m)))
+        lo_rows.append(np.full(k, lo + BAND_MARGIN * mu))
+        hi_rows.append(np.full(k, hi - BAND_MARGIN * mu))
+    A = vstack(blocks).tocsr()
+    A_ub = vstack([A, -A]).tocsr()
+    b_ub = np.concatenate([np.concatenate(hi_rows), -np.concatenate(lo_rows)])
+    best = None
+    for _ in range(rounds):
+        centres = np.zeros((k, X.shape[1]))
+        np.add.at(centres, lab, X)
+        centres /= np.maximum(np.bincount(lab, minlength=k), 1)[:, None]
+        d = (
+            np.einsum("ij,ij->i", X, X)[:, None]
+            + np.einsum("ij,ij->i", centres, centres)[None, :]
+            - 2.0 * X @ centres.T
+        )
+        res = linprog(d.ravel(), A_ub=A_ub, b_ub=b_ub, A_eq=eq, b_eq=np.ones(n),
+                      bounds=(0, 1), method="highs")
+        if res.status != 0:
+            return best
+        lab = np.argmax(res.x.reshape(n, k), axis=1)
+        best = lab.tolist()
+    return best
