@@ -12,7 +12,7 @@ with a short time limit), so it works with any model; a time-out is
 *unknown*, never counted as proof, and the result then says it may not be
 minimal.
 
-Relaxations are proposed only for rules in the conflict (changing anything
+Relaxations (:mod:`optimizer.relax`) are proposed only for rules in the conflict (changing anything
 else leaves the conflict infeasible) and each is verified by re-solving the
 *whole* scenario with the change: the smallest sufficient numeric bound
 (bisection; balance tolerances on a 1 % grid), the nearest feasible cluster
@@ -27,9 +27,8 @@ so a diagnosis is deterministic unless a check times out.
 
 from __future__ import annotations
 
-import enum
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,12 +36,28 @@ from features.errors import ClusterAssignError
 from features.i18n import register, tr
 from optimizer.errors import InfeasibleError, NoSolutionError
 from optimizer.problem import Problem, Rules
+from optimizer.relax import Relaxation, Verdict, find_relaxations
 from optimizer.rule_instances import (
     RuleInstance,
     describe_rule,
     list_rule_instances,
     rules_with,
 )
+
+__all__ = [
+    "BUDGET_S",
+    "CHECK_TIME_LIMIT_S",
+    "DiagnosedInfeasibleError",
+    "Diagnosis",
+    "Oracle",
+    "Relaxation",
+    "Verdict",
+    "diagnose",
+    "diagnose_problem",
+    "explain_infeasible",
+    "find_conflict",
+    "solver_oracle",
+]
 
 register(
     {
@@ -62,17 +77,6 @@ register(
             "vi": "Không tìm được một thay đổi đơn lẻ nào làm kịch bản khả thi trong {s} giây.",
             "en": "No single change found that makes the scenario feasible within {s} s.",
         },
-        "diagnose.set": {
-            "vi": "đổi {rule} từ {old} thành {new}",
-            "en": "change {rule} from {old} to {new}",
-        },
-        "diagnose.drop": {"vi": "bỏ quy tắc: {text}", "en": "drop the rule: {text}"},
-        "diagnose.off": {"vi": "tắt {rule}", "en": "turn off {rule}"},
-        "diagnose.maybe_smaller": {
-            "vi": "(một số lần kiểm tra hết thời gian; giá trị nhỏ hơn có thể cũng đủ)",
-            "en": "(some checks timed out; a smaller change may also do)",
-        },
-        "diagnose.unbounded": {"vi": "không giới hạn", "en": "no limit"},
     }
 )
 
@@ -81,18 +85,6 @@ CHECK_TIME_LIMIT_S = 5.0
 BUDGET_S = 60.0
 #: A check that timed out may be retried once with this many times the limit.
 RETRY_FACTOR = 3.0
-#: Cluster counts tried on each side of the current count.
-MAX_COUNT_STEPS = 6
-#: Balance tolerances are searched on this grid (1 percentage point).
-TOL_GRID = 100
-
-
-class Verdict(enum.Enum):
-    """Outcome of one feasibility check; UNKNOWN is a time-out, never a proof."""
-
-    FEASIBLE = "feasible"
-    INFEASIBLE = "infeasible"
-    UNKNOWN = "unknown"
 
 
 #: A feasibility oracle: (problem, time limit in seconds) -> verdict.
@@ -124,38 +116,6 @@ def solver_oracle(problem: Problem, time_limit_s: float) -> Verdict:
     except ClusterAssignError:  # a variant the solver refuses is no proof either way
         return Verdict.UNKNOWN
     return Verdict.FEASIBLE
-
-
-@dataclass(frozen=True, slots=True)
-class Relaxation:
-    """One verified change: ``rule`` goes from ``old`` to ``new`` (None = dropped).
-
-    ``smallest`` is False when a check during the search for ``new`` timed
-    out: the change works, but a smaller one may too.
-
-    ``rules`` are the scenario's full rules with the change applied; solving
-    the scenario with them was checked feasible.
-    """
-
-    rule: RuleInstance
-    old: Any
-    new: Any
-    rules: Rules
-    text: str
-    smallest: bool = True
-
-    def apply(self, problem: Problem) -> Problem:
-        """The scenario with this change applied."""
-        return replace(problem, rules=self.rules)
-
-    def to_json(self) -> dict[str, Any]:
-        """Machine-readable form for ``plan.json`` and reports."""
-        return {
-            "rule": self.rule.ref,
-            "from": self.old,
-            "to": self.new,
-            "text": self.text,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,164 +252,6 @@ def find_conflict(
                 still.append(instance)
         uncertain = still
     return active, [r for r in uncertain if r in active]
-
-
-def _bisect_int(lo: int, hi: int, feasible: Callable[[int], bool]) -> int | None:
-    """Smallest v in (lo, hi] with ``feasible(v)``, assuming monotone; None if hi fails."""
-    if not feasible(hi):
-        return None
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if feasible(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
-def _numeric_relaxation(
-    instance: RuleInstance, problem: Problem, check: Callable[[Rules], Verdict]
-) -> tuple[Any, Any, Rules] | None:
-    """Smallest verified change of one numeric bound, or None."""
-    rules = problem.rules
-    n_units = problem.profiles.n_units
-
-    def ok(candidate: Rules) -> bool:
-        return check(candidate) is Verdict.FEASIBLE
-
-    if instance.kind in ("max_size", "max_moves"):
-        old = getattr(rules, instance.kind)
-
-        def make(v: int) -> Rules:
-            if instance.kind == "max_size":
-                return replace(rules, max_size=v)
-            return replace(rules, max_moves=v)
-
-        new = _bisect_int(old, n_units, lambda v: ok(make(v)))
-        return None if new is None else (old, new, make(new))
-    if instance.kind == "min_size":
-        old = rules.min_size
-        assert old is not None
-
-        def make_min(v: int) -> Rules:
-            return replace(rules, min_size=old - v)
-
-        step = _bisect_int(0, old - 1, lambda v: ok(make_min(v))) if old > 1 else None
-        return None if step is None else (old, old - step, make_min(step))
-    if instance.kind == "balance":
-        column = instance.key
-        old_tol = float(rules.balance[column])
-        hi = max(1, max(rules.counts) - 1) * TOL_GRID
-        lo = int(old_tol * TOL_GRID + 1e-9)
-
-        def make_tol(t: int) -> Rules:
-            return replace(rules, balance={**rules.balance, column: t / TOL_GRID})
-
-        new = _bisect_int(lo, max(hi, lo + 1), lambda t: ok(make_tol(t)))
-        return None if new is None else (old_tol, new / TOL_GRID, make_tol(new))
-    if instance.kind == "count":
-        return _count_relaxation(problem, ok)
-    return None
-
-
-def _count_relaxation(
-    problem: Problem, ok: Callable[[Rules], bool]
-) -> tuple[Any, Any, Rules] | None:
-    """Nearest feasible cluster count (fixed count) or smallest widening of the range."""
-    rules = problem.rules
-    n_units = problem.profiles.n_units
-    for step in range(1, MAX_COUNT_STEPS + 1):
-        candidates: list[tuple[Any, Any, Rules]] = []
-        if rules.n_clusters is not None:
-            for k in (rules.n_clusters - step, rules.n_clusters + step):
-                if 1 <= k <= n_units:
-                    candidates.append(
-                        (rules.n_clusters, k, replace(rules, n_clusters=k))
-                    )
-        else:
-            lo, hi = rules.min_count, rules.max_count
-            assert lo is not None and hi is not None
-            old = f"{lo}–{hi}"
-            if lo - step >= 1:
-                candidates.append(
-                    (old, f"{lo - step}–{hi}", replace(rules, min_count=lo - step))
-                )
-            if hi + step <= n_units:
-                candidates.append(
-                    (old, f"{lo}–{hi + step}", replace(rules, max_count=hi + step))
-                )
-        for candidate in candidates:
-            if ok(candidate[2]):
-                return candidate
-    return None
-
-
-_NUMERIC = {"count", "min_size", "max_size", "balance", "max_moves"}
-_BOOLEAN = {"contiguous", "one_region", "one_function"}
-
-
-def _tracking(
-    check: Callable[[Rules], Verdict],
-) -> tuple[Callable[[Rules], Verdict], list[Rules]]:
-    """``check`` plus the list of rule variants it could not decide (time-outs)."""
-    timed_out: list[Rules] = []
-
-    def tracked(rules: Rules) -> Verdict:
-        verdict = check(rules)
-        if verdict is Verdict.UNKNOWN:
-            timed_out.append(rules)
-        return verdict
-
-    return tracked, timed_out
-
-
-def find_relaxations(
-    conflict: Iterable[RuleInstance],
-    problem: Problem,
-    check: Callable[[Rules], Verdict],
-    retry: Callable[[Rules], Verdict] | None = None,
-) -> list[Relaxation]:
-    """Verified single changes to rules of ``conflict`` that make ``problem`` feasible."""
-    out: list[Relaxation] = []
-    all_instances = list_rule_instances(problem)
-    for instance in conflict:
-        if instance.kind in _NUMERIC:
-            tracked, timed_out = _tracking(check)
-            found = _numeric_relaxation(instance, problem, tracked)
-            if found is None:
-                continue
-            old, new, rules = found
-            text = tr(
-                "diagnose.set",
-                rule=instance.label(),
-                old=_show(old, instance),
-                new=_show(new, instance),
-            )
-            if timed_out:
-                text += " " + tr("diagnose.maybe_smaller")
-            out.append(
-                Relaxation(instance, old, new, rules, text, smallest=not timed_out)
-            )
-            continue
-        rules = rules_with(problem, [r for r in all_instances if r != instance])
-        verdict = check(rules)
-        if verdict is Verdict.UNKNOWN and retry is not None:
-            verdict = retry(rules)
-        if verdict is Verdict.FEASIBLE:
-            if instance.kind in _BOOLEAN:
-                text = tr("diagnose.off", rule=instance.label())
-            else:
-                text = tr("diagnose.drop", text=describe_rule(instance, problem))
-            out.append(Relaxation(instance, instance.value(problem), None, rules, text))
-    return out
-
-
-def _show(value: Any, instance: RuleInstance) -> str:
-    if value is None:
-        return tr("diagnose.unbounded")
-    if instance.kind == "balance":
-        return f"±{round(float(value) * 100)} %"
-    return str(value)
 
 
 def diagnose_problem(
