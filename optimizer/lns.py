@@ -110,7 +110,10 @@ def solve_large(
 
     now = time.monotonic()
     labels, violation = seed_labels, 0.0
-    if data.balance or problem.rules.min_size or problem.rules.max_size:
+    # the repair ignores the graph: under contiguity the (connected) seed is the better hint
+    if not problem.rules.contiguous and (
+        data.balance or problem.rules.min_size or problem.rules.max_size
+    ):
         start = seed_labels
         if data.balance and data.n * k <= LP_MAX_PAIRS:
             start = lp_balanced(problem, data, k, seed_labels) or seed_labels

@@ -1,0 +1,72 @@
+"""solve() beyond FULL_MODEL_MAX_UNITS: repair + restricted model + LNS, still verified and honest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import make_problem, make_profiles
+
+from features.sample import generate_units
+from optimizer.check import check_plan
+from optimizer.data import prepare
+from optimizer.lns import full_lower_bound
+from optimizer.objective import distance_matrix, partition_cost
+from optimizer.plan import SolveStatus
+from optimizer.repair import greedy_balanced, lp_balanced, repair_balance
+from optimizer.solve import FULL_MODEL_MAX_UNITS, solve
+
+
+def _sample_problem(n_units: int, n_clusters: int, time_limit_s: float, **rules):
+    frame, pairs = generate_units(n_units, seed=0)
+    rows = [
+        {"unit_id": r.unit_id, "name": r["name"], "function": r.function, "region": r.region,
+         "lat": r.lat, "lon": r.lon, "population": float(r.population)}
+        for _, r in frame.iterrows()
+    ]
+    lo, hi = n_units // n_clusters - 1, -(-n_units // n_clusters) + 1
+    return make_problem(
+        make_profiles(rows), weights={"function": 1.0, "location": 1.0, "population": 1.0},
+        pairs=pairs, n_clusters=n_clusters, min_size=lo, max_size=hi,
+        time_limit_s=time_limit_s, **rules,
+    )
+
+
+@pytest.mark.slow
+def test_large_table_sizes_and_balance_gives_a_verified_plan():
+    """200 units, 10 clusters, sizes ±1 and population ±10 %: a verified plan with a valid bound."""
+    problem = _sample_problem(200, 10, 6.0, balance={"population": 0.10})
+    assert problem.profiles.n_units > FULL_MODEL_MAX_UNITS
+    plan = solve(problem)
+    assert check_plan(plan, problem) == []
+    assert plan.status is SolveStatus.FEASIBLE
+    assert plan.details["bound_scope"] == "full"
+    assert plan.bound <= plan.objective
+    assert plan.details["model"] == "restricted+lns"
+    assert plan.solve_seconds < 6.0 + 3.0
+
+
+def test_full_lower_bound_is_below_every_partition():
+    """The nearest-neighbour bound is ≤ the cost of the seed partition (hand-checkable inequality)."""
+    problem = _sample_problem(60, 5, 5.0)
+    bound = full_lower_bound(problem.features, 5)
+    dist = distance_matrix(problem.features)
+    labels = np.arange(60) % 5
+    assert bound <= partition_cost(labels.tolist(), dist)
+    assert bound > 0
+
+
+def test_balanced_starts_meet_sizes_and_bands():
+    """LP and greedy starts, then repair, meet size and ±10 % population rules on 120 units."""
+    problem = _sample_problem(120, 6, 5.0, balance={"population": 0.10})
+    data = prepare(problem)
+    seed = [i % 6 for i in range(120)]
+    for start in (lp_balanced(problem, data, 6, seed), greedy_balanced(problem, data, 6, seed)):
+        assert start is not None
+        labels, violation = repair_balance(problem, data, 6, start, seconds=5.0)
+        assert violation == 0.0
+        sizes = np.bincount(labels, minlength=6)
+        assert sizes.min() >= problem.rules.min_size and sizes.max() <= problem.rules.max_size
+        pop = problem.profiles.column_values("population")
+        totals = np.bincount(labels, weights=pop, minlength=6)
+        mean = pop.sum() / 6
+        assert np.all(totals >= 0.9 * mean) and np.all(totals <= 1.1 * mean)
