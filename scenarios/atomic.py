@@ -8,9 +8,12 @@ target (``os.replace`` is atomic on POSIX and Windows).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -62,3 +65,24 @@ def _file_mode(path: Path) -> int:
         mask = os.umask(0o022)
         os.umask(mask)
         return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[list[int]]:
+    """Hold Ctrl-C while a *set* of files is written, so the set is never half new.
+
+    Each file is atomic on its own, but a second Ctrl-C between
+    ``assignment.csv`` and ``plan.json`` would leave a folder mixing two runs.
+    Writing takes seconds at most; signals received meanwhile are recorded in
+    the yielded list and the run then ends normally. Outside the main thread
+    (where Python cannot set handlers) this does nothing.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from features.i18n import get_language, language, register, tr
 from optimizer.solve import ProgressEvent
+from scenarios.atomic import interrupts_deferred
 from scenarios.cli_common import (
     display_options,
     format_number,
@@ -244,9 +245,10 @@ def plan(
     out_dir = output if output is not None else Path("cumkhoi-out") / slugify(spec.name)
     prepare_output_dir(out_dir, force=force)
     result = _solve_with_progress(spec, quiet)
-    files = write_plan_outputs(result, out_dir)
-    if result.plan is not None:
-        files += _write_reports(result, out_dir)
+    with interrupts_deferred():  # a second Ctrl-C must not cut the set of files in half
+        files = write_plan_outputs(result, out_dir)
+        if result.plan is not None:
+            files += _write_reports(result, out_dir)
     if as_json:
         print_json(summary_of(result, out_dir, files))
     if result.plan is None:
