@@ -171,3 +171,18 @@ def test_sigint_then_rerun_needs_force(long_scenario: Path, tmp_path: Path) -> N
     assert proc.returncode == 1
     assert "--force" in proc.stderr and "Traceback" not in proc.stderr
     assert (out / "plan.json").read_text("utf-8") == "{}"
+
+
+def test_interrupts_are_deferred_while_writing_the_outputs() -> None:
+    """A Ctrl-C during the writing block is recorded, not raised; the old handler comes back."""
+    from scenarios.atomic import interrupts_deferred
+
+    before = signal.getsignal(signal.SIGINT)
+    with interrupts_deferred() as received:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler runs at the next bytecode boundary
+        assert received == [signal.SIGINT]
+    assert signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.5)
