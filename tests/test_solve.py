@@ -127,13 +127,15 @@ def test_ctrl_c_returns_the_best_plan_so_far():
     """SIGINT during a long solve: the solver stops, the best verified plan comes back interrupted."""
     problem = _vn34_problem(time_limit_s=60, min_count=5, max_count=12, contiguous=True,
                             balance={"population": 0.15})
-    first = threading.Event()
-    timer = threading.Timer(0.3, lambda: first.wait(30) and os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
-        plan = solve(problem, progress=lambda e: first.set())
-    finally:
-        timer.cancel()
+    sent = threading.Event()
+
+    def interrupt(event: ProgressEvent) -> None:
+        # called from the solver thread while the calling thread waits in join()
+        if not sent.is_set():
+            sent.set()
+            os.kill(os.getpid(), signal.SIGINT)
+
+    plan = solve(problem, progress=interrupt)
     assert plan.interrupted
     assert plan.solve_seconds < 30
     assert check_plan(plan, problem) == []
