@@ -76,7 +76,9 @@ def _setting(env: str, default: int) -> int:
     except ValueError:
         value = 0
     if value <= 0:
-        raise LimitSettingError(tr("limits.bad_setting", env=env, value=os.environ[env]))
+        raise LimitSettingError(
+            tr("limits.bad_setting", env=env, value=os.environ[env])
+        )
     return value
 
 
@@ -106,7 +108,11 @@ def check_unit_count(n_units: int, source: str) -> None:
             [
                 Problem(
                     file=source,
-                    message=tr("limits.too_many_units", n=_grouped(n_units), limit=_grouped(limit)),
+                    message=tr(
+                        "limits.too_many_units",
+                        n=_grouped(n_units),
+                        limit=_grouped(limit),
+                    ),
                     hint=tr(
                         "limits.too_many_units_hint",
                         env=ENV_MAX_UNITS,

@@ -12,24 +12,28 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tempfile
 import subprocess
 import sys
-import tomllib
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 from click.testing import CliRunner
 
 from scenarios.cli import main
 
 CORPUS = Path(__file__).parent / "data" / "bad" / "corpus"
-CASES: list[dict[str, Any]] = tomllib.loads((CORPUS / "cases.toml").read_text("utf-8"))["case"]
+CASES: list[dict[str, Any]] = tomllib.loads((CORPUS / "cases.toml").read_text("utf-8"))[
+    "case"
+]
 BY_ID = {case["id"]: case for case in CASES}
-WIDE = {"COLUMNS": "400"}  # rich wraps table cells at 80 columns; keep fragments on one line
+WIDE = {
+    "COLUMNS": "400"
+}  # rich wraps table cells at 80 columns; keep fragments on one line
 MB = 1024 * 1024
 
 
@@ -72,13 +76,20 @@ SETUPS: dict[str, Callable[[Path], None]] = {
     "ok_scenario": _ok_scenario,
     "ok_scenario_and_full_output": _ok_scenario_and_full_output,
     "huge_csv": _huge_csv,
-    "huge_weight_scenario": _scenario_with("huge_weight.toml", "[similarity]\npopulation = 1e308\n"),
-    "inf_tolerance_scenario": _scenario_with("inf_tolerance.toml", "[balance]\npopulation = inf\n"),
+    "huge_weight_scenario": _scenario_with(
+        "huge_weight.toml", "[similarity]\npopulation = 1e308\n"
+    ),
+    "inf_tolerance_scenario": _scenario_with(
+        "inf_tolerance.toml", "[balance]\npopulation = inf\n"
+    ),
 }
 
 
 def _args(case: dict[str, Any], tmp: Path) -> list[str]:
-    return [a.replace("{corpus}", str(CORPUS)).replace("{tmp}", str(tmp)) for a in case["args"]]
+    return [
+        a.replace("{corpus}", str(CORPUS)).replace("{tmp}", str(tmp))
+        for a in case["args"]
+    ]
 
 
 def _prepare(case: dict[str, Any], tmp: Path) -> list[str]:
@@ -129,7 +140,9 @@ def _params() -> list[Any]:
     for case in CASES:
         marks = [pytest.mark.slow] if case.get("slow") else []
         for lang in ("vi", "en"):
-            params.append(pytest.param(case["id"], lang, id=f"{case['id']}-{lang}", marks=marks))
+            params.append(
+                pytest.param(case["id"], lang, id=f"{case['id']}-{lang}", marks=marks)
+            )
     return params
 
 
@@ -168,14 +181,26 @@ def test_corpus_size_and_manifest_shape() -> None:
         assert case["exit"] in (1, 2, 3), case["id"]
         assert case["what"] and case["args"], case["id"]
         assert case["vi"] and case["en"], case["id"]
-        assert set(case) <= {"id", "what", "args", "exit", "en", "vi", "env", "setup", "slow"}, case["id"]
+        assert set(case) <= {
+            "id",
+            "what",
+            "args",
+            "exit",
+            "en",
+            "vi",
+            "env",
+            "setup",
+            "slow",
+        }, case["id"]
         assert case.get("setup") is None or case["setup"] in SETUPS, case["id"]
 
 
 def test_every_corpus_file_is_used() -> None:
     """Every fixture file of the corpus is named by some case (or used by one)."""
     named = " ".join(" ".join(c["args"]) for c in CASES)
-    scenario_text = " ".join(p.read_text("utf-8", errors="replace") for p in CORPUS.glob("scenarios/*.toml"))
+    scenario_text = " ".join(
+        p.read_text("utf-8", errors="replace") for p in CORPUS.glob("scenarios/*.toml")
+    )
     unused = []
     for path in sorted(CORPUS.rglob("*")):
         if path.is_dir() or path.suffix == ".py" or path.name == "cases.toml":
@@ -201,7 +226,7 @@ def test_case_in_real_process(case_id: str, tmp_path: Path) -> None:
     args = _prepare(case, tmp_path)
     env = {**os.environ, **WIDE, **case.get("env", {}), "PYTHONIOENCODING": "utf-8"}
     env.pop("CUMKHOI_LANG", None)
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: PLW1510 - the exit code is what is tested
         [sys.executable, "-c", "from scenarios.cli import main; main()", *args],
         capture_output=True,
         text=True,

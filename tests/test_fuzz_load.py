@@ -24,14 +24,63 @@ from features.errors import ClusterAssignError, InputError
 from features.load import load_adjacency, load_units
 from scenarios.cli import main
 
-HEADERS = ["unit_id", "name", "function", "region", "lat", "lon", "population", "area_km2",
-           "current_cluster", "Mã", "tên", "population ", "", "unit_id"]
+HEADERS = [
+    "unit_id",
+    "name",
+    "function",
+    "region",
+    "lat",
+    "lon",
+    "population",
+    "area_km2",
+    "current_cluster",
+    "Mã",
+    "tên",
+    "population ",
+    "",
+    "unit_id",
+]
 CELLS = st.sampled_from(
-    ["01", "1", "01 ", "Hà Nội", "Ha\u0300 No\u0323i", "HÀ NỘI", "", " ", "8000", "8.000", "8,000",
-     "1.234,5", "-3", "1e400", "NaN", "inf", "=1+1", "+84", "@x", "#VALUE!", "21.03", "105.8",
-     "999", "thành phố;công nghiệp", "Cụm 1", '"', "a,b", "x;y", "\t", "—", "\u00a0", "0x10"]
+    [
+        "01",
+        "1",
+        "01 ",
+        "Hà Nội",
+        "Ha\u0300 No\u0323i",
+        "HÀ NỘI",
+        "",
+        " ",
+        "8000",
+        "8.000",
+        "8,000",
+        "1.234,5",
+        "-3",
+        "1e400",
+        "NaN",
+        "inf",
+        "=1+1",
+        "+84",
+        "@x",
+        "#VALUE!",
+        "21.03",
+        "105.8",
+        "999",
+        "thành phố;công nghiệp",
+        "Cụm 1",
+        '"',
+        "a,b",
+        "x;y",
+        "\t",
+        "—",
+        "\u00a0",
+        "0x10",
+    ]
 ) | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6)
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 @st.composite
@@ -46,7 +95,11 @@ def tables(draw: st.DrawFn) -> tuple[bytes, int, str]:
             row[header.index("unit_id")] = f"{i + 1:02d}"
     delimiter = draw(st.sampled_from([",", ";", "\t"]))
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
+    writer = csv.writer(
+        buffer,
+        delimiter=delimiter,
+        lineterminator=draw(st.sampled_from(["\n", "\r\n"])),
+    )
     writer.writerow(header)
     writer.writerows(rows)
     text = buffer.getvalue()
@@ -64,7 +117,9 @@ def _check_error(err: ClusterAssignError, name: str) -> None:
 
 @given(table=tables())
 @FUZZ
-def test_loaded_tables_keep_every_row(table: tuple[bytes, int, str], tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_loaded_tables_keep_every_row(
+    table: tuple[bytes, int, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """A table either loads with each non-blank row once (ids NFC, figures finite) or is an InputError."""
     data, n_rows, _ = table
     path = tmp_path_factory.mktemp("fuzz") / "units.csv"
@@ -77,7 +132,10 @@ def test_loaded_tables_keep_every_row(table: tuple[bytes, int, str], tmp_path_fa
     frame = profiles.frame
     assert profiles.n_units == n_rows == len(frame)
     assert frame.index.is_unique
-    assert all(u == unicodedata.normalize("NFC", u) and u.strip() == u and u for u in frame.index)
+    assert all(
+        u == unicodedata.normalize("NFC", u) and u.strip() == u and u
+        for u in frame.index
+    )
     for column in profiles.numeric_columns:
         values = frame[column].to_numpy(dtype=float)
         assert all(math.isnan(v) or (math.isfinite(v) and v >= 0) for v in values)
@@ -110,8 +168,14 @@ def test_adjacency_pairs_are_known_distinct_units(
 
 
 @given(table=tables())
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_validate_command_never_crashes(table: tuple[bytes, int, str], tmp_path_factory: pytest.TempPathFactory) -> None:
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_validate_command_never_crashes(
+    table: tuple[bytes, int, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """``cumkhoi validate`` on any such table exits 0 or 1, without a traceback."""
     data, _, _ = table
     path = tmp_path_factory.mktemp("cli") / "units.csv"

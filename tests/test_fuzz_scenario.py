@@ -24,7 +24,16 @@ from scenarios.definition import build_problem, load_scenarios
 
 CORPUS = Path(__file__).parent / "data" / "bad" / "corpus"
 IDS = ["01", "02", "03", "04", "05", "06", "1", "99", "", "Hà Nội"]
-COLUMNS = ["population", "area_km2", "name", "region", "function", "location", "dan_so", ""]
+COLUMNS = [
+    "population",
+    "area_km2",
+    "name",
+    "region",
+    "function",
+    "location",
+    "dan_so",
+    "",
+]
 
 NUMBERS = st.one_of(
     st.integers(min_value=-3, max_value=12),
@@ -63,8 +72,16 @@ SECTIONS = {
     "clusters": ["count", "min_count", "max_count", "min_size", "max_size", "cout"],
     "balance": COLUMNS,
     "similarity": COLUMNS,
-    "rules": ["contiguous", "one_region", "one_function", "max_moves", "together", "apart",
-              "stability_weight", "contigous"],
+    "rules": [
+        "contiguous",
+        "one_region",
+        "one_function",
+        "max_moves",
+        "together",
+        "apart",
+        "stability_weight",
+        "contigous",
+    ],
     "solver": ["time_limit", "seed", "workers"],
 }
 
@@ -72,7 +89,11 @@ SECTIONS = {
 @st.composite
 def scenario_texts(draw: st.DrawFn) -> str:
     """A well-formed scenario file over the corpus table with random keys and values."""
-    lines = ['name = "mờ"', "[data]", f'units = "{(CORPUS / "units_ok.csv").as_posix()}"']
+    lines = [
+        'name = "mờ"',
+        "[data]",
+        f'units = "{(CORPUS / "units_ok.csv").as_posix()}"',
+    ]
     if draw(st.booleans()):
         lines.append(f'adjacency = "{(CORPUS / "adjacency_ok.csv").as_posix()}"')
     for section, keys in SECTIONS.items():
@@ -85,20 +106,30 @@ def scenario_texts(draw: st.DrawFn) -> str:
         for key in chosen:
             if key == "":
                 continue
-            lines.append(f"{json.dumps(key, ensure_ascii=False)} = {_toml(draw(VALUES))}")
+            lines.append(
+                f"{json.dumps(key, ensure_ascii=False)} = {_toml(draw(VALUES))}"
+            )
         if section == "rules" and draw(st.booleans()):
             unit = draw(st.sampled_from(IDS))
             label = draw(st.sampled_from(["Cụm 1", "=1+1", ""]))
-            lines.append(f"fixed = {{ {json.dumps(unit)} = {json.dumps(label, ensure_ascii=False)} }}")
+            lines.append(
+                f"fixed = {{ {json.dumps(unit)} = {json.dumps(label, ensure_ascii=False)} }}"
+            )
     return "\n".join(lines) + "\n"
 
 
-FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 @given(text=scenario_texts())
 @FUZZ
-def test_scenarios_against_data_raise_only_planner_errors(text: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_scenarios_against_data_raise_only_planner_errors(
+    text: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """load_scenarios + build_problem: a Problem, or a ClusterAssignError with a message."""
     path = tmp_path_factory.mktemp("sc") / "s.toml"
     path.write_text(text, encoding="utf-8")
@@ -109,21 +140,40 @@ def test_scenarios_against_data_raise_only_planner_errors(text: str, tmp_path_fa
         assert str(err).strip()
         return
     assert problem.profiles.n_units == 6
-    assert math.isfinite(problem.settings.time_limit_s) and problem.settings.time_limit_s > 0
+    assert (
+        math.isfinite(problem.settings.time_limit_s)
+        and problem.settings.time_limit_s > 0
+    )
     assert problem.settings.num_workers >= 1
     assert all(math.isfinite(v) and v > 0 for v in problem.rules.balance.values())
 
 
 @pytest.mark.slow
 @given(text=scenario_texts())
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_plan_command_exits_cleanly(text: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_plan_command_exits_cleanly(
+    text: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """The real ``cumkhoi plan`` on such files exits 0, 1 or 3 (or 2 for options), never 70."""
     folder = tmp_path_factory.mktemp("cli")
     (folder / "s.toml").write_text(text, encoding="utf-8")
     result = CliRunner().invoke(
-        main, ["--lang", "en", "plan", str(folder / "s.toml"), "-o", str(folder / "out"), "--quiet",
-               "--time-limit", "3"]
+        main,
+        [
+            "--lang",
+            "en",
+            "plan",
+            str(folder / "s.toml"),
+            "-o",
+            str(folder / "out"),
+            "--quiet",
+            "--time-limit",
+            "3",
+        ],
     )
     assert result.exit_code in (0, 1, 3), result.output
     assert "Traceback" not in result.output

@@ -61,13 +61,22 @@ def problems(draw: st.DrawFn) -> Problem:
     if draw(st.booleans()):
         rules["apart"] = (tuple(draw(st.permutations(ids))[:2]),)
     if draw(st.booleans()):
-        rules["fixed"] = {ids[0]: "Cụm A", ids[-1]: draw(st.sampled_from(["Cụm A", "Cụm B"]))}
+        rules["fixed"] = {
+            ids[0]: "Cụm A",
+            ids[-1]: draw(st.sampled_from(["Cụm A", "Cụm B"])),
+        }
     if draw(st.booleans()):
         rules["max_moves"] = draw(st.integers(n // 2, n))
     pairs = None
     if draw(st.booleans()):
-        pairs = [(ids[i], ids[i + 1]) for i in range(n - 1) if draw(st.integers(0, 9)) > 0]
-        extra = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=n))
+        pairs = [
+            (ids[i], ids[i + 1]) for i in range(n - 1) if draw(st.integers(0, 9)) > 0
+        ]
+        extra = draw(
+            st.lists(
+                st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=n
+            )
+        )
         pairs += [(ids[a], ids[b]) for a, b in extra if a != b]
         rules["contiguous"] = draw(st.booleans())
     weights = draw(

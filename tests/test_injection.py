@@ -94,9 +94,17 @@ def test_files_stay_inside_the_output_folder(hostile_run: tuple[Path, Path]) -> 
     assert out.parent == work / "cumkhoi-out"
     assert out.name.isascii() and "/" not in out.name and ".." not in out.name
     files = {p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file()}
-    outside = {f for f in files if not f.startswith("cumkhoi-out/") and f not in ("units.csv", "s.toml")}
+    outside = {
+        f
+        for f in files
+        if not f.startswith("cumkhoi-out/") and f not in ("units.csv", "s.toml")
+    }
     assert not outside
-    assert {p.name for p in out.iterdir()} >= {"assignment.csv", "plan.json", "report.html"}
+    assert {p.name for p in out.iterdir()} >= {
+        "assignment.csv",
+        "plan.json",
+        "report.html",
+    }
     assert not (work.parent / "etc").exists()
 
 
@@ -106,27 +114,44 @@ def test_html_report_runs_no_injected_script(hostile_run: tuple[Path, Path]) -> 
     html = (out / "report.html").read_text("utf-8")
     page = _Collector()
     page.feed(html)
-    handlers = [(tag, name) for tag, attrs in page.tags for name, _ in attrs if name.startswith("on")]
+    handlers = [
+        (tag, name)
+        for tag, attrs in page.tags
+        for name, _ in attrs
+        if name.startswith("on")
+    ]
     assert not handlers
     assert "img" not in {tag for tag, _ in page.tags}
     assert not any("alert(" in body for body in page.scripts)
     assert SCRIPT not in html and "<script>alert(4)" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown, as text
-    assert "onerror=alert(2)" not in html.replace("&lt;img src=x onerror=alert(2)&gt;", "")
+    assert "onerror=alert(2)" not in html.replace(
+        "&lt;img src=x onerror=alert(2)&gt;", ""
+    )
 
 
 def _workbook_cells(path: Path) -> list[openpyxl.cell.cell.Cell]:
-    book = openpyxl.load_workbook(path)  # formulas are kept as formulas (data_only=False)
-    return [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    book = openpyxl.load_workbook(
+        path
+    )  # formulas are kept as formulas (data_only=False)
+    return [
+        cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row
+    ]
 
 
 def test_xlsx_report_holds_text_not_formulas(hostile_run: tuple[Path, Path]) -> None:
     """Every cell of report.xlsx starting with = + - @ is a string cell, never a formula."""
     _, out = hostile_run
     cells = _workbook_cells(out / "report.xlsx")
-    risky = [c for c in cells if isinstance(c.value, str) and c.value.startswith(FORMULA_STARTS)]
+    risky = [
+        c
+        for c in cells
+        if isinstance(c.value, str) and c.value.startswith(FORMULA_STARTS)
+    ]
     assert risky, "the hostile names must reach the workbook"
-    assert all(c.data_type == "s" for c in risky), [(c.coordinate, c.value) for c in risky if c.data_type != "s"]
+    assert all(c.data_type == "s" for c in risky), [
+        (c.coordinate, c.value) for c in risky if c.data_type != "s"
+    ]
     assert not [c for c in cells if c.data_type == "f"]
     texts = {c.value for c in cells if isinstance(c.value, str)}
     assert LINK in texts and DDE in texts and SCRIPT in texts
@@ -172,14 +197,26 @@ def test_plan_json_keeps_exact_text(hostile_run: tuple[Path, Path]) -> None:
 def test_compare_names_cannot_escape_or_collide(tmp_path: Path) -> None:
     """Two hostile scenarios with the same name get two folders inside the comparison folder."""
     (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
-    (tmp_path / "a.toml").write_text(SCENARIO.replace("[rules]\nfixed", "[rules]\n#"), encoding="utf-8")
+    (tmp_path / "a.toml").write_text(
+        SCENARIO.replace("[rules]\nfixed", "[rules]\n#"), encoding="utf-8"
+    )
     (tmp_path / "b.toml").write_text(
-        SCENARIO.replace("count = 2", "count = 3").replace("[rules]\nfixed", "[rules]\n#"),
+        SCENARIO.replace("count = 2", "count = 3").replace(
+            "[rules]\nfixed", "[rules]\n#"
+        ),
         encoding="utf-8",
     )
     out = tmp_path / "cmp"
     result = CliRunner().invoke(
-        main, ["compare", str(tmp_path / "a.toml"), str(tmp_path / "b.toml"), "-o", str(out), "--quiet"]
+        main,
+        [
+            "compare",
+            str(tmp_path / "a.toml"),
+            str(tmp_path / "b.toml"),
+            "-o",
+            str(out),
+            "--quiet",
+        ],
     )
     assert result.exit_code == 0, result.output
     written = [p for p in tmp_path.rglob("*") if p.is_file()]

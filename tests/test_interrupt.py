@@ -27,7 +27,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 N_UNITS = 600
-PLAN_FILES = {"assignment.csv", "clusters.csv", "plan.json", "report.html", "report.xlsx"}
+PLAN_FILES = {
+    "assignment.csv",
+    "clusters.csv",
+    "plan.json",
+    "report.html",
+    "report.xlsx",
+}
 SCENARIO = """name = "ngắt giữa chừng"
 [data]
 units = "units.csv"
@@ -57,7 +63,9 @@ def long_scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _plan_then_sigint(folder: Path, out: Path, cpu_before_signal: float) -> tuple[int, str, str, float]:
+def _plan_then_sigint(
+    folder: Path, out: Path, cpu_before_signal: float
+) -> tuple[int, str, str, float]:
     """Start ``cumkhoi plan``, send SIGINT once it has used ``cpu_before_signal`` s of CPU."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "CUMKHOI_LANG": "en"}
     proc = subprocess.Popen(
@@ -105,15 +113,21 @@ def _plan_from_json(document: dict) -> Plan:
 
 
 def _assert_no_leftovers(out: Path) -> None:
-    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"]
+    leftovers = [
+        p.name for p in out.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"
+    ]
     assert not leftovers, f"temporary files left behind: {leftovers}"
 
 
 @pytest.mark.slow
-def test_sigint_mid_solve_writes_a_verified_plan_or_nothing(long_scenario: Path, tmp_path: Path) -> None:
+def test_sigint_mid_solve_writes_a_verified_plan_or_nothing(
+    long_scenario: Path, tmp_path: Path
+) -> None:
     """SIGINT during the search: every output complete, marked interrupted, passing check_plan."""
     out = tmp_path / "out"
-    code, stdout, stderr, _ = _plan_then_sigint(long_scenario, out, cpu_before_signal=7.0)
+    code, stdout, stderr, _ = _plan_then_sigint(
+        long_scenario, out, cpu_before_signal=7.0
+    )
     assert "Traceback" not in stderr and code != 70, stderr
     if not out.exists():  # stopped before any plan: nothing at all, said plainly
         assert code != 0
@@ -141,7 +155,9 @@ def test_sigint_mid_solve_writes_a_verified_plan_or_nothing(long_scenario: Path,
 
 
 @pytest.mark.slow
-def test_sigint_while_starting_leaves_nothing(long_scenario: Path, tmp_path: Path) -> None:
+def test_sigint_while_starting_leaves_nothing(
+    long_scenario: Path, tmp_path: Path
+) -> None:
     """SIGINT while the program is still importing: 'Aborted!', no traceback, no folder."""
     out = tmp_path / "out"
     code, _, stderr, _ = _plan_then_sigint(long_scenario, out, cpu_before_signal=0.4)
@@ -158,7 +174,7 @@ def test_sigint_then_rerun_needs_force(long_scenario: Path, tmp_path: Path) -> N
     (out).mkdir()
     (out / "plan.json").write_text("{}", encoding="utf-8")
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "CUMKHOI_LANG": "en"}
-    proc = subprocess.run(
+    proc = subprocess.run(  # noqa: PLW1510 - the exit code is what is tested
         [sys.executable, "-c", "from scenarios.cli import main; main()"]
         + ["plan", "s.toml", "-o", str(out)],
         cwd=long_scenario,

@@ -27,7 +27,13 @@ from scenarios.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).parent / "data" / "bad" / "corpus"
-PLAN_FILES = {"assignment.csv", "clusters.csv", "plan.json", "report.html", "report.xlsx"}
+PLAN_FILES = {
+    "assignment.csv",
+    "clusters.csv",
+    "plan.json",
+    "report.html",
+    "report.xlsx",
+}
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?")
 
 
@@ -64,13 +70,17 @@ def test_every_output_writer_is_atomic() -> None:
             if module.name == "atomic.py":
                 continue
             function = ""
-            for number, line in enumerate(module.read_text("utf-8").splitlines(), start=1):
+            for number, line in enumerate(
+                module.read_text("utf-8").splitlines(), start=1
+            ):
                 if line.startswith("def "):
                     function = line.split("(")[0]
                 if "atomic" in function:  # the temp-file + rename helpers themselves
                     continue
                 if direct.search(line) and not line.lstrip().startswith("#"):
-                    offenders.append(f"{package}/{module.name}:{number}: {line.strip()}")
+                    offenders.append(
+                        f"{package}/{module.name}:{number}: {line.strip()}"
+                    )
     assert not offenders
 
 
@@ -79,7 +89,7 @@ def test_failed_write_keeps_the_old_file_and_no_temp(tmp_path: Path) -> None:
     target = tmp_path / "plan.json"
     atomic_write_text(target, '{"status": "OPTIMAL"}\n')
 
-    def dies_half_way(handle) -> None:  # noqa: ANN001 - a binary file object
+    def dies_half_way(handle) -> None:
         handle.write(b'{"status": "FEAS')
         raise KeyboardInterrupt
 
@@ -112,11 +122,15 @@ def test_existing_folder_is_never_overwritten_without_force(tmp_path: Path) -> N
 
     code, output = _plan([str(scenario), "-o", str(out)])
     assert code == 1 and "--force" in output and "Traceback" not in output
-    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name in PLAN_FILES} == before
+    assert {
+        p.name: p.read_bytes() for p in out.iterdir() if p.name in PLAN_FILES
+    } == before
 
     code, output = _plan([str(scenario), "-o", str(out), "--force"])
     assert code == 0, output
-    assert (out / "ghi-chu.txt").read_text("utf-8") == "ghi chú của cán bộ"  # not ours: kept
+    assert (out / "ghi-chu.txt").read_text(
+        "utf-8"
+    ) == "ghi chú của cán bộ"  # not ours: kept
     assert {p.name for p in out.iterdir()} == PLAN_FILES | {"ghi-chu.txt"}
 
 
@@ -131,8 +145,10 @@ def test_infeasible_rerun_with_force_leaves_no_stale_plan(tmp_path: Path) -> Non
     """--force with an infeasible scenario keeps no report of the earlier plan beside INFEASIBLE."""
     out = tmp_path / "out"
     assert _plan([str(_scenario(tmp_path)), "-o", str(out)])[0] == 0
-    impossible = _scenario(tmp_path, "bad.toml").read_text("utf-8").replace(
-        "count = 2", "count = 2\nmax_size = 2"
+    impossible = (
+        _scenario(tmp_path, "bad.toml")
+        .read_text("utf-8")
+        .replace("count = 2", "count = 2\nmax_size = 2")
     )
     (tmp_path / "bad.toml").write_text(impossible, encoding="utf-8")
     code, output = _plan([str(tmp_path / "bad.toml"), "-o", str(out), "--force"])
@@ -144,7 +160,10 @@ def test_infeasible_rerun_with_force_leaves_no_stale_plan(tmp_path: Path) -> Non
 def test_bad_input_creates_no_folder(tmp_path: Path) -> None:
     """A scenario that fails on its data leaves no (empty) output folder behind."""
     scenario = _scenario(tmp_path, extra="")
-    scenario.write_text(scenario.read_text("utf-8").replace("units_ok.csv", "tables/empty.csv"), encoding="utf-8")
+    scenario.write_text(
+        scenario.read_text("utf-8").replace("units_ok.csv", "tables/empty.csv"),
+        encoding="utf-8",
+    )
     code, _ = _plan([str(scenario), "-o", str(tmp_path / "out")])
     assert code == 1
     assert not (tmp_path / "out").exists()
@@ -156,7 +175,9 @@ def test_bad_input_creates_no_folder(tmp_path: Path) -> None:
 def _plan_json_without_timings(path: Path) -> dict:
     document = json.loads(path.read_text("utf-8"))
     document.pop("solve_seconds")
-    document["manifest"].pop("run")  # started/finished, platform, command: the marked run block
+    document["manifest"].pop(
+        "run"
+    )  # started/finished, platform, command: the marked run block
     return document
 
 
@@ -177,7 +198,9 @@ def _xlsx_rows(folder: Path) -> list[list[object]]:
             key = str(row[0]) if row and row[0] is not None else ""
             if key == "solve_seconds" or key.startswith("run."):
                 row = (row[0], "…")
-            rows.append([ISO_TIME.sub("<time>", v) if isinstance(v, str) else v for v in row])
+            rows.append(
+                [ISO_TIME.sub("<time>", v) if isinstance(v, str) else v for v in row]
+            )
     return rows
 
 
@@ -187,7 +210,9 @@ def test_same_input_scenario_and_seed_give_identical_outputs(tmp_path: Path) -> 
     runs = []
     for name in ("a", "b"):
         out = tmp_path / "out"
-        code, output = _plan([str(scenario), "-o", str(out), "--force", "--workers", "1"])
+        code, output = _plan(
+            [str(scenario), "-o", str(out), "--force", "--workers", "1"]
+        )
         assert code == 0, output
         copy = tmp_path / name
         copy.mkdir()
@@ -197,7 +222,9 @@ def test_same_input_scenario_and_seed_give_identical_outputs(tmp_path: Path) -> 
     a, b = runs
     for name in ("assignment.csv", "clusters.csv"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
-    assert _plan_json_without_timings(a / "plan.json") == _plan_json_without_timings(b / "plan.json")
+    assert _plan_json_without_timings(a / "plan.json") == _plan_json_without_timings(
+        b / "plan.json"
+    )
     run_keys = set(json.loads((a / "plan.json").read_text("utf-8"))["manifest"]["run"])
     assert run_keys <= {"started_at", "finished_at", "platform", "command"}
 
@@ -222,7 +249,9 @@ def test_limit_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "abc", "1.5"])
-def test_bad_limit_settings_are_user_errors(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+def test_bad_limit_settings_are_user_errors(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
     """A non-positive or non-integer limit is a user-fixable error naming the variable."""
     monkeypatch.setenv("CUMKHOI_MAX_UNITS", value)
     with pytest.raises(LimitSettingError, match="CUMKHOI_MAX_UNITS"):
@@ -239,7 +268,9 @@ def test_unit_count_limit_is_inclusive(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_units(CORPUS / "units_ok.csv").n_units == 6
 
 
-def test_file_size_is_checked_before_reading(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_file_size_is_checked_before_reading(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """A file over the size limit is refused by its size on disk; one at the limit is read."""
     monkeypatch.setenv("CUMKHOI_MAX_FILE_MB", "1")
     path = tmp_path / "units.csv"

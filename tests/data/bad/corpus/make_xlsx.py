@@ -90,5 +90,11 @@ def formula_cells() -> None:
 
 if __name__ == "__main__":
     HERE.mkdir(parents=True, exist_ok=True)
-    for build in (merged_header, several_sheets, numeric_ids, empty_workbook, formula_cells):
+    for build in (
+        merged_header,
+        several_sheets,
+        numeric_ids,
+        empty_workbook,
+        formula_cells,
+    ):
         build()
