@@ -121,7 +121,7 @@ def _close_blocks(data: ModelData, members: dict[int, tuple[int, ...]]) -> dict[
 
 def restricted_candidates(
     data: ModelData,
-    dist_to: "np.ndarray",
+    dist_to: np.ndarray,
     medoids: list[int],
     n_nearest: int,
     *,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable
+from itertools import pairwise
 
 from ortools.sat.python import cp_model
 
@@ -118,14 +119,15 @@ def add_one_region(model: cp_model.CpModel, x: X, cands: Candidates, data: Model
     for m in cands.medoids:
         if data.regions[m] is not None:
             continue
-        found = sorted({data.regions[i] for i in cands.members[m] if data.regions[i] is not None})
+        found = sorted({reg for i in cands.members[m] if (reg := data.regions[i]) is not None})
         if len(found) < 2:
             continue
         r = {reg: model.new_bool_var(f"r[{m},{reg}]") for reg in found}
         model.add_at_most_one(r.values())
         for i, var in _column(x, cands, m):
-            if data.regions[i] is not None:
-                model.add_implication(var, r[data.regions[i]])
+            region = data.regions[i]
+            if region is not None:
+                model.add_implication(var, r[region])
 
 
 def add_one_function(model: cp_model.CpModel, x: X, cands: Candidates, data: ModelData) -> None:
@@ -166,7 +168,7 @@ def add_together(model: cp_model.CpModel, x: X, cands: Candidates, data: ModelDa
                         model.add(x[j, m] == 0)
                     present = []
                     break
-            for a, b in zip(present, present[1:]):
+            for a, b in pairwise(present):
                 model.add(x[a, m] == x[b, m])
 
 
@@ -212,7 +214,7 @@ def add_moves(
     cands: Candidates,
     data: ModelData,
     max_moves: int | None,
-) -> cp_model.LinearExprT:
+) -> cp_model.LinearExpr:
     """At most ``max_moves`` units leave their current cluster; returns the move count.
 
     A cluster *continues* at most one current group and a group is continued
@@ -259,7 +261,7 @@ def add_moves(
     for ts in by_group.values():
         if len(ts) > 1:
             model.add_at_most_one(ts)
-    moved = n_known - sum(kept)
+    moved = n_known - cp_model.LinearExpr.sum(kept)
     if max_moves is not None:
         model.add(moved <= max_moves)
     return moved
@@ -350,7 +352,7 @@ def cost_floor(
     floor = sum(others[: max((min_size or 1) - 1, 0)])
     for col in data.balance:
         lo, _ = col.band_scaled(n_clusters)
-        need = lo - int(col.ceil_scaled[m])
+        need: float = lo - int(col.ceil_scaled[m])
         if need <= 0:
             continue
         items = sorted(
@@ -365,7 +367,7 @@ def cost_floor(
             take = min(1.0, need / v)
             total += take * d
             need -= take * v
-        floor = max(floor, int(math.floor(total)))
+        floor = max(floor, math.floor(total))
     return floor
 
 

@@ -124,7 +124,7 @@ def prepare(problem: Problem) -> ModelData:
         members = [pos[u] for u in group if u in pos]
         for a in members[1:]:
             uf.union(members[0], a)
-    fixed = [None] * n
+    fixed: list[str | None] = [None] * n
     labels: list[str] = []
     by_label: dict[str, int] = {}
     for unit, label in rules.fixed.items():

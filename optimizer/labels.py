@@ -64,8 +64,9 @@ def label_partition(
         if labels[k] is None:
             while tr("labels.default", k=counter) in taken:
                 counter += 1
-            labels[k] = tr("labels.default", k=counter)
-            taken.add(labels[k])
+            name = tr("labels.default", k=counter)
+            labels[k] = name
+            taken.add(name)
     return clusters, tuple(lab for lab in labels if lab is not None)
 
 

@@ -148,7 +148,7 @@ def solve_large(
     # the bound reported is one valid for every plan of the scenario, however weak
     out.bound = full_lower_bound(problem.features, k)
     out.bound_scope = "full"
-    out.extra = extra  # type: ignore[attr-defined]
+    out.extra = extra
     out.proven = False
     return out
 
@@ -206,7 +206,8 @@ def _lns(problem, data, k, out, deadline, started, progress, stop) -> tuple[int,
         weights = np.array([1.0 / (1 + fails.get(m, 0)) for m in meds])
         pick = int(rng.choice(len(meds), p=weights / weights.sum()))
         order = np.argsort(((centre - centre[pick]) ** 2).sum(axis=1), kind="stable")
-        chosen, n_units = [], 0
+        chosen: list[int] = []
+        n_units = 0
         for o in order:
             m = meds[int(o)]
             if len(chosen) >= 2 and n_units + len(clusters[m]) > LNS_UNITS:

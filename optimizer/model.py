@@ -34,7 +34,7 @@ class AssignmentModel:
     data: ModelData
     n_clusters: int
     cost: dict[tuple[int, int], int]  # integer distance of each pair
-    moved: cp_model.LinearExprT | int = 0
+    moved: cp_model.LinearExpr | int = 0
     move_cost: int = 0
     rules_used: list[str] = field(default_factory=list)
 
@@ -112,7 +112,8 @@ def build_model(
         am.moved = C.add_moves(model, x, candidates, data, rules.max_moves)
         if rules.max_moves is not None:
             used.append("max_moves")
-    objective = sum(c * x[p] for p, c in cost.items() if c)
+    pairs = [p for p, c in cost.items() if c]
+    objective = cp_model.LinearExpr.weighted_sum([x[p] for p in pairs], [cost[p] for p in pairs])
     if am.move_cost:
         objective = objective + am.move_cost * am.moved
     model.minimize(objective)

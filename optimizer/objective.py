@@ -68,7 +68,7 @@ def pair_distances(features: FeatureMatrix, rows: np.ndarray, cols: np.ndarray) 
 
 def move_cost(stability_weight: float) -> int:
     """Integer cost of one moved unit (``COST_SCALE × stability_weight``, rounded)."""
-    return int(round(COST_SCALE * float(stability_weight)))
+    return round(COST_SCALE * float(stability_weight))
 
 
 def cluster_cost(members: Sequence[int], dist: np.ndarray) -> tuple[int, int]:

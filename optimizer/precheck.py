@@ -163,7 +163,7 @@ def _check_count_free(problem: Problem, data: ModelData) -> None:
                 tr("precheck.together_big", units=_names([ids[i] for i in block]), size=len(block), max_size=rules.max_size),
                 rules=["together", "size"],
             )
-        labels = {data.fixed[i] for i in block if data.fixed[i] is not None}
+        labels = {lab for i in block if (lab := data.fixed[i]) is not None}
         if len(labels) > 1:
             a, b = [next(i for i in block if data.fixed[i] == lab) for lab in sorted(labels)[:2]]
             raise InfeasibleError(
@@ -210,7 +210,7 @@ def count_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError 
             rules=["count", "size"],
         )
     for col in data.balance:
-        lo, hi = col.band(k)
+        _, hi = col.band(k)
         top = int(np.argmax(col.values))
         if col.values[top] > hi:
             return InfeasibleError(

@@ -27,7 +27,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from features.i18n import register, tr
-from optimizer.candidates import Candidates, full_candidates
+from optimizer.candidates import full_candidates
 from optimizer.check import check_plan
 from optimizer.data import ModelData, prepare
 from optimizer.errors import InfeasibleError, NoSolutionError
@@ -86,6 +86,8 @@ class _Outcome:
     cuts: int = 0
     n_pairs: int = 0
     rules: list[str] = field(default_factory=list)
+    seed_labels: list[int] | None = None
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 class _Collector(cp_model.CpSolverSolutionCallback):
@@ -95,7 +97,7 @@ class _Collector(cp_model.CpSolverSolutionCallback):
         self, am: AssignmentModel, accept: Callable[[list[int], int, float], None]
     ) -> None:
         super().__init__()
-        self._options = [[] for _ in range(am.data.n)]
+        self._options: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in range(am.data.n)]
         for (i, m), var in am.x.items():
             self._options[i].append((m, var))
         self._accept = accept
@@ -105,7 +107,7 @@ class _Collector(cp_model.CpSolverSolutionCallback):
         for opts in self._options:
             chosen = next((m for m, var in opts if self.boolean_value(var)), -1)
             medoid_of.append(chosen)
-        self._accept(medoid_of, int(round(self.objective_value)), self.best_objective_bound)
+        self._accept(medoid_of, round(self.objective_value), self.best_objective_bound)
 
 
 def _run_cpsat(
@@ -114,7 +116,7 @@ def _run_cpsat(
     seconds: float,
     callback: _Collector,
     stop: threading.Event | None,
-) -> tuple[int, cp_model.CpSolver, bool]:
+) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver, bool]:
     """Solve in a worker thread; this thread waits so Ctrl-C / ``stop`` reach it."""
     solver = cp_model.CpSolver()
     settings = problem.settings
@@ -126,7 +128,7 @@ def _run_cpsat(
     solver.parameters.catch_sigint_signal = False
     # the p-median LP is tight: full linearization proves optima ~6x faster (vn34)
     solver.parameters.linearization_level = 2
-    result: dict[str, int] = {}
+    result: dict[str, cp_model.CpSolverStatus] = {}
     worker = threading.Thread(
         target=lambda: result.__setitem__("status", solver.solve(am.model, callback)),
         name="cumkhoi-cpsat",
@@ -237,7 +239,7 @@ def _search(
         )
         out.interrupted = out.interrupted or interrupted
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            bound = max(bound, int(math.ceil(solver.best_objective_bound - 1e-6)))
+            bound = max(bound, math.ceil(solver.best_objective_bound - 1e-6))
         if status == cp_model.INFEASIBLE:
             out.infeasible = out.medoid_of is None
             break
@@ -330,7 +332,7 @@ def _solve_count(
         from optimizer.lns import solve_large
 
         out = solve_large(problem, data, k, seed_labels, hint, deadline, started, progress, stop)
-    out.seed_labels = seed_labels  # type: ignore[attr-defined]
+    out.seed_labels = seed_labels
     return out
 
 
@@ -436,7 +438,7 @@ def _finish(
     bound = min(chosen.bound, cost)
     status = SolveStatus.OPTIMAL if chosen.proven and cost <= chosen.bound else SolveStatus.FEASIBLE
     ids = problem.unit_ids
-    seed_labels = getattr(chosen, "seed_labels", None)
+    seed_labels = chosen.seed_labels
     details: dict[str, object] = {
         "objective_definition": "sum over clusters of min over a member m of sum of squared "
         "feature distances to m (p-median), integer-rounded per pair with COST_SCALE; "
@@ -446,7 +448,7 @@ def _finish(
         "dispersion": dispersion / COST_SCALE,
         "units_moved": moved,
         "bound_scope": chosen.bound_scope,
-        "model": "restricted+lns" if getattr(chosen, "extra", None) else "exact",
+        "model": "restricted+lns" if chosen.extra else "exact",
         "n_pairs": chosen.n_pairs,
         "iterations": chosen.iterations,
         "contiguity_cuts": chosen.cuts,
@@ -455,7 +457,7 @@ def _finish(
         "count_choice": "calinski_harabasz" if len(counts) > 1 else "fixed",
         "medoids": [ids[m] for m in sorted(set(chosen.medoid_of or []))],
     }
-    for key, value in getattr(chosen, "extra", {}).items():
+    for key, value in chosen.extra.items():
         details[key] = value
     plan = Plan(
         assignment=Assignment(labels={ids[i]: c for i, c in enumerate(clusters)}),

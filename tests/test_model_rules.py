@@ -117,7 +117,7 @@ def test_unsatisfiable_combinations_raise_infeasible(rules):
 
 def test_combined_rules_hold_together():
     """Sizes, balance, contiguity, apart, together and fixed at once: every rule holds."""
-    plan, problem = _solve(
+    plan, _ = _solve(
         n_clusters=2, min_size=3, max_size=3, balance={"population": 0.01}, contiguous=True,
         apart=(("A", "F"),), together=(("B", "C"),), fixed={"A": "Tây"},
     )
