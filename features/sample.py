@@ -24,6 +24,7 @@ from scipy.spatial import Delaunay
 
 from features.errors import InputError, Problem
 from features.i18n import register, tr
+from features.limits import check_unit_count
 
 register(
     {
@@ -353,6 +354,7 @@ def generate_units(
     """
     if n_units < 1:
         raise InputError(tr("sample.bad_count", n=n_units))
+    check_unit_count(n_units, "sample")  # 10^8 units would run for hours, then run out of memory
     rng = np.random.default_rng(seed)
     points = _draw_points(rng, n_units)
     region = _regions(points)
