@@ -72,7 +72,15 @@ def _scenario_with(name: str, body: str) -> Callable[[Path], None]:
     return build
 
 
+def _long_name_scenario(tmp: Path) -> None:
+    """A scenario whose unit table has a 300-character name (ENAMETOOLONG on stat)."""
+    (tmp / "long_name.toml").write_text(
+        f'[data]\nunits = "{"a" * 300}.csv"\n', encoding="utf-8"
+    )
+
+
 SETUPS: dict[str, Callable[[Path], None]] = {
+    "long_name_scenario": _long_name_scenario,
     "ok_scenario": _ok_scenario,
     "ok_scenario_and_full_output": _ok_scenario_and_full_output,
     "huge_csv": _huge_csv,
