@@ -17,6 +17,26 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+from features.errors import ClusterAssignError
+from features.i18n import register, tr
+
+register(
+    {
+        "atomic.cannot_write": {
+            "vi": "không ghi được {path} ({reason}); kiểm tra thư mục kết quả (-o), "
+            "quyền ghi và dung lượng đĩa",
+            "en": "cannot write {path} ({reason}); check the output folder (-o), "
+            "write permission and free disk space",
+        },
+    }
+)
+
+
+class OutputWriteError(ClusterAssignError):
+    """The operating system refused to write an output (bad folder, permissions, disk full)."""
+
+    exit_code = 1
+
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
@@ -36,8 +56,13 @@ def atomic_write_with(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     untouched.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise OutputWriteError(
+            tr("atomic.cannot_write", path=path, reason=err.strerror or type(err).__name__)
+        ) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -45,11 +70,15 @@ def atomic_write_with(path: Path, write: Callable[[IO[bytes]], object]) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp_name, _file_mode(path))
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as err:
         try:
             os.unlink(tmp_name)
         except FileNotFoundError:
             pass
+        if isinstance(err, OSError):  # disk full, permissions: the planner can fix it
+            raise OutputWriteError(
+                tr("atomic.cannot_write", path=path, reason=err.strerror or type(err).__name__)
+            ) from None
         raise
 
 

@@ -24,6 +24,7 @@ import csv
 import io
 import json
 import math
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -36,7 +37,7 @@ from optimizer.check import moved_units
 from optimizer.errors import InfeasibleError, NoSolutionError
 from optimizer.plan import Plan
 from optimizer.problem import Problem
-from scenarios.atomic import atomic_write_text
+from scenarios.atomic import OutputWriteError, atomic_write_text
 from scenarios.result import ScenarioResult
 
 register(
@@ -82,11 +83,28 @@ def prepare_output_dir(out_dir: Path, *, force: bool = False) -> Path:
     so a run that fails on bad input leaves no empty folder behind.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputExistsError(tr("outputs.not_dir", path=out_dir))
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
-        raise OutputExistsError(tr("outputs.exists", path=out_dir))
+    try:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise OutputExistsError(tr("outputs.not_dir", path=out_dir))
+        if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+            raise OutputExistsError(tr("outputs.exists", path=out_dir))
+        _check_creatable(out_dir)
+    except OSError as err:  # name too long, permissions: say so before solving
+        raise OutputWriteError(
+            tr("atomic.cannot_write", path=out_dir, reason=err.strerror or type(err).__name__)
+        ) from None
     return out_dir
+
+
+def _check_creatable(out_dir: Path) -> None:
+    """Fail before solving when ``out_dir`` could not be created or written."""
+    ancestor = out_dir.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise NotADirectoryError(20, os.strerror(20), str(ancestor))
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise PermissionError(13, os.strerror(13), str(ancestor))
 
 
 def _csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
