@@ -49,11 +49,11 @@ NEAREST_MEDOIDS = 6
 #: Share of the time limit for the balance repair (at most 30 s).
 REPAIR_SHARE = 0.25
 #: Share of the remaining time for the restricted model; LNS gets the rest.
-RESTRICTED_SHARE = 0.3
+RESTRICTED_SHARE = 0.2
 #: An LNS neighbourhood frees about this many units (whole clusters).
 LNS_UNITS = 45
 #: Time limit of one LNS sub-problem, seconds.
-LNS_SUB_LIMIT_S = 1.0
+LNS_SUB_LIMIT_S = 2.0
 
 
 def _central_members(problem: Problem, members: list[int], count: int) -> list[int]:
@@ -117,11 +117,12 @@ def solve_large(
         start = seed_labels
         if data.balance and data.n * k <= LP_MAX_PAIRS:
             start = lp_balanced(problem, data, k, seed_labels) or seed_labels
-        elif data.balance:
-            start = greedy_balanced(problem, data, k, seed_labels)
-        labels, violation = repair_balance(
-            problem, data, k, start, seconds=min(REPAIR_SHARE * (deadline - now), 30.0)
-        )
+        budget = min(REPAIR_SHARE * (deadline - now), 30.0)
+        labels, violation = repair_balance(problem, data, k, start, seconds=budget / 2)
+        if violation > 0 and data.balance:
+            # biggest-first dealing is less homogeneous but rarely leaves a violation
+            greedy = greedy_balanced(problem, data, k, seed_labels)
+            labels, violation = repair_balance(problem, data, k, greedy, seconds=budget / 2)
         hint = _medoids_of(problem, labels)
     now = time.monotonic()
     phase_end = now + (deadline - now) * RESTRICTED_SHARE

@@ -63,6 +63,7 @@ def repair_balance(
     np.add.at(sums, lab, X)
     steps = 0
     tabu: set[int] = set()
+    stuck: set[int] = set()
     while time.monotonic() < end:
         viol = _violation(tot, lo, hi, mean)
         viol = viol + np.maximum(size - max_size, 0) + np.maximum(min_size - size, 0)
@@ -72,7 +73,8 @@ def repair_balance(
         a = int(order[0])
         steps += 1
         centres = sums / np.maximum(size, 1)[:, None]
-        near = np.argsort(((centres - centres[a]) ** 2).sum(axis=1), kind="stable")[1 : NEIGHBOUR_CLUSTERS + 1]
+        reach = NEIGHBOUR_CLUSTERS if a not in stuck else k
+        near = np.argsort(((centres - centres[a]) ** 2).sum(axis=1), kind="stable")[1 : reach + 1]
         best = None  # (gain, cost, kind, i, j, b)
         A = np.flatnonzero(lab == a)
         for b in near.tolist():
@@ -110,9 +112,12 @@ def repair_balance(
             if gain[i, j] > 1e-12 and (best is None or (gain[i, j], -cost[i, j]) > best[:2]):
                 best = (float(gain[i, j]), float(-cost[i, j]), "swap", int(A[i]), int(B[j]), b)
         if best is None:
-            tabu.add(a)
+            if a in stuck:
+                tabu.add(a)
+            stuck.add(a)  # next time: look at every cluster, not just the nearest
             continue
         tabu.clear()
+        stuck.discard(a)
         _, _, kind, i, j, b = best
         src = int(lab[i])
         if kind == "move":
