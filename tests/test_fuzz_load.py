@@ -10,6 +10,7 @@ that says where.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import math
 import unicodedata
@@ -195,3 +196,50 @@ def test_strategy_reaches_both_outcomes(tmp_path: Path) -> None:
     assert load_units(tmp_path / "good.csv").n_units == 2
     with pytest.raises(InputError):
         load_units(tmp_path / "bad.csv")
+
+
+XLSX_CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**18), max_value=10**18),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.datetimes(min_value=datetime.datetime(1900, 3, 1)),
+    st.sampled_from(["01", "Hà Nội", "=1/0", "=A1", "#N/A", "", " ", "8.000", "1,5"]),
+)
+
+
+@given(
+    header=st.lists(st.sampled_from(HEADERS), min_size=1, max_size=5),
+    rows=st.lists(st.lists(XLSX_CELLS, min_size=1, max_size=5), max_size=5),
+    with_ids=st.booleans(),
+)
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_typed_workbook_cells_never_crash(
+    header: list[str],
+    rows: list[list[object]],
+    with_ids: bool,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Dates, booleans, huge integers, formulas and Excel errors in XLSX cells: load or InputError."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append((["unit_id", "name"] if with_ids else []) + header)
+    for i, row in enumerate(rows):
+        sheet.append(([f"{i + 1:02d}", f"Đơn vị {i + 1}"] if with_ids else []) + row)
+    path = tmp_path_factory.mktemp("xlsx") / "units.xlsx"
+    book.save(path)
+    blank = sum(
+        1 for row in rows if not with_ids and all(c in (None, "", " ") for c in row)
+    )
+    try:
+        profiles = load_units(path)
+    except ClusterAssignError as err:
+        _check_error(err, "units.xlsx")
+        return
+    assert profiles.n_units == len(rows) - blank
