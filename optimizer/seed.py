@@ -26,6 +26,7 @@ from sklearn.neighbors import NearestNeighbors
 from optimizer.plan import Assignment
 from optimizer.problem import Problem
 from optimizer.seed_contiguous import (
+    allocate,
     cluster_centres,
     contiguous_labels,
     repair_sizes_contiguous,
@@ -48,7 +49,10 @@ def seed_clusters(problem: Problem, n_clusters: int) -> Assignment:
         Labels 0..n_clusters-1, every one used, numbered by first appearance in
         unit order. Contiguous (when ``rules.contiguous`` and a graph is given)
         if the graph has at most ``n_clusters`` components; otherwise
-        components are merged, which no plan can avoid.
+        components are merged, which no plan can avoid. Under ``one_region``
+        the clusters are shared out over the regions (in proportion to their
+        units) and never mix two regions, when there are at most
+        ``n_clusters`` regions. Size bounds are met where the repair manages.
 
     Raises
     ------
@@ -60,34 +64,70 @@ def seed_clusters(problem: Problem, n_clusters: int) -> Assignment:
     if not 1 <= n_clusters <= n_units:
         raise ValueError(f"n_clusters must be in 1..{n_units}, got {n_clusters}")
     x = _features_in_unit_order(problem)
-    contiguous = problem.rules.contiguous and problem.graph is not None
-    if contiguous:
-        assert problem.graph is not None
-        low, high = _size_band(problem, n_clusters)
-        labels = contiguous_labels(problem.graph, unit_ids, x, n_clusters, low, high)
-        labels = repair_sizes_contiguous(
-            labels,
-            x,
-            n_clusters,
-            problem.graph,
-            unit_ids,
-            problem.rules.min_size,
-            problem.rules.max_size,
-        )
-    else:
-        labels = _kmeans_labels(x, n_clusters, problem.settings.seed)
-        labels = _fill_empty(labels, x, n_clusters)
-        rules = problem.rules
-        labels = repair_sizes(labels, x, n_clusters, rules.min_size, rules.max_size)
+    blocks = region_blocks(problem, x)
+    if len(blocks) > n_clusters:  # one_region cannot hold; seed without it
+        blocks = [np.arange(n_units)]
+    labels = np.zeros(n_units, dtype=np.int64)
+    offset = 0
+    for block, share in zip(blocks, allocate([len(b) for b in blocks], n_clusters)):
+        labels[block] = offset + _seed_block(problem, block, x[block], share)
+        offset += share
     return Assignment(labels=dict(zip(unit_ids, _canonical(labels).tolist())))
 
 
-def _size_band(problem: Problem, k: int) -> tuple[int, int]:
-    """Size bounds a k-cluster plan can meet: rules widened to [n // k, ceil(n / k)]."""
+def region_blocks(problem: Problem, x: np.ndarray) -> list[np.ndarray]:
+    """Unit indices no seed cluster should mix: one block per region under one_region.
+
+    Units without a region may join any cluster; each goes to the region whose
+    mean feature vector is nearest. Without one_region (or without regions)
+    there is a single block.
+    """
     n = problem.profiles.n_units
+    if not problem.rules.one_region:
+        return [np.arange(n)]
+    region = [
+        v if isinstance(v, str) and v else None
+        for v in problem.profiles.frame["region"]
+    ]
+    names = sorted({r for r in region if r is not None})
+    if len(names) <= 1:
+        return [np.arange(n)]
+    code = np.array([names.index(r) if r is not None else -1 for r in region])
+    free = np.flatnonzero(code < 0)
+    if len(free):
+        means = np.array([x[code == c].mean(axis=0) for c in range(len(names))])
+        dist = ((x[free, None, :] - means[None, :, :]) ** 2).sum(axis=2)
+        code[free] = dist.argmin(axis=1)
+    return [np.flatnonzero(code == c) for c in range(len(names))]
+
+
+def _seed_block(
+    problem: Problem, block: np.ndarray, x: np.ndarray, k: int
+) -> np.ndarray:
+    """Labels 0..k-1 for the units ``block`` (indices into the unit order)."""
     rules = problem.rules
-    low = 0 if rules.min_size is None else min(rules.min_size, n // k)
-    high = n if rules.max_size is None else max(rules.max_size, -(-n // k))
+    ids = tuple(problem.unit_ids[i] for i in block)
+    if rules.contiguous and problem.graph is not None:
+        graph = problem.graph
+        if len(ids) < graph.number_of_nodes():
+            graph = graph.subgraph(ids).copy()
+        low, high = _size_band(len(ids), k, rules.min_size, rules.max_size)
+        labels = contiguous_labels(graph, ids, x, k, low, high)
+        return repair_sizes_contiguous(
+            labels, x, k, graph, ids, rules.min_size, rules.max_size
+        )
+    labels = _kmeans_labels(x, k, problem.settings.seed)
+    labels = _fill_empty(labels, x, k)
+    return repair_sizes(labels, x, k, rules.min_size, rules.max_size)
+
+
+def _size_band(
+    n: int, k: int, min_size: int | None, max_size: int | None
+) -> tuple[int, int]:
+    """Size bounds a k-cluster split of n units can meet: the rules widened to
+    include ``[n // k, ceil(n / k)]``."""
+    low = 0 if min_size is None else min(min_size, n // k)
+    high = n if max_size is None else max(max_size, -(-n // k))
     return low, high
 
 

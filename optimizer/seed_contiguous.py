@@ -58,7 +58,7 @@ def contiguous_labels(
             labels[[row[u] for u in comp]] = target
             sizes[target] += len(comp)
         return labels
-    shares = _allocate([len(c) for c in comps], k)
+    shares = allocate([len(c) for c in comps], k)
     offset = 0
     for comp, share in zip(comps, shares):
         members = sorted(comp, key=row.__getitem__)
@@ -159,8 +159,9 @@ def _bfs_within(
     return order, parent, parent_w
 
 
-def _allocate(sizes: list[int], k: int) -> list[int]:
-    """Split ``k`` clusters over components: ≥ 1 each, ≤ size, roughly proportional."""
+def allocate(sizes: list[int], k: int) -> list[int]:
+    """Split ``k`` clusters over blocks of ``sizes`` units: ≥ 1 each, ≤ size, roughly
+    proportional (each next cluster goes to the block with most units per cluster)."""
     shares = [1] * len(sizes)
     total = sum(sizes)
     for _ in range(k - len(sizes)):

@@ -221,3 +221,34 @@ def test_seed_is_a_partition_into_k_clusters(case):
     if contiguous and component_count(problem.graph) <= k:
         parts = make_plan(labels).assignment.parts()
         assert disconnected_clusters(problem.graph, parts) == []
+
+
+def test_one_region_seed_never_mixes_regions():
+    """Under one_region, clusters are shared out over regions and never mix two.
+
+    North: six units of population 100-105; South: three of 1000-1002; x has
+    no region and population 1001, so it joins the (nearer) South.
+    """
+    rows = [
+        {"unit_id": f"n{i}", "region": "North", "population": 100 + i} for i in range(6)
+    ]
+    rows += [
+        {"unit_id": f"s{i}", "region": "South", "population": 1000 + i}
+        for i in range(3)
+    ]
+    rows += [{"unit_id": "x", "population": 1001}]
+    profiles = make_profiles(rows)
+    problem = make_problem(
+        profiles, weights={"population": 1.0}, n_clusters=3, one_region=True
+    )
+    labels = seed_clusters(problem, 3).labels
+    assert check_plan(make_plan(labels), problem) == []
+    assert len({labels[f"n{i}"] for i in range(6)}) == 2
+    assert {labels[u] for u in ("s0", "s1", "s2", "x")} == {labels["s0"]}
+
+
+def test_more_regions_than_clusters_falls_back():
+    """With more regions than clusters, the seed still returns k clusters."""
+    rows = [{"unit_id": str(i), "region": f"R{i}", "population": i} for i in range(4)]
+    problem = make_problem(make_profiles(rows), n_clusters=2, one_region=True)
+    assert sorted(set(seed_clusters(problem, 2).labels.values())) == [0, 1]
