@@ -12,19 +12,24 @@ Exit codes (README "Exit codes"):
 from __future__ import annotations
 
 import sys
+import warnings
+from typing import Any
 
 try:  # importing the solver stack takes seconds: Ctrl-C meanwhile must not print a traceback
     import click
 
     from features.errors import ClusterAssignError
     from features.i18n import LANGUAGES, register, set_language, tr
+    from features.load import InputWarning
     from scenarios.cli_common import lang_option
     from scenarios.cli_compare import compare
     from scenarios.cli_data import init, sample, validate
     from scenarios.cli_explain import explain
     from scenarios.cli_plan import plan
 except KeyboardInterrupt:  # pragma: no cover - exercised by tests/test_interrupt.py
-    print("Aborted!", file=sys.stderr)  # click's own words for Ctrl-C; nothing was written
+    print(
+        "Aborted!", file=sys.stderr
+    )  # click's own words for Ctrl-C; nothing was written
     raise SystemExit(1) from None
 
 register(
@@ -35,6 +40,7 @@ register(
             "en": "internal error: {kind}: {detail}; rerun with --debug for the traceback "
             "and report it",
         },
+        "cli.warning": {"vi": "Cảnh báo: {message}", "en": "Warning: {message}"},
         "cli.help": {
             "vi": "cumkhoi — đề xuất cụm/khối thi đua cân bằng, gồm các đơn vị tương đồng.",
             "en": "cumkhoi — balanced emulation clusters (cụm/khối thi đua) of comparable units.",
@@ -126,6 +132,25 @@ class CumkhoiGroup(click.Group):
 @click.option("--debug", is_flag=True, help="Hiện traceback khi lỗi / show tracebacks.")
 def main(lang: str | None, debug: bool) -> None:
     set_language(lang or "vi")
+    if not debug:
+        warnings.showwarning = _show_input_warning
+
+
+_python_showwarning = warnings.showwarning
+
+
+def _show_input_warning(
+    message: Any, category: type[Warning], *args: Any, **kwargs: Any
+) -> None:
+    """Soft defects of input files (merged pairs, empty cells) as one plain line on stderr.
+
+    Planners should see ``Cảnh báo: adjacency.csv, dòng 3: …``, not Python's
+    ``file.py:235: InputWarning:`` followed by a source line.
+    """
+    if issubclass(category, InputWarning):
+        click.echo(tr("cli.warning", message=message), err=True)
+    else:
+        _python_showwarning(message, category, *args, **kwargs)
 
 
 main.add_command(plan)

@@ -165,3 +165,14 @@ def test_no_bad_table_gives_a_traceback(path: Path) -> None:
     assert "Traceback" not in result.output
     if result.exit_code == 1:
         assert any(line.startswith("Error: ") for line in result.stderr.splitlines())
+
+
+def test_soft_adjacency_defect_is_a_plain_warning(tmp_path: Path) -> None:
+    """A repeated pair is merged and shown as one 'Warning:' line, not a Python warning."""
+    write_case(tmp_path)
+    adjacency = tmp_path / "adjacency.csv"
+    adjacency.write_text("a,b\n01,02\n02,01\n", encoding="utf-8")
+    result = run("--lang", "en", "validate", tmp_path / "units.csv", "--adjacency", adjacency)
+    assert result.exit_code == 0, result.output
+    assert "Warning: adjacency.csv, row 3" in result.stderr
+    assert "InputWarning" not in result.stderr
