@@ -128,10 +128,19 @@ def solve_large(
     phase_end = now + (deadline - now) * RESTRICTED_SHARE
     per, near = MEDOIDS_PER_CLUSTER, NEAREST_MEDOIDS
     widened = 0
+    direct = violation == 0.0 and _passes_check(problem, data, [hint[i] for i in range(data.n)])
     while True:
         cands = _restricted(problem, data, labels, hint, per, near)
         am = build_model(problem, k, cands, data=data)
         out = _search(problem, am, hint, phase_end, started, progress, stop)
+        if out.medoid_of is None and direct and not out.interrupted:
+            # CP-SAT ran out of time before reading the hint: the repaired plan
+            # passes every rule, so it is a verified plan to start from
+            out.medoid_of = [hint[i] for i in range(data.n)]
+            ids = np.arange(data.n)
+            out.model_cost = int(
+                pair_distances(problem.features, ids, np.asarray(out.medoid_of)).sum()
+            )
         if out.medoid_of is not None or out.interrupted or time.monotonic() >= deadline - 0.5:
             break
         per, near, widened = per * 2, near * 2, widened + 1
@@ -250,3 +259,19 @@ def _lns(problem, data, k, out, deadline, started, progress, stop) -> tuple[int,
 def _cluster_cost(problem: Problem, members: list[int], medoid: int) -> int:
     idx = np.asarray(members, dtype=np.int64)
     return int(pair_distances(problem.features, idx, np.full(len(idx), medoid)).sum())
+
+
+def _passes_check(problem: Problem, data: ModelData, medoid_of: list[int]) -> bool:
+    """Whether the plan ``medoid_of`` describes satisfies every rule (``check_plan``)."""
+    from optimizer.check import check_plan
+    from optimizer.labels import label_partition
+    from optimizer.plan import Assignment, Plan, SolveStatus
+
+    clusters, labels = label_partition(medoid_of, data)
+    ids = problem.unit_ids
+    plan = Plan(
+        assignment=Assignment({ids[i]: c for i, c in enumerate(clusters)}),
+        cluster_labels=labels, status=SolveStatus.FEASIBLE, objective=0.0, bound=0.0,
+        solve_seconds=0.0, seed=problem.settings.seed,
+    )
+    return not check_plan(plan, problem)
