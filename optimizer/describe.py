@@ -35,6 +35,10 @@ register(
             "en": "{k}/{n} {function}",
         },
         "describe.figure": {"vi": "{column} {value}", "en": "{column} {value}"},
+        "describe.figure_missing": {
+            "vi": "{column} {value} (thiếu {k}/{n})",
+            "en": "{column} {value} ({k} of {n} missing)",
+        },
         "describe.thousand": {"vi": "nghìn", "en": "thousand"},
         "describe.million": {"vi": "triệu", "en": "million"},
         "describe.billion": {"vi": "tỉ", "en": "billion"},
@@ -176,8 +180,9 @@ def describe_members(
     Parts, each only when the data has it: the size; the region (all members'
     region, else "k/n <main region>" when one holds a majority, else the
     number of regions); the range of up to :data:`MAX_SCALE_COLUMNS` scale
-    figures (``columns`` or the table's first scale columns); the share of the
-    most common function.
+    figures (``columns`` or the table's first scale columns), with "thiếu k/n"
+    when k members have no value (a range over the known members alone would
+    pass for the whole cluster); the share of the most common function.
     """
     frame = profiles.frame.loc[list(members)]
     n = len(members)
@@ -196,11 +201,18 @@ def describe_members(
     for column in cols[:MAX_SCALE_COLUMNS]:
         values = frame[column].to_numpy(dtype=np.float64)
         values = values[~np.isnan(values)]
+        k = n - values.size
         if values.size == 0:
-            continue
-        low, high = float(values.min()), float(values.max())
-        value = format_quantity(low) if low == high else format_range(low, high)
-        parts.append(tr("describe.figure", column=column, value=value))
+            value = "—"
+        else:
+            low, high = float(values.min()), float(values.max())
+            value = format_quantity(low) if low == high else format_range(low, high)
+        if k:  # the range covers the known members only: say how many are not
+            parts.append(
+                tr("describe.figure_missing", column=column, value=value, k=k, n=n)
+            )
+        else:
+            parts.append(tr("describe.figure", column=column, value=value))
     if "functions" in frame.columns:
         functions = _categories(frame["functions"].tolist())
         if functions:

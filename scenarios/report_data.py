@@ -11,7 +11,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -90,6 +90,7 @@ register(
         "rep.rule.holds": {"vi": "Đạt", "en": "Holds"},
         "rep.rule.fails": {"vi": "Không đạt", "en": "Fails"},
         "rep.rule.unknown": {"vi": "Chưa kiểm tra", "en": "Not checked"},
+        "rep.missing": {"vi": "thiếu {k}/{n}", "en": "{k} of {n} missing"},
         "rep.yes": {"vi": "có", "en": "yes"},
         "rep.no": {"vi": "không", "en": "no"},
     }
@@ -147,7 +148,14 @@ def metric_title(key: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ClusterRow:
-    """One cluster as the report shows it."""
+    """One cluster as the report shows it.
+
+    A total over a column with an empty cell in any member is NaN, never the
+    sum of the known values: a partial sum printed as a total would make a
+    cluster look smaller than it is (as ``plan.json`` writes ``null``).
+    ``means`` and ``spread`` are over the known values only, and ``missing``
+    counts the members without a value so every report can say so.
+    """
 
     id: int
     label: str
@@ -158,6 +166,12 @@ class ClusterRow:
     spread: Mapping[str, float | None]  # max/min of a scale column inside the cluster
     main_function: str
     main_region: str
+    missing: Mapping[str, int] = field(default_factory=dict)  # members without a value
+
+    def missing_text(self, column: str) -> str:
+        """``"thiếu 2/8"`` / ``"2 of 8 missing"`` for an incomplete column, else ``""``."""
+        k = self.missing.get(column, 0)
+        return tr("rep.missing", k=k, n=self.size) if k else ""
 
 
 def _main(values: list[Any]) -> str:
@@ -186,7 +200,10 @@ def cluster_rows(result: ScenarioResult) -> list[ClusterRow]:
     for c in range(plan.n_clusters):
         members = list(parts.get(c, ()))
         sub = frame.loc[members]
-        totals = {col: float(sub[col].sum()) for col in numeric}
+        missing = {col: int(sub[col].isna().sum()) for col in numeric}
+        totals = {
+            col: math.nan if missing[col] else float(sub[col].sum()) for col in numeric
+        }
         means = {
             col: float(sub[col].mean()) if len(sub) else math.nan for col in numeric
         }
@@ -212,6 +229,7 @@ def cluster_rows(result: ScenarioResult) -> list[ClusterRow]:
                 spread=spread,
                 main_function=_main(functions) if functions else "—",
                 main_region=_main(regions),
+                missing={col: k for col, k in missing.items() if k},
             )
         )
     return sorted(rows, key=lambda row: natural_key(row.label))

@@ -81,6 +81,16 @@ register(
             "= largest value divided by smallest in the cluster (×1.0 = even).",
         },
         "html.col.mean_short": {"vi": "TB", "en": "avg"},
+        "html.col.mean_known": {
+            "vi": "TB {n} đơn vị có số liệu",
+            "en": "avg of the {n} known",
+        },
+        "html.plan.missing_note": {
+            "vi": "— kèm “thiếu k/n”: không có tổng vì k trong n đơn vị của cụm chưa có "
+            "số liệu; trung bình và chênh lệch chỉ tính trên các đơn vị có số liệu.",
+            "en": "— with “k of n missing”: no total, because k of the cluster's n units "
+            "have no figure; the mean and spread use the known units only.",
+        },
         "html.plan.h.why": {
             "vi": "Vì sao phương án như thế này",
             "en": "Why the plan looks like this",

@@ -62,6 +62,14 @@ register(
             "en": "{column} total per cluster",
         },
         "xlsx.status": {"vi": "Trạng thái", "en": "Status"},
+        "xlsx.col.mean_known": {
+            "vi": "TB {column} (đơn vị có số liệu)",
+            "en": "Mean {column} (known units)",
+        },
+        "xlsx.col.missing": {
+            "vi": "Thiếu số liệu {column} (tổng để trống)",
+            "en": "Missing {column} (total left blank)",
+        },
     }
 )
 
@@ -185,12 +193,24 @@ def write_plan_xlsx(result: ScenarioResult, path: Path, *, lang: str = "vi") -> 
             tr("html.col.main_function"),
             tr("html.col.main_region"),
         ]
+        # a column with an empty cell in some cluster gets a "missing" column
+        # beside it, and that cluster's total stays blank (never a partial sum)
+        incomplete = {
+            col for col in numeric if any(c.missing.get(col) for c in clusters)
+        }
+        total_idx: dict[str, int] = {}
         for col in numeric:
+            total_idx[col] = len(headers)
             headers += [
                 tr("html.col.total", column=col),
-                tr("html.col.mean", column=col),
+                tr(
+                    "xlsx.col.mean_known" if col in incomplete else "html.col.mean",
+                    column=col,
+                ),
                 tr("html.col.spread", column=col),
             ]
+            if col in incomplete:
+                headers.append(tr("xlsx.col.missing", column=col))
         headers += [tr("html.col.description"), tr("html.col.members")]
         descriptions = describe_plan(
             plan, prof, sorted(result.problem.rules.balance) or None
@@ -200,6 +220,8 @@ def write_plan_xlsx(result: ScenarioResult, path: Path, *, lang: str = "vi") -> 
             row: list[Any] = [c.label, c.size, c.main_function, c.main_region]
             for col in numeric:
                 row += [c.totals[col], c.means[col], c.spread[col]]
+                if col in incomplete:
+                    row.append(c.missing_text(col) or None)
             row.append(descriptions.get(c.id, ""))
             row.append(", ".join(f"{name} ({uid})" for uid, name in c.members))
             rows.append(row)
@@ -207,7 +229,7 @@ def write_plan_xlsx(result: ScenarioResult, path: Path, *, lang: str = "vi") -> 
         n = len(clusters)
         chart_cols = sorted(result.problem.rules.balance) or numeric[:1]
         for k, col in enumerate(c for c in chart_cols if c in numeric):
-            col_idx = 4 + 3 * numeric.index(col)
+            col_idx = total_idx[col]
             chart = book.wb.add_chart({"type": "column"})
             chart.add_series(
                 {
