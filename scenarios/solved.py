@@ -69,6 +69,8 @@ def _read_json(path: Path) -> dict[str, Any]:
     for key in ("scenario", "status", "manifest"):
         if not isinstance(doc, dict) or key not in doc:
             raise ScenarioError(tr("solved.bad_json", path=path, key=key))
+    if not isinstance(doc["manifest"], dict):  # hand-edited: "manifest": "x" crashed explain
+        raise ScenarioError(tr("solved.bad_json", path=path, key="manifest"))
     return doc
 
 
@@ -162,25 +164,30 @@ def load_solved(path: Path) -> ScenarioResult:
     ids = sorted({c for c, _ in rows.values()})
     index = {c: i for i, c in enumerate(ids)}  # files number clusters 1..K
     labels_by_id = {c: lab for c, lab in rows.values()}
-    plan = Plan(
-        assignment=Assignment(labels={u: index[rows[u][0]] for u in problem.unit_ids}),
-        cluster_labels=tuple(labels_by_id[c] for c in ids),
-        status=SolveStatus(doc["status"]),
-        objective=_float(doc.get("objective")),
-        bound=_float(doc.get("bound")),
-        solve_seconds=float(doc.get("solve_seconds") or 0.0),
-        seed=int(manifest.get("seed") or 0),
-        interrupted=bool(doc.get("interrupted", False)),
-        notes=tuple(doc.get("notes") or ()),
-        details={"bound_scope": str(doc.get("bound_scope", "unknown"))},
-    )
-    return ScenarioResult(
-        spec=spec,
-        problem=problem,
-        plan=plan,
-        metrics={
-            k: float(v) for k, v in (doc.get("metrics") or {}).items() if v is not None
-        },
-        checks=dict(doc.get("checks") or {}),
-        manifest=manifest,
-    )
+    try:  # a hand-edited plan.json ("objective": "abc", "metrics": [1]) is a damaged file
+        plan = Plan(
+            assignment=Assignment(labels={u: index[rows[u][0]] for u in problem.unit_ids}),
+            cluster_labels=tuple(labels_by_id[c] for c in ids),
+            status=SolveStatus(doc["status"]),
+            objective=_float(doc.get("objective")),
+            bound=_float(doc.get("bound")),
+            solve_seconds=float(doc.get("solve_seconds") or 0.0),
+            seed=int(manifest.get("seed") or 0),
+            interrupted=bool(doc.get("interrupted", False)),
+            notes=tuple(doc.get("notes") or ()),
+            details={"bound_scope": str(doc.get("bound_scope", "unknown"))},
+        )
+        return ScenarioResult(
+            spec=spec,
+            problem=problem,
+            plan=plan,
+            metrics={
+                k: float(v) for k, v in (doc.get("metrics") or {}).items() if v is not None
+            },
+            checks=dict(doc.get("checks") or {}),
+            manifest=manifest,
+        )
+    except (TypeError, ValueError, AttributeError):
+        raise ScenarioError(
+            tr("solved.bad_json", path=path, key="status/objective/bound/metrics/checks")
+        ) from None
