@@ -141,6 +141,10 @@ def solve_large(
             out.model_cost = int(
                 pair_distances(problem.features, ids, np.asarray(out.medoid_of)).sum()
             )
+            if progress is not None:
+                from optimizer.solve import ProgressEvent
+
+                progress(ProgressEvent(time.monotonic() - started, out.model_cost / COST_SCALE, 0.0))
         if out.medoid_of is not None or out.interrupted or time.monotonic() >= deadline - 0.5:
             break
         per, near, widened = per * 2, near * 2, widened + 1
