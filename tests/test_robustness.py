@@ -302,3 +302,66 @@ def test_thousand_separators_read_as_the_same_number(tmp_path: Path, cell: str) 
     path.write_text(text, encoding="utf-8")
     frame = load_units(path).frame
     assert frame.at["01", "population"] == 8_000_000
+
+
+# ───────────────────────────── damaged plan folders ─────────────────────────────
+
+MUTATIONS = {
+    "not_json": lambda d: "{not json",
+    "a_list": lambda d: [1, 2],
+    "manifest_text": lambda d: {**d, "manifest": "x"},
+    "no_scenario_in_manifest": lambda d: {
+        **d,
+        "manifest": {**d["manifest"], "scenario": 5},
+    },
+    "objective_text": lambda d: {**d, "objective": "abc"},
+    "metrics_list": lambda d: {**d, "metrics": [1]},
+    "checks_number": lambda d: {**d, "checks": 5},
+    "seed_text": lambda d: {**d, "manifest": {**d["manifest"], "seed": "x"}},
+    "status_unknown": lambda d: {**d, "status": "WHAT"},
+}
+
+
+@pytest.fixture(scope="module")
+def solved_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real ``cumkhoi plan`` output folder of the six good units."""
+    folder = tmp_path_factory.mktemp("solved")
+    code, output = _plan([str(_scenario(folder)), "-o", str(folder / "out")])
+    assert code == 0, output
+    return folder / "out"
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_hand_edited_plan_json_is_a_user_error(
+    solved_folder: Path, mutation: str, tmp_path: Path
+) -> None:
+    """explain and compare on a damaged plan.json exit 0 or 1 with a message, never 70."""
+    import shutil
+
+    copy = tmp_path / "edited"
+    shutil.copytree(solved_folder, copy)
+    document = json.loads((copy / "plan.json").read_text("utf-8"))
+    changed = MUTATIONS[mutation](document)
+    text = (
+        changed if isinstance(changed, str) else json.dumps(changed, ensure_ascii=False)
+    )
+    (copy / "plan.json").write_text(text, encoding="utf-8")
+    runner = CliRunner()
+    explained = runner.invoke(main, ["--lang", "en", "explain", str(copy)])
+    compared = runner.invoke(
+        main,
+        [
+            "--lang",
+            "en",
+            "compare",
+            str(copy),
+            str(solved_folder),
+            "-o",
+            str(tmp_path / "cmp"),
+            "--quiet",
+        ],
+    )
+    for result in (explained, compared):
+        assert result.exit_code in (0, 1, 3), result.output
+        assert "Traceback" not in result.output
+    assert explained.exit_code == 0 or "plan.json" in explained.output
