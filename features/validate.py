@@ -49,7 +49,7 @@ from features.validate_columns import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from features.load import RawTable
+    from features.reader import RawTable
 
 __all__ = ["MAX_LISTED_ROWS", "parse_number", "require_complete", "validate_profiles"]
 

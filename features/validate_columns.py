@@ -21,7 +21,7 @@ from features.schema import ROLE_COLUMNS, explicit_roles, plain, role_headers
 from features.types import ColumnMapping
 
 if TYPE_CHECKING:  # pragma: no cover
-    from features.load import RawTable
+    from features.reader import RawTable
 
 #: Rows listed in one message before "... and N more".
 MAX_LISTED_ROWS = 10
