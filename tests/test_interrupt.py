@@ -202,3 +202,35 @@ def test_interrupts_are_deferred_while_writing_the_outputs() -> None:
     with pytest.raises(KeyboardInterrupt):
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.5)
+
+
+@pytest.mark.slow
+def test_time_limit_writes_its_best_verified_plan(
+    long_scenario: Path, tmp_path: Path
+) -> None:
+    """Stopped by --time-limit instead: a complete verified plan (FEASIBLE), not marked interrupted."""
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "CUMKHOI_LANG": "en"}
+    proc = subprocess.run(  # noqa: PLW1510 - the exit code is what is tested
+        [sys.executable, "-c", "from scenarios.cli import main; main()"]
+        + ["plan", "s.toml", "-o", str(out), "--time-limit", "4", "--quiet"],
+        cwd=long_scenario,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=240,
+    )
+    assert "Traceback" not in proc.stderr
+    if (
+        proc.returncode == 3
+    ):  # no plan within 4 s on a very busy machine: said, nothing partial
+        assert {p.name for p in out.iterdir()} <= {"plan.json"}
+        return
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in out.iterdir()} == PLAN_FILES
+    _assert_no_leftovers(out)
+    document = json.loads((out / "plan.json").read_text("utf-8"))
+    assert document["interrupted"] is False
+    problem = build_problem(load_scenarios(long_scenario / "s.toml")[0])
+    assert check_plan(_plan_from_json(document), problem) == []
