@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 from test_definition import UNITS_CSV, write_case
 
 from scenarios.cli import main
-from scenarios.cli_data import _balance_tolerance
+from scenarios.starter import balance_tolerance
 from scenarios.definition import DEFAULT_SCENARIO, build_problem, load_scenarios
 
 VN34 = DEFAULT_SCENARIO.parent / "vn34"
@@ -115,8 +115,8 @@ def test_init_widens_balance_for_a_dominant_unit() -> None:
     unit's lightest cluster is 100 + 10 + 10 = 120 = 70 · 1.714, so ±(71.4 % + 5 %)
     rounded up to 5 % steps gives ±80 %. Without a dominant unit it stays ±15 %.
     """
-    assert _balance_tolerance([10.0] * 11 + [100.0], 3, 3) == 0.8
-    assert _balance_tolerance([10.0] * 12, 3, 3) == 0.15
+    assert balance_tolerance([10.0] * 11 + [100.0], 3, 3) == 0.8
+    assert balance_tolerance([10.0] * 12, 3, 3) == 0.15
 
 
 def test_sample_writes_table_adjacency_and_scenario(tmp_path: Path) -> None:
