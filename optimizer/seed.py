@@ -18,6 +18,7 @@ same problem always yields the same :class:`Assignment`.
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -50,9 +51,9 @@ def seed_clusters(problem: Problem, n_clusters: int) -> Assignment:
         unit order. Contiguous (when ``rules.contiguous`` and a graph is given)
         if the graph has at most ``n_clusters`` components; otherwise
         components are merged, which no plan can avoid. Under ``one_region``
-        the clusters are shared out over the regions (in proportion to their
-        units) and never mix two regions, when there are at most
-        ``n_clusters`` regions. Size bounds are met where the repair manages.
+        / ``one_function`` the clusters are shared out over the regions /
+        functions (in proportion to their units, see :func:`rule_blocks`)
+        and never mix two, when there are at most ``n_clusters`` blocks. Size bounds are met where the repair manages.
 
     Raises
     ------
@@ -64,8 +65,8 @@ def seed_clusters(problem: Problem, n_clusters: int) -> Assignment:
     if not 1 <= n_clusters <= n_units:
         raise ValueError(f"n_clusters must be in 1..{n_units}, got {n_clusters}")
     x = _features_in_unit_order(problem)
-    blocks = region_blocks(problem, x)
-    if len(blocks) > n_clusters:  # one_region cannot hold; seed without it
+    blocks = rule_blocks(problem, x)
+    if len(blocks) > n_clusters:  # the block rules cannot hold; seed without them
         blocks = [np.arange(n_units)]
     labels = np.zeros(n_units, dtype=np.int64)
     offset = 0
@@ -75,29 +76,44 @@ def seed_clusters(problem: Problem, n_clusters: int) -> Assignment:
     return Assignment(labels=dict(zip(unit_ids, _canonical(labels).tolist())))
 
 
-def region_blocks(problem: Problem, x: np.ndarray) -> list[np.ndarray]:
-    """Unit indices no seed cluster should mix: one block per region under one_region.
+def rule_blocks(problem: Problem, x: np.ndarray) -> list[np.ndarray]:
+    """Unit indices no seed cluster should mix, from ``one_region`` / ``one_function``.
 
-    Units without a region may join any cluster; each goes to the region whose
-    mean feature vector is nearest. Without one_region (or without regions)
-    there is a single block.
+    Under one_region each region is a block; under one_function each function
+    (a multi-valued unit goes with its most widespread function); under both,
+    each (region, function) pair. A unit missing the category may join any
+    compatible block and goes to the one whose mean feature vector is nearest.
+    Without these rules (or with one category only) there is a single block.
     """
     n = problem.profiles.n_units
-    if not problem.rules.one_region:
-        return [np.arange(n)]
-    region = [
-        v if isinstance(v, str) and v else None
-        for v in problem.profiles.frame["region"]
-    ]
-    names = sorted({r for r in region if r is not None})
+    rules = problem.rules
+    frame = problem.profiles.frame
+    parts: list[list[str | None]] = []
+    if rules.one_region:
+        parts.append([v if isinstance(v, str) and v else None for v in frame["region"]])
+    if rules.one_function:
+        sets = [
+            tuple(v) if isinstance(v, (tuple, list)) else () for v in frame["functions"]
+        ]
+        spread = Counter(f for fs in sets for f in set(fs))
+        parts.append(
+            [min(fs, key=lambda f: (-spread[f], f)) if fs else None for fs in sets]
+        )
+    keys = list(zip(*parts)) if parts else [() for _ in range(n)]
+    names = sorted({key for key in keys if None not in key})
     if len(names) <= 1:
         return [np.arange(n)]
-    code = np.array([names.index(r) if r is not None else -1 for r in region])
-    free = np.flatnonzero(code < 0)
-    if len(free):
-        means = np.array([x[code == c].mean(axis=0) for c in range(len(names))])
-        dist = ((x[free, None, :] - means[None, :, :]) ** 2).sum(axis=2)
-        code[free] = dist.argmin(axis=1)
+    index = {key: c for c, key in enumerate(names)}
+    code = np.array([index.get(key, -1) for key in keys])
+    means = np.array([x[code == c].mean(axis=0) for c in range(len(names))])
+    for unit in np.flatnonzero(code < 0):
+        fits = [
+            c
+            for c, name in enumerate(names)
+            if all(a is None or a == b for a, b in zip(keys[unit], name))
+        ] or list(range(len(names)))
+        dist = ((means[fits] - x[unit]) ** 2).sum(axis=1)
+        code[unit] = fits[int(np.argmin(dist))]
     return [np.flatnonzero(code == c) for c in range(len(names))]
 
 
@@ -106,7 +122,8 @@ def _seed_block(
 ) -> np.ndarray:
     """Labels 0..k-1 for the units ``block`` (indices into the unit order)."""
     rules = problem.rules
-    ids = tuple(problem.unit_ids[i] for i in block)
+    all_ids = problem.unit_ids  # a property that rebuilds the tuple: read once
+    ids = tuple(all_ids[i] for i in block.tolist())
     if rules.contiguous and problem.graph is not None:
         graph = problem.graph
         if len(ids) < graph.number_of_nodes():
@@ -134,9 +151,10 @@ def _size_band(
 def _features_in_unit_order(problem: Problem) -> np.ndarray:
     fm = problem.features
     x = fm.values
-    if fm.unit_ids != problem.unit_ids:
+    unit_ids = problem.unit_ids
+    if fm.unit_ids != unit_ids:
         row = {u: i for i, u in enumerate(fm.unit_ids)}
-        x = x[[row[u] for u in problem.unit_ids]]
+        x = x[[row[u] for u in unit_ids]]
     if x.shape[1] == 0:  # no similarity criterion: every partition is equally good
         x = np.zeros((x.shape[0], 1))
     return np.asarray(x, dtype=np.float64)

@@ -252,3 +252,25 @@ def test_more_regions_than_clusters_falls_back():
     rows = [{"unit_id": str(i), "region": f"R{i}", "population": i} for i in range(4)]
     problem = make_problem(make_profiles(rows), n_clusters=2, one_region=True)
     assert sorted(set(seed_clusters(problem, 2).labels.values())) == [0, 1]
+
+
+def test_one_function_seed_is_block_mode():
+    """Under one_function, every seed cluster shares a function.
+
+    Functions: a x4, b x2, "a;b" x2 (goes with the more widespread a).
+    """
+    fns = ["a", "a", "a", "a", "b", "b", "a;b", "a;b"]
+    rows = [
+        {"unit_id": f"u{i}", "function": f, "population": 10 * (i + 1)}
+        for i, f in enumerate(fns)
+    ]
+    problem = make_problem(
+        make_profiles(rows),
+        weights={"population": 1.0},
+        n_clusters=3,
+        one_function=True,
+    )
+    labels = seed_clusters(problem, 3).labels
+    assert check_plan(make_plan(labels), problem) == []
+    assert labels["u4"] == labels["u5"]
+    assert labels["u4"] not in {labels["u6"], labels["u7"]}
