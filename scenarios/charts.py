@@ -49,6 +49,8 @@ _STYLE: dict[str, Any] = {
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    # unit names and labels are data, not TeX: "$\\frac{" in a label crashed the report
+    "text.parse_math": False,
 }
 #: Maps with more units than this embed dots and edges as a PNG inside the SVG.
 RASTER_ABOVE = 1500
