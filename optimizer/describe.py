@@ -77,6 +77,15 @@ def format_number(value: float, *, decimals: int = 1, lang: str | None = None) -
         text = text.rstrip("0").rstrip(".")
     if text in {"-0", ""}:
         text = "0"
+    return localize_separators(text, lang)
+
+
+def localize_separators(text: str, lang: str) -> str:
+    """Swap ``,``/``.`` of a number formatted the English way when ``lang`` is vi.
+
+    The one place the Vietnamese convention (thousands ``.``, decimal ``,``)
+    is applied, shared by descriptions, explanations and reports.
+    """
     if lang == "vi":
         text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
     return text

@@ -232,26 +232,43 @@ def find_conflict(
             active = trial
         elif verdict is Verdict.UNKNOWN and len(active) - len(trial) == 1:
             uncertain += [r for r in active if r.kind == kind]
-    for instance in list(active):
-        if sum(r.kind == instance.kind for r in active) <= 1:
-            continue  # already tested alone at the kind level
+    active, undecided = _drop_one_by_one(
+        list(active), active, problem, check, shared_kinds_only=True
+    )
+    uncertain += undecided
+    if retry is not None:
+        active, uncertain = _drop_one_by_one(uncertain, active, problem, retry)
+    return active, [r for r in uncertain if r in active]
+
+
+def _drop_one_by_one(
+    candidates: list[RuleInstance],
+    active: list[RuleInstance],
+    problem: Problem,
+    check: Callable[[Rules], Verdict],
+    *,
+    shared_kinds_only: bool = False,
+) -> tuple[list[RuleInstance], list[RuleInstance]]:
+    """Drop each candidate whose removal keeps ``active`` infeasible.
+
+    With ``shared_kinds_only``, the last active instance of its kind is
+    skipped: it was already tested alone when its whole kind was dropped.
+    Returns the remaining rules and the candidates ``check`` could not
+    decide (time-out), which stay in.
+    """
+    undecided: list[RuleInstance] = []
+    for instance in candidates:
+        if instance not in active:
+            continue
+        if shared_kinds_only and sum(r.kind == instance.kind for r in active) <= 1:
+            continue
         trial = [r for r in active if r != instance]
         verdict = check(rules_with(problem, trial))
         if verdict is Verdict.INFEASIBLE:
             active = trial
         elif verdict is Verdict.UNKNOWN:
-            uncertain.append(instance)
-    if retry is not None:
-        still: list[RuleInstance] = []
-        for instance in uncertain:
-            trial = [r for r in active if r != instance]
-            verdict = retry(rules_with(problem, trial))
-            if verdict is Verdict.INFEASIBLE:
-                active = trial
-            elif verdict is Verdict.UNKNOWN:
-                still.append(instance)
-        uncertain = still
-    return active, [r for r in uncertain if r in active]
+            undecided.append(instance)
+    return active, undecided
 
 
 def diagnose_problem(

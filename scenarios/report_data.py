@@ -17,6 +17,7 @@ from typing import Any
 import networkx as nx
 
 from features.i18n import register, tr
+from optimizer.describe import localize_separators
 from scenarios.compare import BASE_COLUMNS, TAIL_COLUMNS
 from scenarios.result import ScenarioResult
 
@@ -119,10 +120,7 @@ def fmt_number(value: Any, lang: str, decimals: int | None = None) -> str:
             decimals = 2
         else:
             decimals = 3
-    text = f"{value:,.{decimals}f}"
-    if lang == "vi":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    return localize_separators(f"{value:,.{decimals}f}", lang)
 
 
 def metric_order(keys: Iterable[str]) -> list[str]:

@@ -54,14 +54,12 @@ register(
         "xlsx.col.region": {"vi": "Vùng", "en": "Region"},
         "xlsx.col.moved": {"vi": "Chuyển cụm", "en": "Moved"},
         "xlsx.col.gap": {"vi": "Sai số tối ưu", "en": "Gap"},
-        "xlsx.col.status": {"vi": "Trạng thái", "en": "Status"},
         "xlsx.col.objective": {"vi": "Hàm mục tiêu", "en": "Objective"},
         "xlsx.col.bound": {"vi": "Cận dưới", "en": "Bound"},
         "xlsx.col.chart_title": {
             "vi": "Tổng {column} theo cụm",
             "en": "{column} total per cluster",
         },
-        "xlsx.status": {"vi": "Trạng thái", "en": "Status"},
         "xlsx.col.mean_known": {
             "vi": "TB {column} (đơn vị có số liệu)",
             "en": "Mean {column} (known units)",
@@ -172,7 +170,7 @@ def write_plan_xlsx(result: ScenarioResult, path: Path, *, lang: str = "vi") -> 
     def fill(book: _Book) -> None:
         summary = [
             (tr("html.col.scenario"), result.name),
-            (tr("xlsx.col.status"), plan.status.value),
+            (tr("html.col.status"), plan.status.value),
             (tr("xlsx.col.objective"), plan.objective),
             (tr("xlsx.col.bound"), plan.bound),
             (tr("xlsx.col.gap"), plan.gap),
@@ -323,7 +321,7 @@ def write_comparison_xlsx(
             tr("xlsx.sheet.summary"),
             [
                 tr("html.col.scenario"),
-                tr("xlsx.col.status"),
+                tr("html.col.status"),
                 tr("xlsx.col.gap"),
                 tr("html.col.verdict"),
             ],
