@@ -136,7 +136,7 @@ def small_problems(draw) -> Problem:
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_problems())
 def test_solver_optimum_equals_brute_force(problem):
     """On random ≤7-unit tables under random rules, solve() = brute force (or both infeasible)."""
