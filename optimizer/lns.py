@@ -162,6 +162,7 @@ def solve_large(
     # the bound reported is one valid for every plan of the scenario, however weak
     out.bound = full_lower_bound(problem.features, k)
     out.bound_scope = "full"
+    out.infeasible = False  # a pruned model's infeasibility proves nothing about the scenario
     out.extra = extra
     out.proven = False
     return out
