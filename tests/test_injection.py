@@ -225,3 +225,42 @@ def test_compare_names_cannot_escape_or_collide(tmp_path: Path) -> None:
     assert len(folders) == 2 and len({p.name for p in folders}) == 2
     html = (out / "comparison.html").read_text("utf-8")
     assert "<script>alert(4)" not in html
+
+
+MARKUP_UNITS = """unit_id,name,function,region,lat,lon,population,current_cluster
+01,[/b],$a^$,$\\x$,21.0,105.8,8000,$\\frac{$
+02,[bold]B[/],b,$\\x$,21.1,106.0,2000,$\\frac{$
+03,{0} %s {name},$^^$,[red]N,20.8,106.6,4000,[/]
+04,$\\frac{1$,d,[red]N,21.3,105.4,4000,[/]
+"""
+
+
+def test_console_markup_and_tex_in_names_are_plain_text(tmp_path: Path) -> None:
+    """Rich markup ('[/b]'), TeX ('$\\frac{') and format fields in names print and chart as text."""
+    (tmp_path / "units.csv").write_text(MARKUP_UNITS, encoding="utf-8")
+    (tmp_path / "s.toml").write_text(
+        '[data]\nunits = "units.csv"\n[clusters]\ncount = 2\n[balance]\npopulation = 0.5\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["--lang", "en", "plan", str(tmp_path / "s.toml"), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "[/b]" in result.output and "[bold]B[/]" in result.output
+    )  # shown, not interpreted
+    assert {p.name for p in out.iterdir()} == {
+        "assignment.csv",
+        "clusters.csv",
+        "plan.json",
+        "report.html",
+        "report.xlsx",
+    }
+    html = (out / "report.html").read_text("utf-8")
+    assert "{0} %s {name}" in html and "$\\frac{1$" in html
+    explained = CliRunner().invoke(
+        main, ["--lang", "en", "explain", str(out), "--unit", "01"]
+    )
+    assert explained.exit_code == 0, explained.output
+    assert "[/b]" in explained.output
