@@ -35,6 +35,7 @@ from optimizer.explain_plan import (
 from optimizer.objective import COST_SCALE, move_cost
 from optimizer.plan import Assignment, Plan
 from optimizer.problem import Problem
+from optimizer.rule_words import rule_words
 
 __all__ = [
     "BINDING_BALANCE_SHARE",
@@ -108,6 +109,11 @@ class MoveOption:
     delta: float
     broken: tuple[str, ...]
     messages: tuple[str, ...]
+
+    @property
+    def broken_words(self) -> tuple[str, ...]:
+        """The broken rules in planner words (``broken`` keeps the machine keys)."""
+        return tuple(rule_words(k) for k in self.broken)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +268,7 @@ def unit_verdict(e: UnitExplanation) -> str:
             "explain.verdict.kept_by_rules",
             label=cheapest.label,
             delta=format_number(cheapest.delta, decimals=3),
-            rules=", ".join(cheapest.broken),
+            rules=", ".join(rule_words(k) for k in cheapest.broken),
         )
     return tr(
         "explain.verdict.best_here",

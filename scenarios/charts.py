@@ -312,8 +312,18 @@ def metrics_svg(
         return _svg(fig)
 
 
-def flow_svg(current: Sequence[str], proposed: Sequence[str]) -> str:
-    """Current → proposed flow: bands as wide as the units each old cluster sends."""
+def flow_svg(
+    current: Sequence[str],
+    proposed: Sequence[str],
+    colours: Mapping[str, Any] | None = None,
+) -> str:
+    """Current → proposed flow: bands as wide as the units each old cluster sends.
+
+    ``colours`` (proposed label → colour) gives each band its cluster's colour
+    on the map and balance charts, so a planner can follow a cluster from one
+    chart to the next; without it the proposed clusters are coloured in label
+    order.
+    """
     left = sorted(set(current), key=natural_key)
     right = sorted(set(proposed), key=natural_key)
     counts: dict[tuple[str, str], int] = {}
@@ -332,7 +342,8 @@ def flow_svg(current: Sequence[str], proposed: Sequence[str]) -> str:
     size_l = {a: sum(v for (x, _), v in counts.items() if x == a) for a in left}
     size_r = {b: sum(v for (_, y), v in counts.items() if y == b) for b in right}
     pos_l, pos_r = stack(left, size_l), stack(right, size_r)
-    colours = dict(zip(right, palette(len(right)), strict=True))
+    fallback = dict(zip(right, palette(len(right)), strict=True))
+    colours = {b: (colours or {}).get(b, fallback[b]) for b in right}
     with _style():
         height = max(len(left), len(right)) * 0.35 + 1.5
         fig, ax = plt.subplots(figsize=(7.0, height))

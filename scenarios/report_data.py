@@ -18,6 +18,7 @@ import networkx as nx
 
 from features.i18n import register, tr
 from optimizer.describe import localize_separators
+from optimizer.rule_words import column_words
 from scenarios.compare import BASE_COLUMNS, TAIL_COLUMNS
 from scenarios.result import ScenarioResult
 
@@ -137,7 +138,7 @@ def metric_order(keys: Iterable[str]) -> list[str]:
 def metric_title(key: str) -> str:
     """Plain-language name of a metric column (``balance_dev:<col>`` included)."""
     if key.startswith("balance_dev:"):
-        return tr("rep.metric.balance_dev", column=key.split(":", 1)[1])
+        return tr("rep.metric.balance_dev", column=column_words(key.split(":", 1)[1]))
     msg = f"rep.metric.{key}"
     from features.i18n import has_message
 
@@ -334,7 +335,7 @@ def rule_rows(result: ScenarioResult) -> list[dict[str, Any]]:
             tol,
             round(dev, 4),
             dev <= tol + 1e-9,
-            column=column,
+            column=column_words(column),
             tol=f"{tol:.0%}",
         )
     labels = plan.assignment.labels

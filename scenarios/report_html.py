@@ -302,7 +302,9 @@ def render_plan_html(
         flow = None
         if problem.profiles.has_current:
             flow = charts.flow_svg(
-                [u["current"] or "—" for u in units], [u["cluster"] for u in units]
+                [u["current"] or "—" for u in units],
+                [u["cluster"] for u in units],
+                {c.label: palette[c.id] for c in clusters},
             )
         moves = move_rows(result)
         summary = summarize_plan(plan, problem)

@@ -60,6 +60,13 @@ register(
             "vi": "Tổng {column} theo cụm",
             "en": "{column} total per cluster",
         },
+        "xlsx.status.OPTIMAL": {"vi": "Tối ưu", "en": "Optimal"},
+        "xlsx.status.FEASIBLE": {"vi": "Khả thi", "en": "Feasible"},
+        "xlsx.status.restricted": {
+            "vi": "Khả thi, tối ưu trong mô hình thu hẹp",
+            "en": "Feasible, optimal within the restricted model",
+        },
+        "xlsx.status.INFEASIBLE": {"vi": "Không có phương án", "en": "No plan"},
         "xlsx.col.mean_known": {
             "vi": "TB {column} (đơn vị có số liệu)",
             "en": "Mean {column} (known units)",
@@ -151,6 +158,21 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def status_cell(result: ScenarioResult) -> str:
+    """Plain words in the report language, then the code: "Tối ưu (OPTIMAL)".
+
+    The code is what ``plan.json`` says (for scripts and auditors); the words
+    are for the planner. An OPTIMAL status of the candidate-restricted model
+    proves nothing about all plans, so its words say so.
+    """
+    plan = result.plan
+    code = plan.status.value if plan is not None else "INFEASIBLE"
+    key = f"xlsx.status.{code}"
+    if plan is not None and plan.details.get("bound_scope") == "restricted":
+        key = "xlsx.status.restricted" if code == "OPTIMAL" else key
+    return f"{tr(key)} ({code})"
+
+
 def _save(path: Path, fill: Any) -> Path:
     buffer = io.BytesIO()
     book = _Book(buffer)
@@ -170,7 +192,7 @@ def write_plan_xlsx(result: ScenarioResult, path: Path, *, lang: str = "vi") -> 
     def fill(book: _Book) -> None:
         summary = [
             (tr("html.col.scenario"), result.name),
-            (tr("html.col.status"), plan.status.value),
+            (tr("html.col.status"), status_cell(result)),
             (tr("xlsx.col.objective"), plan.objective),
             (tr("xlsx.col.bound"), plan.bound),
             (tr("xlsx.col.gap"), plan.gap),
@@ -312,7 +334,7 @@ def write_comparison_xlsx(
             summary.append(
                 [
                     name,
-                    plan.status.value if plan else "INFEASIBLE",
+                    status_cell(comparison.result(name)),
                     plan.gap if plan else None,
                     comparison.verdict_text(name),
                 ]

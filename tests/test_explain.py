@@ -241,4 +241,4 @@ def test_unit_verdicts():
     assert "'X'" in text and "chưa tối ưu" in text
     with language("en"):
         kept = unit_verdict(explain_unit(misplaced, _problem(fixed={"A": "Y"}), "A"))
-    assert "breaks fixed" in kept and "'X'" in kept
+    assert "breaks unit fixed to a cluster" in kept and "'X'" in kept

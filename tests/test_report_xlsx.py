@@ -80,7 +80,7 @@ def test_plan_rules_and_manifest(plan_book: openpyxl.Workbook) -> None:
         for r in range(2, rules.max_row + 1)
     }
     assert verdicts["Số cụm"] == "Đạt"
-    assert verdicts["Tổng population mỗi cụm trong ±20% của trung bình"] == "Không đạt"
+    assert verdicts["Tổng dân số mỗi cụm trong ±20% của trung bình"] == "Không đạt"
     manifest = {
         c[0].value: c[1].value for c in plan_book["Nhật ký"].iter_rows(min_row=2)
     }
@@ -128,7 +128,8 @@ def test_comparison_workbook(tmp_path: Path) -> None:
         "dịch",
         "không được",
     ]
-    assert summary.cell(4, 2).value == "INFEASIBLE"
+    assert summary.cell(2, 2).value == "Tối ưu (OPTIMAL)"
+    assert summary.cell(4, 2).value == "Không có phương án (INFEASIBLE)"
     assert summary.cell(4, 4).value.startswith("không có phương án")
     distances = book["Khoảng cách"]
     assert [c.value for c in distances[2]] == ["hàng", "dịch", 1, pytest.approx(1.0)]
