@@ -204,11 +204,11 @@ def repair_sizes(
 ) -> np.ndarray:
     """Move the cheapest units until every cluster size lies in [min_size, max_size].
 
-    Greedy and best-effort, in batched rounds so it stays cheap at 50 000 units:
-    first units leave oversized clusters for the nearest centre with room
-    (cheapest increase of squared distance first), then undersized clusters
-    pull their nearest units from clusters that can spare one. Each round looks
-    further (more centres, more units) if the previous one got stuck. Bounds
+    Greedy and best-effort, in vectorised rounds so it stays cheap at 50 000
+    units: first units leave oversized clusters for the nearest centre with
+    room (cheapest increase of squared distance first; the search widens from
+    16 to all centres when stuck), then undersized clusters take the cheapest
+    units of clusters that can spare one. Centres stay those of the input. Bounds
     no plan can meet (``k * max_size < n``) are the pre-check's business; they
     are widened to the nearest achievable ones here.
     """
@@ -217,52 +217,109 @@ def repair_sizes(
     high = n if max_size is None else max(max_size, -(-n // k))
     labels = labels.copy()
     centres = cluster_centres(labels, x, k)
-    for round_ in range(8):
+    reach = min(k, 16)
+    nearest: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    for _ in range(64):
         counts = np.bincount(labels, minlength=k)
-        if counts.max() <= high:
+        excess = np.maximum(counts - high, 0)
+        if not excess.any():
             break
-        reach = min(k, 16 * 4**round_)
-        index = NearestNeighbors(n_neighbors=reach).fit(centres)
-        units = np.flatnonzero(counts[labels] > high)
-        dist, near = index.kneighbors(x[units])
-        delta = (
-            dist**2 - ((x[units] - centres[labels[units]]) ** 2).sum(axis=1)[:, None]
-        )
-        excess = int(np.maximum(counts - high, 0).sum())
-        for flat in np.argsort(delta, axis=None, kind="stable"):
-            i, j = divmod(int(flat), reach)
-            unit, target = units[i], int(near[i, j])
-            source = int(labels[unit])
-            if counts[source] <= high or counts[target] >= high:
-                continue
-            labels[unit] = target
-            counts[source] -= 1
-            counts[target] += 1
-            excess -= 1
-            if excess == 0:
+        if nearest is None:  # centres stay fixed and the oversized set only
+            # shrinks: one neighbour search per reach, for the units concerned
+            over_units = np.flatnonzero(excess[labels] > 0)
+            index = NearestNeighbors(n_neighbors=reach).fit(centres)
+            dist, near = index.kneighbors(x[over_units])
+            nearest = (over_units, dist**2, near)
+        n_moved = _move_out_batch(labels, x, centres, counts, excess, high, nearest)
+        if n_moved == 0:
+            if reach == k:
                 break
-    point_index = NearestNeighbors().fit(x) if low > 0 else None
-    for round_ in range(8):
+            reach, nearest = min(k, reach * 4), None
+    for _ in range(64):
         counts = np.bincount(labels, minlength=k)
-        under = np.flatnonzero(counts < low)
-        if len(under) == 0 or point_index is None:
+        deficit = np.maximum(low - counts, 0)
+        if not deficit.any():
             break
-        reach = min(n, 4**round_ * (16 + 4 * int(low - counts.min())))
-        dist, near = point_index.kneighbors(centres[under], n_neighbors=reach)
-        own = ((x[near] - centres[labels[near]]) ** 2).sum(axis=2)
-        delta = dist**2 - own
-        moved: set[int] = set()
-        for flat in np.argsort(delta, axis=None, kind="stable"):
-            i, j = divmod(int(flat), reach)
-            unit, target = int(near[i, j]), int(under[i])
-            source = int(labels[unit])
-            if unit in moved or counts[target] >= low or counts[source] <= low:
-                continue
-            labels[unit] = target
-            counts[source] -= 1
-            counts[target] += 1
-            moved.add(unit)
+        under = np.flatnonzero(deficit > 0)
+        spare = np.maximum(counts - low, 0)
+        units = np.flatnonzero(spare[labels] > 0)
+        if len(units) == 0:
+            break
+        index = NearestNeighbors(n_neighbors=min(len(under), 16)).fit(centres[under])
+        dist, near = index.kneighbors(x[units])
+        own = ((x[units] - centres[labels[units]]) ** 2).sum(axis=1)
+        if (
+            _apply_cheapest(
+                labels, units, dist**2 - own[:, None], under[near], spare, deficit
+            )
+            == 0
+        ):
+            break
     return labels
+
+
+def _rank_within(groups: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Rank of each item by ``cost`` among the items of its group (0 = cheapest)."""
+    order = np.lexsort((cost, groups))
+    sorted_groups = groups[order]
+    first = np.searchsorted(sorted_groups, sorted_groups, side="left")
+    rank = np.empty(len(groups), dtype=np.int64)
+    rank[order] = np.arange(len(groups)) - first
+    return rank
+
+
+def _move_out_batch(
+    labels: np.ndarray,
+    x: np.ndarray,
+    centres: np.ndarray,
+    counts: np.ndarray,
+    excess: np.ndarray,
+    high: int,
+    nearest: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> int:
+    """One vectorised round: each oversized cluster sheds its cheapest units.
+
+    Every unit of an oversized cluster picks its cheapest centre among its
+    precomputed nearest ones (``nearest`` = units, squared distances, indices) that
+    has room; each cluster keeps only as many of those moves as it has excess
+    units, each target accepts only as many as it has room for (cheapest
+    first). Returns the number of units moved (in place).
+    """
+    units = np.flatnonzero(excess[labels] > 0)
+    known, sq_dist, near = nearest
+    rows = np.searchsorted(known, units)  # units ⊆ known, both sorted
+    sq_dist, near = sq_dist[rows], near[rows]
+    own = ((x[units] - centres[labels[units]]) ** 2).sum(axis=1)
+    delta = sq_dist - own[:, None]
+    room = np.maximum(high - counts, 0)
+    delta[(room[near] == 0) | (near == labels[units][:, None])] = np.inf
+    return _apply_cheapest(labels, units, delta, near, excess, room)
+
+
+def _apply_cheapest(
+    labels: np.ndarray,
+    units: np.ndarray,
+    delta: np.ndarray,
+    targets: np.ndarray,
+    source_cap: np.ndarray,
+    target_cap: np.ndarray,
+) -> int:
+    """Move each unit to its cheapest finite option, within both capacities.
+
+    ``delta[i, j]`` is the cost of moving ``units[i]`` to ``targets[i, j]``.
+    Each source cluster gives at most ``source_cap`` units and each target
+    takes at most ``target_cap``, cheapest first. Returns the number moved.
+    """
+    rows = np.arange(len(units))
+    pick = np.argmin(delta, axis=1)
+    cost, target = delta[rows, pick], targets[rows, pick]
+    ok = np.isfinite(cost)
+    units, cost, target = units[ok], cost[ok], target[ok]
+    keep = _rank_within(labels[units], cost) < source_cap[labels[units]]
+    units, cost, target = units[keep], cost[keep], target[keep]
+    keep = _rank_within(target, cost) < target_cap[target]
+    labels[units[keep]] = target[keep]
+    return int(keep.sum())
 
 
 def _canonical(labels: np.ndarray) -> np.ndarray:
