@@ -68,6 +68,9 @@ def test_rule_alone(small, rule, rules, good, bad):
     summary = checks_summary(plan_of(small, *bad), problem)
     assert summary[rule] != "ok"
     assert all(v == "ok" for k, v in summary.items() if k != rule)
+    with language("en"):
+        english = checks_summary(plan_of(small, *bad), problem)[rule]
+    assert english != summary[rule]
 
 
 def test_unit_listed_in_violation(small):
