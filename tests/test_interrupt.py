@@ -16,10 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from features.sample import write_sample
 from optimizer.check import check_plan
 from optimizer.plan import Assignment, Plan, SolveStatus
+from scenarios.cli import main
 from scenarios.definition import build_problem, load_scenarios
 
 pytestmark = pytest.mark.skipif(
@@ -167,28 +169,6 @@ def test_sigint_while_starting_leaves_nothing(
     assert not out.exists()
 
 
-@pytest.mark.slow
-def test_sigint_then_rerun_needs_force(long_scenario: Path, tmp_path: Path) -> None:
-    """After an interrupted run wrote its plan, a second run refuses the folder unless --force."""
-    out = tmp_path / "out"
-    (out).mkdir()
-    (out / "plan.json").write_text("{}", encoding="utf-8")
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "CUMKHOI_LANG": "en"}
-    proc = subprocess.run(  # noqa: PLW1510 - the exit code is what is tested
-        [sys.executable, "-c", "from scenarios.cli import main; main()"]
-        + ["plan", "s.toml", "-o", str(out)],
-        cwd=long_scenario,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=240,
-    )
-    assert proc.returncode == 1
-    assert "--force" in proc.stderr and "Traceback" not in proc.stderr
-    assert (out / "plan.json").read_text("utf-8") == "{}"
-
-
 def test_interrupts_are_deferred_while_writing_the_outputs() -> None:
     """A Ctrl-C during the writing block is recorded, not raised; the old handler comes back."""
     from scenarios.atomic import interrupts_deferred
@@ -210,24 +190,18 @@ def test_time_limit_writes_its_best_verified_plan(
 ) -> None:
     """Stopped by --time-limit instead: a complete verified plan (FEASIBLE), not marked interrupted."""
     out = tmp_path / "out"
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "CUMKHOI_LANG": "en"}
-    proc = subprocess.run(  # noqa: PLW1510 - the exit code is what is tested
-        [sys.executable, "-c", "from scenarios.cli import main; main()"]
-        + ["plan", "s.toml", "-o", str(out), "--time-limit", "4", "--quiet"],
-        cwd=long_scenario,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=240,
+    result = CliRunner().invoke(
+        main,
+        ["--lang", "en", "plan", str(long_scenario / "s.toml"), "-o", str(out)]
+        + ["--time-limit", "4", "--quiet"],
     )
-    assert "Traceback" not in proc.stderr
+    assert "Traceback" not in result.output
     if (
-        proc.returncode == 3
+        result.exit_code == 3
     ):  # no plan within 4 s on a very busy machine: said, nothing partial
         assert {p.name for p in out.iterdir()} <= {"plan.json"}
         return
-    assert proc.returncode == 0, proc.stderr
+    assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == PLAN_FILES
     _assert_no_leftovers(out)
     document = json.loads((out / "plan.json").read_text("utf-8"))
