@@ -82,8 +82,8 @@ register(
         },
         "html.col.mean_short": {"vi": "TB", "en": "avg"},
         "html.col.mean_known": {
-            "vi": "TB {n} đơn vị có số liệu",
-            "en": "avg of the {n} known",
+            "vi": "TB ({n} đơn vị có số liệu)",
+            "en": "avg (of the {n} known)",
         },
         "html.plan.missing_note": {
             "vi": "— kèm “thiếu k/n”: không có tổng vì k trong n đơn vị của cụm chưa có "

@@ -94,7 +94,8 @@ def test_html_marks_incomplete_totals_vi_and_en(bundled: ScenarioResult) -> None
     en = render_plan_html(bundled, lang="en")
     assert f"{partial:,.0f}" not in en
     assert f"({k} of {c1.size} missing)" in en
-    assert re.search(r"avg of the \d+ known", en)
+    assert re.search(r"avg \(of the \d+ known\)", en)
+    assert f"TB ({c1.size - k} đơn vị có số liệu)" in vi
 
 
 def test_xlsx_leaves_incomplete_totals_blank(
