@@ -273,7 +273,7 @@ def _print_unit(e: UnitExplanation, problem: Problem) -> None:
     moves.add_column(tr("cli_explain.delta"), justify="right")
     moves.add_column(tr("cli_explain.broken"))
     for move in e.moves:
-        broken = ", ".join(move.broken) if move.broken else tr("cli_explain.none")
+        broken = ", ".join(move.broken_words) if move.broken else tr("cli_explain.none")
         moves.add_row(
             move.label,
             "+" + format_number(move.delta, decimals=3)

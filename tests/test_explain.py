@@ -172,7 +172,7 @@ def test_cli_explain_unit_en_and_json(tmp_path):
     result = _explain("--lang", "en", "explain", str(out), "--unit", "01")
     assert result.exit_code == 0, result.output
     assert "Một (01) is in cluster" in result.output
-    assert "min_size" in result.output
+    assert "minimum cluster size" in result.output  # planner words, not the key
     data = json.loads(_explain("explain", str(out), "--unit", "01", "--json").output)
     assert data["unit"] == "01" and data["cluster_size"] == 3
     assert all({"min_size", "max_size"} <= set(m["broken"]) for m in data["moves"])
