@@ -10,8 +10,10 @@ column, whichever the table has.
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import re
 import unicodedata
 from pathlib import Path
 
@@ -44,7 +46,17 @@ def population_column(profiles: Profiles) -> str | None:
 
 
 def _toml_str(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _toml_key(key: str) -> str:
+    """A TOML key: bare when it can be (``population``), else quoted (``"dân số"``).
+
+    Vietnamese headers such as ``dân số`` or ``diện tích`` are not bare keys;
+    written unquoted they made ``cumkhoi init`` produce a file that does not parse.
+    """
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_str(key)
 
 
 def balance_tolerance(values: list[float], n_clusters: int, min_size: int) -> float:
@@ -99,7 +111,7 @@ def starter_toml(
     lines += [f"max_size = {hi}", "", "[balance]", tr("init.c_balance")]
     if population is not None:
         tol = balance_tolerance(frame[population].tolist(), k, lo)
-        lines.append(f"{population} = {tol}")
+        lines.append(f"{_toml_key(population)} = {tol}")
     else:
         lines.append("# population = 0.15")
     lines += ["", "[similarity]", tr("init.c_similarity")]
@@ -116,7 +128,7 @@ def starter_toml(
         weights = [
             (c, 1.0) for c in profiles.numeric_columns if frame[c].notna().all()
         ][:3]
-    lines += [f"{key} = {value}" for key, value in weights]
+    lines += [f"{_toml_key(key)} = {value}" for key, value in weights]
     lines += ["", "[rules]", tr("init.c_contiguous")]
     lines.append(f"contiguous = {'false'}")
     lines += [tr("init.c_one_region"), "one_region = false"]
