@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import stat
@@ -24,6 +25,7 @@ from features.limits import (
 from features.load import load_adjacency, load_units
 from scenarios.atomic import atomic_write_text, atomic_write_with
 from scenarios.cli import main
+from scenarios.definition import build_problem, load_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).parent / "data" / "bad" / "corpus"
@@ -365,3 +367,33 @@ def test_hand_edited_plan_json_is_a_user_error(
         assert result.exit_code in (0, 1, 3), result.output
         assert "Traceback" not in result.output
     assert explained.exit_code == 0 or "plan.json" in explained.output
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["dân số", "diện tích (km²)", 'số "hộ"', "=SUM(A1)", "a\\b", "mật độ\tdân"],
+)
+def test_init_writes_a_scenario_that_parses_whatever_the_headers(
+    tmp_path: Path, header: str
+) -> None:
+    """``cumkhoi init`` quotes headers that are not bare TOML keys, so its file always loads."""
+    rows = [["01", "A", 10], ["02", "B", 20], ["03", "C", 35], ["04", "D", 40]]
+    with (tmp_path / "units.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["unit_id", "name", header])
+        writer.writerows(rows)
+    result = CliRunner().invoke(
+        main,
+        [
+            "--lang",
+            "en",
+            "init",
+            str(tmp_path / "units.csv"),
+            "-o",
+            str(tmp_path / "s.toml"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    spec = load_scenarios(tmp_path / "s.toml")[0]
+    assert header in {**spec.similarity, **spec.balance}
+    assert build_problem(spec).profiles.n_units == 4
