@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from features.i18n import register, tr
+from optimizer.check import check_plan
 from optimizer.errors import InfeasibleError, NoSolutionError
 from optimizer.plan import Assignment, Plan, SolveStatus
 from scenarios.definition import build_problem, scenario_from_dict
@@ -41,6 +42,12 @@ register(
             "(mã băm khác); hãy giải lại",
             "en": "{path}: {file} has changed since this plan was solved "
             "(hash differs); solve it again",
+        },
+        "solved.breaks_rules": {
+            "vi": "{path}: assignment.csv không còn thỏa các quy tắc của kịch bản (đã bị sửa tay?): "
+            "{detail}; hãy giải lại",
+            "en": "{path}: assignment.csv no longer satisfies the scenario's rules (edited by "
+            "hand?): {detail}; solve it again",
         },
         "solved.bad_assignment": {
             "vi": "{path}: assignment.csv không khớp bảng đơn vị ({detail})",
@@ -177,6 +184,10 @@ def load_solved(path: Path) -> ScenarioResult:
             notes=tuple(doc.get("notes") or ()),
             details={"bound_scope": str(doc.get("bound_scope", "unknown"))},
         )
+        violations = check_plan(plan, problem)  # the file may have been edited since
+        if violations:
+            detail = "; ".join(v.message for v in violations[:3])
+            raise ScenarioError(tr("solved.breaks_rules", path=path, detail=detail))
         return ScenarioResult(
             spec=spec,
             problem=problem,
