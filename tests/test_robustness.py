@@ -397,3 +397,24 @@ def test_init_writes_a_scenario_that_parses_whatever_the_headers(
     spec = load_scenarios(tmp_path / "s.toml")[0]
     assert header in {**spec.similarity, **spec.balance}
     assert build_problem(spec).profiles.n_units == 4
+
+
+def test_hand_edited_assignment_breaking_rules_is_refused(
+    solved_folder: Path, tmp_path: Path
+) -> None:
+    """Every unit moved into cluster 1 by hand: explain refuses instead of calling it optimal."""
+    import shutil
+
+    copy = tmp_path / "edited"
+    shutil.copytree(solved_folder, copy)
+    path = copy / "assignment.csv"
+    rows = list(csv.reader(path.read_text("utf-8-sig").splitlines()))
+    for row in rows[1:]:
+        row[2], row[3] = "1", "Cụm 1"
+    path.write_text(
+        "\ufeff" + "\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["--lang", "en", "explain", str(copy)])
+    assert result.exit_code == 1, result.output
+    assert "no longer satisfies the scenario's rules" in result.output
+    assert "optimal" not in result.output.lower()
