@@ -38,6 +38,7 @@ from sklearn.neighbors import NearestNeighbors
 from features.types import FeatureMatrix
 from optimizer.candidates import Candidates, full_candidates, restricted_candidates
 from optimizer.data import ModelData, prepare
+from optimizer.local_search import SearchStats, improve, local_search_allowed
 from optimizer.model import build_model
 from optimizer.objective import COST_SCALE, pair_distances
 from optimizer.problem import Problem, Rules
@@ -50,6 +51,10 @@ NEAREST_MEDOIDS = 6
 REPAIR_SHARE = 0.25
 #: Share of the remaining time for the restricted model; LNS gets the rest.
 RESTRICTED_SHARE = 0.2
+#: Share of the time left after the repair for the local search (it usually ends sooner).
+LOCAL_SEARCH_SHARE = 0.5
+#: Share of the time after the first local search kept for the last one (after LNS).
+FINAL_LS_SHARE = 0.1
 #: An LNS neighbourhood frees about this many units (whole clusters).
 LNS_UNITS = 45
 #: Time limit of one LNS sub-problem, seconds.
@@ -110,6 +115,7 @@ def solve_large(
 
     now = time.monotonic()
     labels, violation = seed_labels, 0.0
+    ls_stats: SearchStats | None = None
     # the repair ignores the graph: under contiguity the (connected) seed is the better hint
     if not problem.rules.contiguous and (
         data.balance or problem.rules.min_size or problem.rules.max_size
@@ -123,13 +129,23 @@ def solve_large(
             # biggest-first dealing is less homogeneous but rarely leaves a violation
             greedy = greedy_balanced(problem, data, k, seed_labels)
             labels, violation = repair_balance(problem, data, k, greedy, seconds=budget / 2)
+        if violation == 0.0 and local_search_allowed(problem, data):
+            ls_end = time.monotonic() + LOCAL_SEARCH_SHARE * (deadline - time.monotonic())
+            labels, stats = improve(problem, data, k, labels, deadline=ls_end)
+            ls_stats = stats
         hint = _medoids_of(problem, labels)
     now = time.monotonic()
     phase_end = now + (deadline - now) * RESTRICTED_SHARE
     per, near = MEDOIDS_PER_CLUSTER, NEAREST_MEDOIDS
     widened = 0
     direct = violation == 0.0 and _passes_check(problem, data, [hint[i] for i in range(data.n)])
+    skip_model = direct and ls_stats is not None
     while True:
+        if skip_model:
+            # the local search's plan passes every rule; the restricted model
+            # would only spend time re-finding it (measured: it worsens dispersion)
+            out = _outcome_from(problem, data, k, hint, started, progress)
+            break
         cands = _restricted(problem, data, labels, hint, per, near)
         am = build_model(problem, k, cands, data=data)
         out = _search(problem, am, hint, phase_end, started, progress, stop)
@@ -156,9 +172,17 @@ def solve_large(
         "restricted_bound": out.bound / COST_SCALE,
         "restricted_bound_scope": "restricted model only (candidate pairs pruned around the seed)",
     }
+    if ls_stats is not None:
+        extra.update({"ls_passes": ls_stats.passes, "ls_moves": ls_stats.moves,
+                      "ls_swaps": ls_stats.swaps,
+                      "ls_dispersion_gain": 1.0 - ls_stats.sse_after / max(ls_stats.sse_before, 1e-12)})
     if out.medoid_of is not None and not out.interrupted and _lns_allowed(problem):
-        rounds, improved = _lns(problem, data, k, out, deadline, started, progress, stop)
+        by_sse = ls_stats is not None
+        lns_end = deadline - FINAL_LS_SHARE * (deadline - time.monotonic()) if by_sse else deadline
+        rounds, improved = _lns(problem, data, k, out, lns_end, started, progress, stop, by_sse=by_sse)
         extra.update({"lns_rounds": rounds, "lns_improvements": improved})
+        if by_sse and not out.interrupted:
+            _final_search(problem, data, k, out, deadline - 0.2 * (deadline - time.monotonic()), extra)
     # the bound reported is one valid for every plan of the scenario, however weak
     out.bound = full_lower_bound(problem.features, k)
     out.bound_scope = "full"
@@ -166,6 +190,41 @@ def solve_large(
     out.extra = extra
     out.proven = False
     return out
+
+
+def _final_search(problem, data, k, out, deadline, extra) -> None:
+    """Local search on the LNS result; the medoids and their cost follow the new clusters."""
+    from optimizer.solve import _medoids_of
+
+    _, lab = np.unique(np.asarray(out.medoid_of), return_inverse=True)
+    labels, stats = improve(problem, data, k, lab.tolist(), deadline=deadline)
+    if stats.sse_after < stats.sse_before:
+        hint = _medoids_of(problem, labels)
+        out.medoid_of = [hint[i] for i in range(data.n)]
+        ids = np.arange(data.n)
+        out.model_cost = int(pair_distances(problem.features, ids, np.asarray(out.medoid_of)).sum())
+    extra["ls_final_moves"] = stats.moves + stats.swaps
+
+
+def _outcome_from(problem, data, k, hint, started, progress):
+    """An outcome holding the verified plan ``hint`` (unit -> medoid) as it is."""
+    from optimizer.solve import ProgressEvent, _Outcome
+
+    out = _Outcome(n_clusters=k)
+    out.bound_scope = "full"
+    out.medoid_of = [hint[i] for i in range(data.n)]
+    ids = np.arange(data.n)
+    out.model_cost = int(pair_distances(problem.features, ids, np.asarray(out.medoid_of)).sum())
+    out.rules = sorted(_active(problem))
+    if progress is not None:
+        progress(ProgressEvent(time.monotonic() - started, out.model_cost / COST_SCALE, 0.0))
+    return out
+
+
+def _active(problem: Problem) -> list[str]:
+    from optimizer.check import active_rules
+
+    return active_rules(problem)
 
 
 def _lns_allowed(problem: Problem) -> bool:
@@ -203,8 +262,13 @@ def _sub_problem(
     return sub, dataclasses.replace(sub_data, balance=balance)
 
 
-def _lns(problem, data, k, out, deadline, started, progress, stop) -> tuple[int, int]:
-    """Improve ``out`` in place by exact re-solves of neighbouring clusters."""
+def _lns(problem, data, k, out, deadline, started, progress, stop, *, by_sse=False) -> tuple[int, int]:
+    """Improve ``out`` in place by exact re-solves of neighbouring clusters.
+
+    With ``by_sse`` a sub-plan is kept when it lowers the within-cluster sum of
+    squares of the freed units (the dispersion the local search works on),
+    otherwise when it lowers the medoid objective.
+    """
     from optimizer.solve import ProgressEvent, _search
 
     rng = np.random.default_rng(problem.settings.seed)
@@ -242,7 +306,11 @@ def _lns(problem, data, k, out, deadline, started, progress, stop) -> tuple[int,
         sub_deadline = min(deadline, time.monotonic() + LNS_SUB_LIMIT_S)
         res = _search(sub, am, sub_hint, sub_deadline, started, None, stop)
         rounds += 1
-        if res.medoid_of is not None and res.model_cost is not None and res.model_cost < before:
+        better = res.medoid_of is not None and res.model_cost is not None and (
+            _sub_sse(values, units, res.medoid_of) < _sub_sse(values, units, [local[medoid_of[i]] for i in units]) - 1e-9
+            if by_sse else res.model_cost < before
+        )
+        if better:
             new = list(medoid_of)
             for j, mj in enumerate(res.medoid_of):
                 new[units[j]] = units[mj]
@@ -259,6 +327,15 @@ def _lns(problem, data, k, out, deadline, started, progress, stop) -> tuple[int,
             out.interrupted = True
             break
     return rounds, improved
+
+
+def _sub_sse(values: np.ndarray, units: list[int], medoid_of: list[int]) -> float:
+    """Within-cluster sum of squares of ``units`` grouped by ``medoid_of`` (local indices)."""
+    X = values[units]
+    _, lab = np.unique(np.asarray(medoid_of), return_inverse=True)
+    from optimizer.local_search import sse
+
+    return sse(X, lab, int(lab.max()) + 1)
 
 
 def _cluster_cost(problem: Problem, members: list[int], medoid: int) -> int:

@@ -1,0 +1,209 @@
+"""Vectorised local search on the centroid sum of squares that never breaks a rule.
+
+Why: on large tables the CP-SAT sub-solves of :mod:`optimizer.lns` touch a
+few clusters per second, while a balanced plan from :mod:`optimizer.repair`
+still has thousands of cheap improvements left — a unit nearer another
+cluster's centre, a big and a small unit that fit better the other way round.
+Each such step has a closed-form change of the within-cluster sum of squares
+(the dispersion the benchmark measures), so numpy evaluates every single
+move and every pairwise swap between two neighbouring clusters at once.
+
+A step is taken only if it keeps every size bound and every balance band
+(tightened by :data:`optimizer.repair.BAND_MARGIN`, as conservative as the
+integer model), so a feasible plan stays feasible. Units under a pairwise rule
+(together blocks, apart groups, fixed labels) never move; tables with
+contiguity, one_region, one_function or a current grouping (``max_moves``,
+stability) are left to the CP-SAT search — :func:`local_search_allowed`.
+
+Determinism: the search is a fixed sequence of passes over cluster pairs in
+index order with ties broken by index; the wall-clock ``deadline`` only cuts it
+short, so with enough time the result depends on the input alone.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.data import ModelData
+from optimizer.problem import Problem
+from optimizer.repair import BAND_MARGIN
+
+#: Each cluster exchanges units with this many nearest clusters (by centre).
+NEIGHBOURS = 8
+#: Improvements smaller than this (relative to the total sum of squares) end the search.
+MIN_GAIN = 1e-9
+#: At most this many passes over all neighbouring cluster pairs.
+MAX_PASSES = 60
+
+
+@dataclass(frozen=True, slots=True)
+class SearchStats:
+    """What the local search did: passes, moves, swaps and the sum of squares before/after."""
+
+    passes: int
+    moves: int
+    swaps: int
+    sse_before: float
+    sse_after: float
+
+
+def local_search_allowed(problem: Problem, data: ModelData) -> bool:
+    """Whether every remaining rule is one the local search keeps by construction."""
+    rules = problem.rules
+    if rules.contiguous or rules.one_region or rules.one_function:
+        return False
+    if rules.max_moves is not None or rules.stability_weight:
+        return False
+    return True
+
+
+def _locked(data: ModelData) -> np.ndarray:
+    """Units that never move: together blocks, apart groups and fixed labels."""
+    lock = np.asarray(data.block_of, dtype=np.int64) >= 0
+    for group in data.apart:
+        lock[list(group)] = True
+    lock |= np.array([f is not None for f in data.fixed], dtype=bool)
+    return lock
+
+
+def sse(X: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Within-cluster sum of squared distances to the cluster means."""
+    sums = np.zeros((k, X.shape[1]))
+    np.add.at(sums, labels, X)
+    size = np.bincount(labels, minlength=k)
+    sq = float(np.einsum("ij,ij->", X, X))
+    return sq - float((np.einsum("ij,ij->i", sums, sums) / np.maximum(size, 1)).sum())
+
+
+def improve(
+    problem: Problem,
+    data: ModelData,
+    k: int,
+    labels: list[int],
+    *,
+    deadline: float,
+) -> tuple[list[int], SearchStats]:
+    """Best-improvement moves and swaps between neighbouring clusters until none helps.
+
+    ``labels`` must already meet the size bounds and balance bands (a plan from
+    :func:`optimizer.repair.repair_balance` with violation 0); the result does
+    too and its sum of squares is never higher.
+    """
+    rules = problem.rules
+    X = np.asarray(problem.features.values, dtype=np.float64)
+    lab = np.asarray(labels, dtype=np.int64).copy()
+    n = len(lab)
+    if data.balance:
+        V = np.column_stack([np.nan_to_num(c.values) for c in data.balance])
+        bands = [c.band(k) for c in data.balance]
+        mean = np.array([abs(c.values.sum()) / k or 1.0 for c in data.balance])
+        lo = np.array([b[0] for b in bands]) + BAND_MARGIN * mean
+        hi = np.array([b[1] for b in bands]) - BAND_MARGIN * mean
+    else:
+        V = np.zeros((n, 1))
+        lo, hi = np.array([-np.inf]), np.array([np.inf])
+    min_size = rules.min_size or 1
+    max_size = rules.max_size or n
+    free = ~_locked(data)
+    sq = np.einsum("ij,ij->i", X, X)
+    sums = np.zeros((k, X.shape[1]))
+    np.add.at(sums, lab, X)
+    tot = np.zeros((k, V.shape[1]))
+    np.add.at(tot, lab, V)
+    size = np.bincount(lab, minlength=k).astype(np.int64)
+    before = sse(X, lab, k)
+    scale = max(float(sq.sum() - (X.sum(axis=0) ** 2).sum() / max(n, 1)), 1e-12)
+    tol = MIN_GAIN * scale
+    members = [list(np.flatnonzero(lab == c)) for c in range(k)]
+    moves = swaps = passes = 0
+
+    def step(a: int, b: int) -> bool:
+        """Apply the best improving move a→b, b→a or swap between a and b."""
+        nonlocal moves, swaps
+        A = np.asarray([i for i in members[a] if free[i]], dtype=np.int64)
+        B = np.asarray([j for j in members[b] if free[j]], dtype=np.int64)
+        na, nb = int(size[a]), int(size[b])
+        Sa, Sb = sums[a], sums[b]
+        best = (-tol, "", -1, -1)
+        xa_Sa, xa_Sb = X[A] @ Sa, X[A] @ Sb
+        xb_Sa, xb_Sb = X[B] @ Sa, X[B] @ Sb
+        # move i: a -> b; SSE change = -(|Sa|²-|Sa-x|²)/.. written with sums
+        for src, dst, U, u_src, u_dst, ns, nd in (
+            (a, b, A, xa_Sa, xa_Sb, na, nb),
+            (b, a, B, xb_Sb, xb_Sa, nb, na),
+        ):
+            if len(U) == 0 or ns <= min_size or nd >= max_size:
+                continue
+            S_s, S_d = sums[src], sums[dst]
+            ss, sd = float(S_s @ S_s), float(S_d @ S_d)
+            new_s = (ss - 2 * u_src + sq[U]) / (ns - 1)
+            new_d = (sd + 2 * u_dst + sq[U]) / (nd + 1)
+            delta = ss / ns + sd / nd - new_s - new_d
+            ok = np.all(tot[src] - V[U] >= lo, axis=1) & np.all(tot[src] - V[U] <= hi, axis=1)
+            ok &= np.all(tot[dst] + V[U] <= hi, axis=1) & np.all(tot[dst] + V[U] >= lo, axis=1)
+            delta = np.where(ok, delta, np.inf)
+            idx = int(np.argmin(delta))
+            if delta[idx] < best[0]:
+                best = (float(delta[idx]), "move", int(U[idx]), dst)
+        if len(A) and len(B):
+            # swap i in a with j in b: sizes unchanged, sums shift by x_j - x_i
+            cross = X[A] @ X[B].T
+            d2 = sq[A][:, None] + sq[B][None, :] - 2 * cross
+            ga = 2 * (xb_Sa[None, :] - xa_Sa[:, None]) + d2
+            gb = 2 * (xa_Sb[:, None] - xb_Sb[None, :]) + d2
+            delta = -ga / na - gb / nb
+            dv = V[B][None, :, :] - V[A][:, None, :]
+            ta, tb = tot[a] + dv, tot[b] - dv
+            ok = np.all((ta >= lo) & (ta <= hi) & (tb >= lo) & (tb <= hi), axis=2)
+            delta = np.where(ok, delta, np.inf)
+            flat = int(np.argmin(delta))
+            if delta.flat[flat] < best[0]:
+                i, j = divmod(flat, len(B))
+                best = (float(delta.flat[flat]), "swap", int(A[i]), int(B[j]))
+        if not best[1]:
+            return False
+        if best[1] == "move":
+            i, dst = best[2], best[3]
+            src = int(lab[i])
+            _shift(i, src, dst)
+            size[src] -= 1
+            size[dst] += 1
+            moves += 1
+        else:
+            i, j = best[2], best[3]
+            _shift(i, a, b)
+            _shift(j, b, a)
+            swaps += 1
+        return True
+
+    def _shift(i: int, src: int, dst: int) -> None:
+        lab[i] = dst
+        sums[src] -= X[i]
+        sums[dst] += X[i]
+        tot[src] -= V[i]
+        tot[dst] += V[i]
+        members[src].remove(i)
+        members[dst].append(i)
+
+    while passes < MAX_PASSES and time.monotonic() < deadline:
+        passes += 1
+        changed = False
+        centres = sums / np.maximum(size, 1)[:, None]
+        cc = np.einsum("ij,ij->i", centres, centres)
+        d = cc[:, None] + cc[None, :] - 2 * centres @ centres.T
+        near = np.argsort(d, axis=1, kind="stable")[:, 1 : NEIGHBOURS + 1]
+        pairs = sorted({(min(a, int(b)), max(a, int(b))) for a in range(k) for b in near[a]})
+        for a, b in pairs:
+            if time.monotonic() >= deadline:
+                break
+            for _ in range(len(members[a]) + len(members[b])):
+                if not step(a, b):
+                    break
+                changed = True
+        if not changed:
+            break
+    after = sse(X, lab, k)
+    return lab.tolist(), SearchStats(passes, moves, swaps, before, after)

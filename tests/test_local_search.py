@@ -1,0 +1,116 @@
+"""optimizer.local_search: moves and swaps that lower the sum of squares and keep every rule."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+from helpers import make_problem, make_profiles
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.types import FeatureMatrix
+from optimizer.data import prepare
+from optimizer.local_search import improve, local_search_allowed, sse
+
+
+def _line_problem(xs, pops, k, **rules):
+    """Units on a line: feature = x exactly (no scaling), population = ``pops``."""
+    rows = [{"unit_id": f"u{i}", "population": float(p)} for i, p in enumerate(pops)]
+    problem = make_problem(make_profiles(rows), n_clusters=k, **rules)
+    fm = FeatureMatrix(
+        values=np.asarray(xs, dtype=np.float64).reshape(-1, 1),
+        unit_ids=problem.features.unit_ids,
+        feature_names=("x",),
+    )
+    return dataclasses.replace(problem, features=fm)
+
+
+def _far() -> float:
+    return time.monotonic() + 30.0
+
+
+def test_crossed_pairs_are_uncrossed_with_hand_computed_sums():
+    """x = 0, 1, 10, 11 in clusters {0,10}, {1,11}: SSE 100 → 1 by one swap."""
+    problem = _line_problem([0, 1, 10, 11], [1, 1, 1, 1], 2, min_size=2, max_size=2)
+    labels, stats = improve(problem, prepare(problem), 2, [0, 1, 0, 1], deadline=_far())
+    assert labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[2]
+    assert stats.sse_before == 100.0
+    assert abs(stats.sse_after - 1.0) < 1e-9
+    assert stats.swaps == 1 and stats.moves == 0
+
+
+def test_single_move_when_sizes_allow():
+    """x = 0, 1, 10, 11, 2 with 2 in the far cluster and sizes 1..4: the 2 moves home."""
+    problem = _line_problem([0, 1, 10, 11, 2], [1] * 5, 2, min_size=1, max_size=4)
+    labels, stats = improve(problem, prepare(problem), 2, [0, 0, 1, 1, 1], deadline=_far())
+    assert labels == [0, 0, 1, 1, 0]
+    # {0,1,2}: 2 ; {10,11}: 0.5
+    assert abs(stats.sse_after - 2.5) < 1e-9
+
+
+def test_balance_band_blocks_the_improving_swap():
+    """Uncrossing would put populations 10+10 vs 1+1, outside ±10 %: nothing moves."""
+    problem = _line_problem(
+        [0, 1, 10, 11], [10, 10, 1, 1], 2, min_size=2, max_size=2, balance={"population": 0.10}
+    )
+    start = [0, 1, 0, 1]  # totals 11 and 11: balanced
+    labels, stats = improve(problem, prepare(problem), 2, start, deadline=_far())
+    assert labels == start
+    assert stats.sse_after == stats.sse_before
+
+
+def test_fixed_and_together_units_never_move():
+    """With u0 fixed and u2/u3 together, the only legal improvement is none: labels stay."""
+    problem = _line_problem(
+        [0, 1, 10, 11], [1] * 4, 2, min_size=2, max_size=2,
+        fixed={"u0": "A"}, together=(("u1", "u3"),),
+    )
+    data = prepare(problem)
+    start = [0, 1, 0, 1]
+    labels, _ = improve(problem, data, 2, start, deadline=_far())
+    assert labels == start
+
+
+def test_rules_the_search_cannot_keep_switch_it_off():
+    """one_region and max_moves are left to CP-SAT; sizes and balance are not."""
+    plain = _line_problem([0, 1], [1, 1], 1)
+    assert local_search_allowed(plain, prepare(plain))
+    regional = dataclasses.replace(plain, rules=dataclasses.replace(plain.rules, one_region=True))
+    assert not local_search_allowed(regional, prepare(regional))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(6, 30),
+    k=st.integers(2, 4),
+)
+def test_random_tables_keep_sizes_and_bands_and_never_get_worse(seed, n, k):
+    """Random 2-D tables: sizes and ±30 % population still hold, SSE ≤ before and as reported."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    pops = rng.integers(1, 5, size=n).astype(float)
+    labels0 = np.arange(n) % k  # round-robin start, sizes within ±1
+    totals = np.bincount(labels0, weights=pops, minlength=k)
+    tol = max(0.3, float(np.abs(totals / (pops.sum() / k) - 1).max()) + 1e-6)
+    lo, hi = n // k, -(-n // k)
+    rows = [{"unit_id": f"u{i}", "population": float(p)} for i, p in enumerate(pops)]
+    problem = make_problem(
+        make_profiles(rows), n_clusters=k, min_size=lo, max_size=hi, balance={"population": tol}
+    )
+    problem = dataclasses.replace(
+        problem,
+        features=FeatureMatrix(values=X, unit_ids=problem.features.unit_ids, feature_names=("a", "b")),
+    )
+    labels, stats = improve(problem, prepare(problem), k, labels0.tolist(), deadline=_far())
+    lab = np.asarray(labels)
+    sizes = np.bincount(lab, minlength=k)
+    assert sizes.min() >= lo and sizes.max() <= hi
+    mean = pops.sum() / k
+    t = np.bincount(lab, weights=pops, minlength=k)
+    assert np.all(t >= mean * (1 - tol) - 1e-9) and np.all(t <= mean * (1 + tol) + 1e-9)
+    assert stats.sse_after <= stats.sse_before + 1e-9
+    assert abs(stats.sse_after - sse(X, lab, k)) < 1e-6
+    assert len(labels) == n and set(labels) <= set(range(k))
