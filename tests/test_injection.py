@@ -225,6 +225,9 @@ def test_compare_names_cannot_escape_or_collide(tmp_path: Path) -> None:
     assert len(folders) == 2 and len({p.name for p in folders}) == 2
     html = (out / "comparison.html").read_text("utf-8")
     assert "<script>alert(4)" not in html
+    cells = _workbook_cells(out / "comparison.xlsx")
+    assert not [c for c in cells if c.data_type == "f"]
+    assert HOSTILE_NAME in {c.value for c in cells}
 
 
 MARKUP_UNITS = """unit_id,name,function,region,lat,lon,population,current_cluster
