@@ -86,3 +86,33 @@ def test_restricted_infeasibility_is_never_reported_as_proof(monkeypatch):
     monkeypatch.setattr("optimizer.lns._passes_check", lambda *a: False)
     with pytest.raises(NoSolutionError):
         solve(problem)
+
+
+def test_sparse_lp_start_with_a_feasible_plan_is_feasible_and_meets_the_rules():
+    """Sparse LP (3 nearest centres + a feasible plan's arcs) on 120 units: repaired, it meets sizes and ±10 %."""
+    problem = _sample_problem(120, 6, 5.0, balance={"population": 0.10})
+    data = prepare(problem)
+    seed = [i % 6 for i in range(120)]
+    feasible, violation = repair_balance(problem, data, 6, greedy_balanced(problem, data, 6, seed), seconds=5.0)
+    assert violation == 0.0
+    lp = lp_balanced(problem, data, 6, seed, nearest=3, keep=feasible, seconds=10.0)
+    assert lp is not None and len(lp) == 120
+    labels, left = repair_balance(problem, data, 6, lp, seconds=5.0)
+    assert left == 0.0
+    sizes = np.bincount(labels, minlength=6)
+    assert sizes.min() >= problem.rules.min_size and sizes.max() <= problem.rules.max_size
+    pop = problem.profiles.column_values("population")
+    totals = np.bincount(labels, weights=pop, minlength=6)
+    assert np.all(np.abs(totals / (pop.sum() / 6) - 1) <= 0.10)
+
+
+@pytest.mark.slow
+def test_local_search_runs_on_a_large_table_and_the_plan_is_verified():
+    """400 units, 20 clusters, sizes ±1 and ±10 % population, 8 s: local search moved units, check_plan passes."""
+    problem = _sample_problem(400, 20, 8.0, balance={"population": 0.10})
+    plan = solve(problem)
+    assert check_plan(plan, problem) == []
+    assert plan.details["ls_moves"] + plan.details["ls_swaps"] > 0
+    assert plan.details["ls_dispersion_gain"] > 0
+    assert plan.bound <= plan.objective
+    assert plan.solve_seconds < 8.0 + 2.0
