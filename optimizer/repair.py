@@ -276,9 +276,12 @@ def lp_balanced(
         if res.status != 0:
             return best
         share = np.zeros(n)
-        lab = np.full(n, -1, dtype=np.int64)
+        new = np.full(n, -1, dtype=np.int64)
         for r, c, x in zip(rows.tolist(), cols.tolist(), res.x.tolist()):
             if x > share[r]:
-                share[r], lab[r] = x, c
-        best = lab.tolist()
+                share[r], new[r] = x, c
+        best = new.tolist()
+        if np.array_equal(new, lab):
+            break  # converged: the centres will not move again
+        lab = new
     return best
