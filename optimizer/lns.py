@@ -127,6 +127,10 @@ def _balanced_start(
         # biggest-first dealing is less homogeneous but rarely leaves a violation
         greedy = greedy_balanced(problem, data, k, seed_labels)
         labels, violation = repair_balance(problem, data, k, greedy, seconds=budget / 2)
+        if violation > 0.0:
+            # without a plan that meets the rules nothing later can start: keep repairing
+            more = 0.5 * (deadline - time.monotonic())
+            labels, violation = repair_balance(problem, data, k, labels, seconds=more)
     if violation == 0.0 and data.n * min(k, SPARSE_NEAREST) <= SPARSE_LP_MAX_PAIRS:
         seconds = SPARSE_LP_SHARE * (deadline - time.monotonic())
         nearest = None if data.n * k <= LP_MAX_PAIRS else SPARSE_NEAREST
