@@ -1,28 +1,36 @@
-"""Large tables: a restricted model around the seed, then large-neighbourhood search.
+"""Large tables: a balanced start, local search, then large-neighbourhood search.
 
 Why: a model with every (unit, medoid) pair has n² variables — 11 M at 3 300
 units — and the measured dense models ran out of time and memory
-(``benchmark-findings.md``). Here:
+(``benchmark-findings.md``). Here, per cluster count:
 
-1. **Restricted model.** Each seed cluster offers a few candidate medoids
-   (its most central members); each unit may join only its nearest candidate
-   medoids plus its seed cluster's. If that model has no plan in its share of
-   the time, the candidate sets are doubled (a pruned model's infeasibility
-   proves nothing about the scenario and is never reported as such).
-2. **Large-neighbourhood search.** Repeatedly take a cluster and its nearest
-   neighbouring clusters, free their units, and re-solve that sub-problem
-   *exactly* (every pair, the whole table's balance band, the same rules)
-   with the rest fixed; keep strict improvements. Any plan it returns still
-   satisfies every rule, because each sub-plan does and clusters outside
-   are untouched.
+1. **Balanced start** (:func:`_balanced_start`). A plan meeting sizes and bands
+   fast (dense LP start up to ``LP_MAX_PAIRS``, else biggest-first dealing;
+   then :func:`optimizer.repair.repair_balance`), improved by alternating LP
+   assignment and centre updates on each unit's nearest centres plus that
+   plan's arcs (feasible by construction).
+2. **Local search** (:mod:`optimizer.local_search`) on the within-cluster sum
+   of squares — the dispersion users and the benchmark see — keeping every
+   rule. When its plan passes ``check_plan`` the restricted model is skipped.
+3. Otherwise (contiguity, one_region/one_function, max_moves/stability, or no
+   balanced plan found) the **restricted model**: each seed cluster offers a
+   few candidate medoids, each unit may join only its nearest ones plus its
+   seed cluster's; doubled when it has no plan (a pruned model's
+   infeasibility proves nothing about the scenario and is never reported).
+4. **Large-neighbourhood search.** Repeatedly free a cluster and its nearest
+   clusters and re-solve that sub-problem *exactly* (every pair, the whole
+   table's balance band, the same rules) with the rest fixed. A sub-plan is
+   kept if it lowers the sum of squares (after a local search) or the medoid
+   objective (otherwise); a last local search follows.
 
 Bounds: the restricted model's bound holds for the restricted model only and
 is recorded as ``details["restricted_bound"]``; ``Plan.bound`` is a weak bound
 valid for every plan of the scenario (every non-medoid unit costs at least
 its nearest-neighbour distance), so ``bound_scope`` is ``"full"`` and the gap
-is honest, if pessimistic. Before all this, :mod:`optimizer.repair` moves the
-seed toward the size and balance rules so the model starts from a plan. LNS is skipped when ``max_moves`` or a
-stability weight couple all clusters through the current grouping.
+is honest, if pessimistic. The reported objective is always the documented
+medoid objective of the final partition (``solve._finish``). LNS is skipped
+when ``max_moves`` or a stability weight couple all clusters through the
+current grouping.
 """
 
 from __future__ import annotations
