@@ -148,4 +148,6 @@ def restricted_candidates(
         if m not in members[m]:
             members[m].append(m)
     closed = _close_blocks(data, {m: tuple(sorted(v)) for m, v in members.items()})
-    return Candidates(medoids=tuple(sorted(medoids)), members=closed, exact=False)
+    # a medoid whose own together block cannot follow it cannot be a medoid
+    kept = tuple(sorted(m for m in medoids if m in closed[m]))
+    return Candidates(medoids=kept, members={m: closed[m] for m in kept}, exact=False)

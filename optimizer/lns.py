@@ -47,7 +47,14 @@ from sklearn.neighbors import NearestNeighbors
 from features.types import FeatureMatrix
 from optimizer.candidates import Candidates, full_candidates, restricted_candidates
 from optimizer.data import ModelData, prepare
-from optimizer.local_search import SearchStats, improve, local_search_allowed, sse
+from optimizer.local_search import (
+    SearchStats,
+    improve,
+    local_search_allowed,
+    locked_units,
+    place_locked,
+    sse,
+)
 from optimizer.model import build_model
 from optimizer.objective import COST_SCALE, pair_distances
 from optimizer.problem import Problem, Rules
@@ -187,6 +194,11 @@ def solve_large(
         data.balance or problem.rules.min_size or problem.rules.max_size
     ):
         labels, violation = _balanced_start(problem, data, k, seed_labels, deadline)
+        locked = locked_units(data)
+        if locked.any():
+            labels = place_locked(data, labels, k)
+            more = min(REPAIR_SHARE * (deadline - time.monotonic()), REPAIR_MAX_S)
+            labels, violation = repair_balance(problem, data, k, labels, seconds=more, free=~locked)
         if violation == 0.0 and local_search_allowed(problem, data):
             ls_end = time.monotonic() + LOCAL_SEARCH_SHARE * (deadline - time.monotonic())
             labels, stats = improve(problem, data, k, labels, deadline=ls_end)

@@ -258,3 +258,45 @@ def improve(
     after = sse(X, lab, k)
     return lab.tolist(), SearchStats(passes, moves, swaps, cycles, before, after)
 
+
+
+def place_locked(data: ModelData, labels: list[int], k: int) -> list[int]:
+    """Put the units under pairwise rules where those rules want them.
+
+    The starts (LP, greedy, repair) ignore together/apart/fixed; this moves
+    each fixed label's units to one cluster of their own (the one most of them
+    are in, distinct per label), each together block to its first member's
+    cluster, and an apart member sharing a cluster with another to the
+    smallest cluster holding none of its group. Sizes and bands may break;
+    :func:`optimizer.repair.repair_balance` with only the free units movable
+    fixes them, and ``check_plan`` has the last word.
+    """
+    lab = np.asarray(labels, dtype=np.int64).copy()
+    target: dict[str, int] = {}
+    for label in data.fixed_labels:
+        units = [i for i, f in enumerate(data.fixed) if f == label]
+        counts = np.bincount(lab[units], minlength=k)
+        for c in np.argsort(-counts, kind="stable").tolist():
+            if c not in target.values():
+                target[label] = int(c)
+                break
+        for i in units:
+            lab[i] = target.get(label, lab[i])
+    for block in data.blocks:
+        label = next((data.fixed[i] for i in block if data.fixed[i] is not None), None)
+        lab[list(block)] = target[label] if label in target else lab[block[0]]
+    for group in data.apart:
+        seen: set[int] = set()
+        for i in group:
+            if int(lab[i]) in seen and data.fixed[i] is None and data.block_of[i] < 0:
+                size = np.bincount(lab, minlength=k)
+                others = [c for c in np.argsort(size, kind="stable").tolist() if c not in seen]
+                if others:
+                    lab[i] = others[0]
+            seen.add(int(lab[i]))
+    return lab.tolist()
+
+
+def locked_units(data: ModelData) -> np.ndarray:
+    """Mask of the units under together, apart or fixed (they never move in a search)."""
+    return _locked(data)

@@ -38,9 +38,14 @@ def _violation(tot: np.ndarray, lo: np.ndarray, hi: np.ndarray, scale: np.ndarra
 
 
 def repair_balance(
-    problem: Problem, data: ModelData, k: int, labels: list[int], *, seconds: float
+    problem: Problem, data: ModelData, k: int, labels: list[int], *, seconds: float,
+    free: np.ndarray | None = None,
 ) -> tuple[list[int], float]:
-    """Moves/swaps toward every size and balance rule; returns labels and remaining violation."""
+    """Moves/swaps toward every size and balance rule; returns labels and remaining violation.
+
+    ``free`` (a mask) names the units that may move; the others (together
+    blocks, apart groups, fixed labels) stay where they are.
+    """
     rules = problem.rules
     lab = np.asarray(labels, dtype=np.int64).copy()
     X = np.asarray(problem.features.values, dtype=np.float64)
@@ -56,6 +61,7 @@ def repair_balance(
     min_size = rules.min_size or 1
     max_size = rules.max_size or len(lab)
     end = time.monotonic() + seconds
+    movable = np.ones(len(lab), dtype=bool) if free is None else np.asarray(free, dtype=bool)
 
     def totals() -> np.ndarray:
         out = np.zeros((k, V.shape[1]))
@@ -81,9 +87,11 @@ def repair_balance(
         reach = NEIGHBOUR_CLUSTERS if a not in stuck else k
         near = np.argsort(((centres - centres[a]) ** 2).sum(axis=1), kind="stable")[1 : reach + 1]
         best = None  # (gain, cost, kind, i, j, b)
-        A = np.flatnonzero(lab == a)
+        A = np.flatnonzero((lab == a) & movable)
         for b in near.tolist():
-            B = np.flatnonzero(lab == b)
+            B = np.flatnonzero((lab == b) & movable)
+            if len(A) == 0 or len(B) == 0:
+                continue
             base = viol[a] + viol[b]
             dA = ((X[A] - centres[b]) ** 2).sum(1) - ((X[A] - centres[a]) ** 2).sum(1)
             dB = ((X[B] - centres[a]) ** 2).sum(1) - ((X[B] - centres[b]) ** 2).sum(1)

@@ -116,3 +116,19 @@ def test_local_search_runs_on_a_large_table_and_the_plan_is_verified():
     assert plan.details["ls_dispersion_gain"] > 0
     assert plan.bound <= plan.objective
     assert plan.solve_seconds < 8.0 + 4.0
+
+
+@pytest.mark.slow
+def test_pairwise_rules_hold_on_a_large_table_with_local_search():
+    """200 units, sizes ±1, ±10 % population, a together pair, an apart pair and a fixed unit: verified plan."""
+    problem = _sample_problem(
+        200, 10, 6.0, balance={"population": 0.10},
+        together=(("00001", "00150"),), apart=(("00002", "00003"),), fixed={"00004": "Cụm A"},
+    )
+    plan = solve(problem)
+    assert check_plan(plan, problem) == []
+    labels = plan.assignment.labels
+    assert labels["00001"] == labels["00150"]
+    assert labels["00002"] != labels["00003"]
+    assert plan.cluster_labels[labels["00004"]] == "Cụm A"
+    assert plan.details["ls_moves"] + plan.details["ls_swaps"] > 0
