@@ -209,6 +209,12 @@ def solve_large(
     per, near = MEDOIDS_PER_CLUSTER, NEAREST_MEDOIDS
     widened = 0
     direct = violation == 0.0 and _passes_check(problem, data, [hint[i] for i in range(data.n)])
+    if not direct and not _lns_allowed(problem) and _current_fits(data, k):
+        # max_moves / stability: the current grouping moves nobody; if it meets
+        # every rule it is the verified plan to start from (else CP-SAT found none)
+        current = _medoids_of(problem, list(data.current))
+        if _passes_check(problem, data, [current[i] for i in range(data.n)]):
+            hint, labels, violation, direct = current, list(data.current), 0.0, True
     skip_model = direct and ls_stats is not None
     while True:
         if skip_model:
@@ -300,6 +306,11 @@ def _active(problem: Problem) -> list[str]:
     from optimizer.check import active_rules
 
     return active_rules(problem)
+
+
+def _current_fits(data: ModelData, k: int) -> bool:
+    """Every unit has a current group and there are exactly ``k`` of them."""
+    return all(g >= 0 for g in data.current) and len(set(data.current)) == k
 
 
 def _lns_allowed(problem: Problem) -> bool:

@@ -132,3 +132,21 @@ def test_pairwise_rules_hold_on_a_large_table_with_local_search():
     assert labels["00002"] != labels["00003"]
     assert plan.cluster_labels[labels["00004"]] == "Cụm A"
     assert plan.details["ls_moves"] + plan.details["ls_swaps"] > 0
+
+
+def test_max_moves_on_a_large_table_starts_from_the_current_grouping():
+    """300 units grouped by latitude band (sizes 25–35, within 20–40), max_moves 150: a verified plan, not 'no plan'."""
+    frame, pairs = generate_units(300, seed=0)
+    rows = [
+        {"unit_id": r.unit_id, "name": r["name"], "function": r.function, "region": r.region,
+         "lat": r.lat, "lon": r.lon, "population": float(r.population),
+         "current_cluster": f"G{int(r.lat * 10) % 10}"}
+        for _, r in frame.iterrows()
+    ]
+    problem = make_problem(
+        make_profiles(rows), weights={"function": 1.0, "location": 1.0, "population": 1.0},
+        pairs=pairs, n_clusters=10, min_size=20, max_size=40, time_limit_s=6.0, max_moves=150,
+    )
+    plan = solve(problem)
+    assert check_plan(plan, problem) == []
+    assert plan.details["units_moved"] <= 150
