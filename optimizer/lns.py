@@ -36,7 +36,6 @@ current grouping.
 from __future__ import annotations
 
 import dataclasses
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +45,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from features.types import FeatureMatrix
 from optimizer.candidates import Candidates, full_candidates, restricted_candidates
+from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
 from optimizer.data import ModelData, prepare
 from optimizer.local_search import (
     SearchStats,
@@ -58,25 +58,15 @@ from optimizer.local_search import (
 from optimizer.model import build_model
 from optimizer.objective import COST_SCALE, pair_distances
 from optimizer.problem import Problem, Rules
-from optimizer.repair import LP_MAX_PAIRS, greedy_balanced, lp_balanced, repair_balance
+from optimizer.repair import repair_balance
 
 #: Candidate medoids per seed cluster and candidate medoids per unit (doubled on failure).
 MEDOIDS_PER_CLUSTER = 3
 NEAREST_MEDOIDS = 6
-#: Share of the time limit for the balance repair (at most 30 s).
-REPAIR_SHARE = 0.25
 #: Share of the remaining time for the restricted model; LNS gets the rest.
 RESTRICTED_SHARE = 0.2
 #: Time kept for solve's finishing steps, per unit (measured ~0.6 s at 10 000 units, loaded).
 FINISH_S_PER_UNIT = 1e-4
-#: Sparse LP start beyond LP_MAX_PAIRS: centres per unit, most columns, share of the time left.
-SPARSE_NEAREST = 20
-SPARSE_LP_MAX_PAIRS = 400_000
-SPARSE_LP_SHARE = 0.4
-#: LP assignment / centre update rounds at most (they stop when nothing changes).
-LP_ROUNDS = 30
-#: The balance repair gets a quarter of the time, at most this many seconds.
-REPAIR_MAX_S = 120.0
 #: Share of the time left after the repair for the local search (it usually ends sooner).
 LOCAL_SEARCH_SHARE = 0.5
 #: Share of the time after the first local search kept for the last one (after LNS).
@@ -114,51 +104,6 @@ def _restricted(
     return restricted_candidates(data, dist_to, med, nearest, always=hint)
 
 
-def _balanced_start(
-    problem: Problem, data: ModelData, k: int, seed_labels: list[int], deadline: float
-) -> tuple[list[int], float]:
-    """A plan meeting sizes and bands (violation 0) or the least violating one found.
-
-    First a plan that meets the rules fast: the dense LP start (up to
-    ``LP_MAX_PAIRS``) or biggest-first dealing, repaired; without balance the
-    seed, repaired to the sizes. Then alternating LP assignment and centre
-    updates (k-means-constrained's idea, with the bands as LP rows) on each
-    unit's nearest centres plus that plan's arcs, so the LP is feasible, in a
-    share of the time; kept when, repaired, it is more homogeneous. Measured
-    (60 s, seed 0): F 3 300 0.384 → 0.344; S 3 300 0.087 → 0.080 (10 rounds).
-    """
-    now = time.monotonic()
-    budget = min(REPAIR_SHARE * (deadline - now), REPAIR_MAX_S)
-    labels, violation = seed_labels, math.inf
-    if not data.balance:
-        labels, violation = repair_balance(problem, data, k, seed_labels, seconds=budget)
-    elif data.n * k <= LP_MAX_PAIRS:
-        start = lp_balanced(problem, data, k, seed_labels, rounds=LP_ROUNDS,
-                            seconds=SPARSE_LP_SHARE * (deadline - now)) or seed_labels
-        labels, violation = repair_balance(problem, data, k, start, seconds=budget / 2)
-        if violation == 0.0:
-            return labels, violation
-    if violation > 0.0 and data.balance:
-        # biggest-first dealing is less homogeneous but rarely leaves a violation
-        greedy = greedy_balanced(problem, data, k, seed_labels)
-        labels, violation = repair_balance(problem, data, k, greedy, seconds=budget / 2)
-        if violation > 0.0:
-            # without a plan that meets the rules nothing later can start: keep repairing
-            more = 0.5 * (deadline - time.monotonic())
-            labels, violation = repair_balance(problem, data, k, labels, seconds=more)
-    if violation == 0.0 and data.n * min(k, SPARSE_NEAREST) <= SPARSE_LP_MAX_PAIRS:
-        seconds = SPARSE_LP_SHARE * (deadline - time.monotonic())
-        nearest = None if data.n * k <= LP_MAX_PAIRS else SPARSE_NEAREST
-        lp = lp_balanced(problem, data, k, seed_labels, nearest=nearest, keep=labels,
-                         rounds=LP_ROUNDS, seconds=seconds)
-        if lp is not None:
-            fixed, left = repair_balance(problem, data, k, lp, seconds=budget / 2)
-            X = np.asarray(problem.features.values, dtype=np.float64)
-            if left == 0.0 and sse(X, np.asarray(fixed), k) < sse(X, np.asarray(labels), k):
-                return fixed, left
-    return labels, violation
-
-
 def full_lower_bound(features: FeatureMatrix, n_clusters: int) -> int:
     """A bound valid for every plan: each non-medoid unit costs ≥ its nearest-neighbour distance."""
     values = np.asarray(features.values, dtype=np.float64)
@@ -193,7 +138,7 @@ def solve_large(
     if not problem.rules.contiguous and (
         data.balance or problem.rules.min_size or problem.rules.max_size
     ):
-        labels, violation = _balanced_start(problem, data, k, seed_labels, deadline)
+        labels, violation = balanced_start(problem, data, k, seed_labels, deadline)
         locked = locked_units(data)
         if locked.any():
             labels = place_locked(data, labels, k)
@@ -419,7 +364,6 @@ def _sub_sse(values: np.ndarray, units: list[int], medoid_of: list[int]) -> floa
     """Within-cluster sum of squares of ``units`` grouped by ``medoid_of`` (local indices)."""
     X = values[units]
     _, lab = np.unique(np.asarray(medoid_of), return_inverse=True)
-    from optimizer.local_search import sse
 
     return sse(X, lab, int(lab.max()) + 1)
 
