@@ -114,3 +114,20 @@ def test_random_tables_keep_sizes_and_bands_and_never_get_worse(seed, n, k):
     assert stats.sse_after <= stats.sse_before + 1e-9
     assert abs(stats.sse_after - sse(X, lab, k)) < 1e-6
     assert len(labels) == n and set(labels) <= set(range(k))
+
+
+def test_same_input_same_plan():
+    """Two runs on one 60-unit table give the same labels (no clock or randomness inside)."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 3))
+    rows = [{"unit_id": f"u{i}", "population": float(p)} for i, p in enumerate(rng.integers(1, 9, 60))]
+    problem = make_problem(make_profiles(rows), n_clusters=6, min_size=9, max_size=11)
+    problem = dataclasses.replace(
+        problem,
+        features=FeatureMatrix(values=X, unit_ids=problem.features.unit_ids, feature_names=("a", "b", "c")),
+    )
+    start = [i % 6 for i in range(60)]
+    first, s1 = improve(problem, prepare(problem), 6, start, deadline=_far())
+    second, s2 = improve(problem, prepare(problem), 6, start, deadline=_far())
+    assert first == second and s1 == s2
+    assert s1.sse_after < s1.sse_before
