@@ -116,6 +116,15 @@ register(
             "vi": "nhập tên hiển thị của đơn vị",
             "en": "enter the unit's display name",
         },
+        "validate.control_character": {
+            "vi": "có ký tự điều khiển ẩn {code} (thường do sao chép từ phần mềm khác)",
+            "en": "contains the invisible control character {code} "
+            "(usually pasted from another program)",
+        },
+        "validate.control_character_hint": {
+            "vi": "xóa ký tự đó khỏi ô (gõ lại nội dung ô)",
+            "en": "remove it from the cell (retype the cell's text)",
+        },
         "validate.not_number": {"vi": "không phải là số", "en": "not a number"},
         "validate.not_number_hint": {
             "vi": "nhập một số (ví dụ 1234.5) hoặc để trống nếu chưa biết",

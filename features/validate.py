@@ -203,6 +203,34 @@ def _warn_empty_categories(raw: RawTable, index: int, issues: _Issues) -> None:
         issues.warn_rows("validate.empty_category", empty, raw.header[index])
 
 
+def _is_control(ch: str) -> bool:
+    """A control character other than tab and line breaks (Alt+Enter in Excel)."""
+    return unicodedata.category(ch) == "Cc" and ch not in "\t\r\n"
+
+
+def _check_control_characters(
+    raw: RawTable, found: dict[str, int], issues: _Issues
+) -> None:
+    """Text columns may not hold invisible control characters (ESC, NUL, bell…).
+
+    They never belong in a name or a category, are invisible in Excel, and
+    would reach the planner's terminal and reports as escape sequences.
+    """
+    for role in ("id", "name", "function", "region", "current_cluster"):
+        if role not in found:
+            continue
+        column = raw.header[found[role]]
+        for cell, row in zip(raw.column(found[role]), raw.row_numbers, strict=False):
+            bad = next((ch for ch in cell if _is_control(ch)), None)
+            if bad is not None:
+                issues.error(
+                    tr("validate.control_character", code=f"U+{ord(bad):04X}"),
+                    row,
+                    column,
+                    hint=tr("validate.control_character_hint"),
+                )
+
+
 def _split_functions(text: str) -> tuple[str, ...]:
     parts = (
         unicodedata.normalize("NFC", p).strip() for p in text.split(FUNCTION_SEPARATOR)
@@ -304,6 +332,7 @@ def validate_profiles(
                 column,
                 hint=tr("validate.empty_name_hint"),
             )
+    _check_control_characters(raw, found, issues)
     lat, lon = _check_coordinates(raw, found, mapping, issues)
     scale = _scale_columns(raw, found, mapping, issues)
     for role in ("function", "region", "current_cluster"):

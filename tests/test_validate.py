@@ -312,3 +312,18 @@ def test_empty_category_cells_are_warned_not_filled(tmp_path):
     assert profiles.has_current
     assert any("'region'" in w and "rows 3" in w for w in profiles.warnings)
     assert any("'current_cluster'" in w and "rows 4" in w for w in profiles.warnings)
+
+
+def test_control_characters_in_text_cells_are_reported(tmp_path):
+    """An ESC hidden in a name is an error naming row, column and code point, never passed on."""
+    path = tmp_path / "units.csv"
+    path.write_text(
+        'unit_id,name,region\n01,Hà\x1b[31mNội,Bắc\n02,Huế,Trung\x07\n03,"Đà\nNẵng",Trung\n',
+        encoding="utf-8",
+    )
+    with language("en"), pytest.raises(InputError) as err:
+        load_units(path)
+    text = str(err.value)
+    assert "row 2, column 'name'" in text and "U+001B" in text
+    assert "row 3, column 'region'" in text and "U+0007" in text
+    assert "row 4" not in text  # a line break inside a quoted cell is allowed
