@@ -45,6 +45,17 @@ from features.types import FeatureMatrix, UnitId
 #: Squared feature distances are multiplied by this and rounded to integers once.
 COST_SCALE = 10_000
 
+#: The definition above in plain text, as ``plan.json`` records it next to the numbers.
+OBJECTIVE_DEFINITION = (
+    "cost = sum over clusters C of min over a member m of C of the sum over i in C "
+    "of d(i, m), where d(i, m) = round(COST_SCALE * squared Euclidean distance "
+    "between the weighted feature rows of i and m), COST_SCALE = 10000; plus "
+    "round(COST_SCALE * stability_weight) per unit moved from its current cluster "
+    "when stability_weight > 0. objective and bound are cost / COST_SCALE. "
+    "A function of the partition only (the medoid m is the most typical member), "
+    "so the bound holds for every plan under the same rules."
+)
+
 
 def distance_matrix(features: FeatureMatrix) -> np.ndarray:
     """Integer squared distances ``d[i, j]`` between all units (int64, n × n).

@@ -219,15 +219,8 @@ def clusters_csv(plan: Plan, problem: Problem) -> str:
 
 
 def objective_definition() -> str:
-    """The objective's exact definition, quoted from :mod:`optimizer.objective`."""
-    defined = getattr(objective_module, "OBJECTIVE_DEFINITION", None)
-    if isinstance(defined, str):
-        return defined
-    doc = objective_module.__doc__ or ""
-    start = doc.find("Let ")
-    end = doc.find("\nWhy ", start)
-    text = doc[start:end] if start >= 0 else doc
-    return " ".join(text.split())
+    """The objective's exact definition (:data:`optimizer.objective.OBJECTIVE_DEFINITION`)."""
+    return objective_module.OBJECTIVE_DEFINITION
 
 
 def _finite(value: float) -> float | None:
