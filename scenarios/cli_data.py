@@ -282,6 +282,7 @@ def _write_starter(
 )
 @_data_options
 @click.option("--force", is_flag=True, help=tr("opt.force_file"))
+@display_options
 @lang_option
 def init(
     units: Path,
@@ -290,12 +291,17 @@ def init(
     sheet: str | None,
     decimal_comma: bool,
     force: bool,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
     """Write the starter scenario and say how to run it."""
     _write_starter(
         output, units, adjacency, force, sheet=sheet, decimal_comma=decimal_comma
     )
-    click.echo(tr("init.written", path=output))
+    if as_json:
+        print_json({"scenario": str(output)})
+    elif not quiet:
+        click.echo(tr("init.written", path=output))
 
 
 @click.command("sample", help=tr("sample.help"))
@@ -308,12 +314,20 @@ def init(
     default=Path("cumkhoi-sample"),
 )
 @click.option("--force", is_flag=True, help=tr("opt.force_file"))
+@display_options
 @lang_option
-def sample(n_units: int, seed: int, output: Path, force: bool) -> None:
+def sample(
+    n_units: int, seed: int, output: Path, force: bool, quiet: bool, as_json: bool
+) -> None:
     """Synthetic table + adjacency (features.sample) and a starter scenario for them."""
     units, adjacency = write_sample(output, n_units, seed=seed, force=force)
     name = f"sample-{n_units}-seed-{seed}"
     scenario = _write_starter(output / "scenario.toml", units, adjacency, force, name)
-    click.echo(
-        tr("sample.written", units=units, adjacency=adjacency, scenario=scenario)
-    )
+    if as_json:
+        print_json(
+            {"units": str(units), "adjacency": str(adjacency), "scenario": str(scenario)}
+        )
+    elif not quiet:
+        click.echo(
+            tr("sample.written", units=units, adjacency=adjacency, scenario=scenario)
+        )

@@ -176,3 +176,17 @@ def test_soft_adjacency_defect_is_a_plain_warning(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Warning: adjacency.csv, row 3" in result.stderr
     assert "InputWarning" not in result.stderr
+
+
+def test_sample_and_init_accept_the_common_quiet_and_json_options(tmp_path: Path) -> None:
+    """`--quiet` prints nothing, `--json` prints the written paths (spec: common options)."""
+    quiet = run("sample", "--units", 30, "-o", tmp_path / "q", "--quiet")
+    assert quiet.exit_code == 0 and quiet.output == ""
+    shown = run("sample", "--units", 30, "-o", tmp_path / "j", "--json")
+    paths = json.loads(shown.output)
+    assert shown.exit_code == 0 and set(paths) == {"units", "adjacency", "scenario"}
+    assert all(Path(p).exists() for p in paths.values())
+    starter = run("init", paths["units"], "-o", tmp_path / "s.toml", "--json")
+    assert starter.exit_code == 0
+    assert json.loads(starter.output) == {"scenario": str(tmp_path / "s.toml")}
+    assert load_scenarios(tmp_path / "s.toml")
