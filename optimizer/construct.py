@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from optimizer.budget import LP_WORK_PER_S, REPAIR_WORK_PER_S, Clock, work
 from optimizer.data import ModelData
 from optimizer.local_search import sse
 from optimizer.problem import Problem
@@ -30,10 +31,13 @@ SPARSE_LP_MAX_PAIRS = 400_000
 SPARSE_LP_SHARE = 0.4
 #: LP assignment / centre update rounds at most (they stop when nothing changes).
 LP_ROUNDS = 30
+#: A phase's safety stop is this many times its nominal share (plus 1 s).
+SAFETY_FACTOR = 3.0
 
 
 def balanced_start(
-    problem: Problem, data: ModelData, k: int, seed_labels: list[int], deadline: float
+    problem: Problem, data: ModelData, k: int, seed_labels: list[int], deadline: float,
+    *, seconds: float | None = None, clock: Clock | None = None,
 ) -> tuple[list[int], float]:
     """A plan meeting sizes and bands (violation 0) or the least violating one found.
 
@@ -44,33 +48,48 @@ def balanced_start(
     unit's nearest centres plus that plan's arcs, so the LP is feasible, in a
     share of the time; kept when, repaired, it is more homogeneous. Measured
     (60 s, seed 0): F 3 300 0.384 → 0.344; S 3 300 0.087 → 0.080 (10 rounds).
+
+    ``seconds`` is the nominal time of this phase: every share of it becomes a
+    work allowance (:mod:`optimizer.budget`), so the result does not depend on
+    the machine's speed; ``deadline`` (wall clock) is only a safety stop,
+    recorded on ``clock``. Without ``seconds`` the time left is the nominal time.
     """
-    now = time.monotonic()
-    budget = min(REPAIR_SHARE * (deadline - now), REPAIR_MAX_S)
+    nominal = seconds if seconds is not None else max(deadline - time.monotonic(), 0.0)
+    budget = min(REPAIR_SHARE * nominal, REPAIR_MAX_S)
+
+    def safety(share: float) -> float:
+        # generous: the allowance decides; this only keeps a runaway phase in the limit
+        return max(min(deadline - time.monotonic(), SAFETY_FACTOR * share + 1.0), 0.05)
+
+    def repair(start: list[int], share: float) -> tuple[list[int], float]:
+        return repair_balance(problem, data, k, start, seconds=safety(share), clock=clock,
+                              max_work=work(share, REPAIR_WORK_PER_S))
+
+    def lp(**kw) -> list[int] | None:
+        share = SPARSE_LP_SHARE * nominal
+        return lp_balanced(problem, data, k, seed_labels, rounds=LP_ROUNDS, seconds=safety(share),
+                           max_work=work(share, LP_WORK_PER_S), clock=clock, **kw)
+
     labels, violation = seed_labels, math.inf
     if not data.balance:
-        labels, violation = repair_balance(problem, data, k, seed_labels, seconds=budget)
+        labels, violation = repair(seed_labels, budget)
     elif data.n * k <= LP_MAX_PAIRS:
-        start = lp_balanced(problem, data, k, seed_labels, rounds=LP_ROUNDS,
-                            seconds=SPARSE_LP_SHARE * (deadline - now)) or seed_labels
-        labels, violation = repair_balance(problem, data, k, start, seconds=budget / 2)
+        start = lp() or seed_labels
+        labels, violation = repair(start, budget / 2)
         if violation == 0.0:
             return labels, violation
     if violation > 0.0 and data.balance:
         # biggest-first dealing is less homogeneous but rarely leaves a violation
         greedy = greedy_balanced(problem, data, k, seed_labels)
-        labels, violation = repair_balance(problem, data, k, greedy, seconds=budget / 2)
+        labels, violation = repair(greedy, budget / 2)
         if violation > 0.0:
             # without a plan that meets the rules nothing later can start: keep repairing
-            more = 0.5 * (deadline - time.monotonic())
-            labels, violation = repair_balance(problem, data, k, labels, seconds=more)
+            labels, violation = repair(labels, 0.5 * nominal)
     if violation == 0.0 and data.n * min(k, SPARSE_NEAREST) <= SPARSE_LP_MAX_PAIRS:
-        seconds = SPARSE_LP_SHARE * (deadline - time.monotonic())
         nearest = None if data.n * k <= LP_MAX_PAIRS else SPARSE_NEAREST
-        lp = lp_balanced(problem, data, k, seed_labels, nearest=nearest, keep=labels,
-                         rounds=LP_ROUNDS, seconds=seconds)
-        if lp is not None:
-            fixed, left = repair_balance(problem, data, k, lp, seconds=budget / 2)
+        sparse = lp(nearest=nearest, keep=labels)
+        if sparse is not None:
+            fixed, left = repair(sparse, budget / 2)
             X = np.asarray(problem.features.values, dtype=np.float64)
             if left == 0.0 and sse(X, np.asarray(fixed), k) < sse(X, np.asarray(labels), k):
                 return fixed, left

@@ -36,6 +36,7 @@ current grouping.
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -44,6 +45,14 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from features.types import FeatureMatrix
+from optimizer.budget import (
+    DTIME_PER_S,
+    LNS_ROUND_DTIME,
+    LS_WORK_PER_S,
+    REPAIR_WORK_PER_S,
+    Clock,
+    work,
+)
 from optimizer.candidates import Candidates, full_candidates, restricted_candidates
 from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
 from optimizer.data import ModelData, prepare
@@ -63,6 +72,8 @@ from optimizer.repair import repair_balance
 #: Candidate medoids per seed cluster and candidate medoids per unit (doubled on failure).
 MEDOIDS_PER_CLUSTER = 3
 NEAREST_MEDOIDS = 6
+#: The restricted model is widened (candidates doubled) at most this many times.
+MAX_WIDENINGS = 8
 #: Share of the remaining time for the restricted model; LNS gets the rest.
 RESTRICTED_SHARE = 0.2
 #: Time kept for solve's finishing steps, per unit (measured ~0.6 s at 10 000 units, loaded).
@@ -125,32 +136,52 @@ def solve_large(
     started: float,
     progress: Callable[..., None] | None,
     stop: threading.Event | None,
+    *,
+    nominal_s: float | None = None,
 ):
-    """Restricted model then LNS for one cluster count; returns a solve ``_Outcome``."""
+    """Restricted model then LNS for one cluster count; returns a solve ``_Outcome``.
+
+    ``nominal_s`` is this count's share of the time limit: every phase's
+    allowance derives from it (deterministic with one worker); ``deadline`` is
+    the wall-clock safety stop, and ``extra["clock_stopped"]`` says whether it
+    ended a phase.
+    """
     from optimizer.solve import _medoids_of, _search
 
     now = time.monotonic()
+    # every decision below follows the nominal time (budget.py); the deadline only stops
+    nominal = nominal_s if nominal_s is not None else max(deadline - now, 0.0)
     # medoids, check_plan and the count choice run after this: keep time for them
-    deadline -= min(FINISH_S_PER_UNIT * data.n + 0.3, 0.1 * max(deadline - now, 0.0))
+    reserve = min(FINISH_S_PER_UNIT * data.n + 0.3, 0.1 * nominal)
+    nominal -= reserve
+    deadline -= min(reserve, 0.1 * max(deadline - now, 0.0))
+    clock = Clock(deadline)
+
+    def left() -> float:
+        """Nominal seconds not yet charged to a phase's work (a count, not a clock)."""
+        return max(nominal - clock.charged_s, 0.0)
+
     labels, violation = seed_labels, 0.0
     ls_stats: SearchStats | None = None
     # the repair ignores the graph: under contiguity the (connected) seed is the better hint
     if not problem.rules.contiguous and (
         data.balance or problem.rules.min_size or problem.rules.max_size
     ):
-        labels, violation = balanced_start(problem, data, k, seed_labels, deadline)
+        labels, violation = balanced_start(problem, data, k, seed_labels, deadline,
+                                           seconds=nominal, clock=clock)
         locked = locked_units(data)
         if locked.any():
             labels = place_locked(data, labels, k)
-            more = min(REPAIR_SHARE * (deadline - time.monotonic()), REPAIR_MAX_S)
-            labels, violation = repair_balance(problem, data, k, labels, seconds=more, free=~locked)
+            more = min(REPAIR_SHARE * left(), REPAIR_MAX_S)
+            labels, violation = repair_balance(problem, data, k, labels, seconds=clock.left(),
+                                               free=~locked, clock=clock,
+                                               max_work=work(more, REPAIR_WORK_PER_S))
         if violation == 0.0 and local_search_allowed(problem, data):
-            ls_end = time.monotonic() + LOCAL_SEARCH_SHARE * (deadline - time.monotonic())
-            labels, stats = improve(problem, data, k, labels, deadline=ls_end)
+            labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
+                                    max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
             ls_stats = stats
         hint = _medoids_of(problem, labels)
-    now = time.monotonic()
-    phase_end = now + (deadline - now) * RESTRICTED_SHARE
+    phase_share = RESTRICTED_SHARE
     per, near = MEDOIDS_PER_CLUSTER, NEAREST_MEDOIDS
     widened = 0
     direct = violation == 0.0 and _passes_check(problem, data, [hint[i] for i in range(data.n)])
@@ -169,7 +200,9 @@ def solve_large(
             break
         cands = _restricted(problem, data, labels, hint, per, near)
         am = build_model(problem, k, cands, data=data)
-        out = _search(problem, am, hint, phase_end, started, progress, stop)
+        out = _search(problem, am, hint, deadline, started, progress, stop,
+                      dtime=phase_share * left() * DTIME_PER_S, clock=clock)
+        clock.charge(float(out.extra.get("dtime", 0.0)), DTIME_PER_S)
         if out.medoid_of is None and direct and not out.interrupted:
             # CP-SAT ran out of time before reading the hint: the repaired plan
             # passes every rule, so it is a verified plan to start from
@@ -182,10 +215,11 @@ def solve_large(
                 from optimizer.solve import ProgressEvent
 
                 progress(ProgressEvent(time.monotonic() - started, out.model_cost / COST_SCALE, 0.0))
-        if out.medoid_of is not None or out.interrupted or time.monotonic() >= deadline - 0.5:
+        if (out.medoid_of is not None or out.interrupted or clock.expired(0.5) or left() <= 0.5
+                or widened >= MAX_WIDENINGS):
             break
         per, near, widened = per * 2, near * 2, widened + 1
-        phase_end = deadline
+        phase_share = 1.0
     extra: dict[str, object] = {
         "repair_violation": violation,
         "restricted_widened": widened,
@@ -199,12 +233,18 @@ def solve_large(
                       "ls_dispersion_gain": 1.0 - ls_stats.sse_after / max(ls_stats.sse_before, 1e-12)})
     if out.medoid_of is not None and not out.interrupted and _lns_allowed(problem):
         by_sse = ls_stats is not None
-        lns_end = deadline - FINAL_LS_SHARE * (deadline - time.monotonic()) if by_sse else deadline
+        lns_s = left() * (1.0 - FINAL_LS_SHARE) if by_sse else left()
         try:
-            rounds, improved = _lns(problem, data, k, out, lns_end, started, progress, stop, by_sse=by_sse)
-            extra.update({"lns_rounds": rounds, "lns_improvements": improved})
+            lns_started, lns_charged = time.monotonic(), clock.charged_s
+            rounds, improved = _lns(problem, data, k, out, deadline, started, progress, stop,
+                                    by_sse=by_sse, dtime=lns_s * DTIME_PER_S, clock=clock)
+            extra.update({"lns_rounds": rounds, "lns_improvements": improved,
+                          "lns_dtime_wall": (round((clock.charged_s - lns_charged) * DTIME_PER_S, 3),
+                                             round(time.monotonic() - lns_started, 3))})
             if by_sse and not out.interrupted:
-                _final_search(problem, data, k, out, deadline - 0.2 * (deadline - time.monotonic()), extra)
+                final_s = 0.8 * left()
+                _final_search(problem, data, k, out, deadline, extra,
+                              max_work=work(final_s, LS_WORK_PER_S), clock=clock)
         except KeyboardInterrupt:
             # Ctrl-C in the Python part of LNS: keep the plan in hand (``out`` only
             # ever holds a complete plan; _finish re-verifies it) instead of losing it
@@ -213,17 +253,22 @@ def solve_large(
     out.bound = full_lower_bound(problem.features, k)
     out.bound_scope = "full"
     out.infeasible = False  # a pruned model's infeasibility proves nothing about the scenario
+    extra["clock_stopped"] = clock.stopped
+    extra["nominal_s"] = nominal
+    extra["nominal_charged_s"] = round(clock.charged_s, 3)
+    extra["phases_wall_s"] = round(time.monotonic() - now, 3)
     out.extra = extra
     out.proven = False
     return out
 
 
-def _final_search(problem, data, k, out, deadline, extra) -> None:
+def _final_search(problem, data, k, out, deadline, extra, *, max_work=None, clock=None) -> None:
     """Local search on the LNS result; the medoids and their cost follow the new clusters."""
     from optimizer.solve import _medoids_of
 
     _, lab = np.unique(np.asarray(out.medoid_of), return_inverse=True)
-    labels, stats = improve(problem, data, k, lab.tolist(), deadline=deadline)
+    labels, stats = improve(problem, data, k, lab.tolist(), deadline=deadline,
+                            max_work=max_work, clock=clock)
     if stats.sse_after < stats.sse_before:
         hint = _medoids_of(problem, labels)
         out.medoid_of = [hint[i] for i in range(data.n)]
@@ -293,12 +338,16 @@ def _sub_problem(
     return sub, dataclasses.replace(sub_data, balance=balance)
 
 
-def _lns(problem, data, k, out, deadline, started, progress, stop, *, by_sse=False) -> tuple[int, int]:
+def _lns(problem, data, k, out, deadline, started, progress, stop, *, by_sse=False,
+         dtime=None, clock=None) -> tuple[int, int]:
     """Improve ``out`` in place by exact re-solves of neighbouring clusters.
 
     With ``by_sse`` a sub-plan is kept when it lowers the within-cluster sum of
     squares of the freed units (the dispersion the local search works on),
-    otherwise when it lowers the medoid objective.
+    otherwise when it lowers the medoid objective. With ``dtime`` the rounds
+    and sub-solves spend CP-SAT deterministic time (plus
+    :data:`~optimizer.budget.LNS_ROUND_DTIME` per round), so one worker repeats
+    the same rounds; ``deadline`` is then only a safety stop marked on ``clock``.
     """
     from optimizer.solve import ProgressEvent, _search
 
@@ -306,7 +355,12 @@ def _lns(problem, data, k, out, deadline, started, progress, stop, *, by_sse=Fal
     values = np.asarray(problem.features.values, dtype=np.float64)
     rounds = improved = 0
     fails: dict[int, int] = {}
-    while time.monotonic() < deadline - 0.2 and not (stop is not None and stop.is_set()):
+    det_left = math.inf if dtime is None else dtime
+    while det_left > 0 and not (stop is not None and stop.is_set()):
+        if time.monotonic() >= deadline - 0.2:
+            if clock is not None and dtime is not None:
+                clock.mark()
+            break
         medoid_of = out.medoid_of
         clusters: dict[int, list[int]] = {}
         for i, m in enumerate(medoid_of):
@@ -326,6 +380,9 @@ def _lns(problem, data, k, out, deadline, started, progress, stop, *, by_sse=Fal
             n_units += len(clusters[m])
         if len(chosen) < 2:
             fails[meds[pick]] = fails.get(meds[pick], 0) + 1
+            det_left -= LNS_ROUND_DTIME
+            if clock is not None:
+                clock.charge(LNS_ROUND_DTIME, DTIME_PER_S)
             continue
         units = sorted(i for m in chosen for i in clusters[m])
         local = {u: j for j, u in enumerate(units)}
@@ -334,8 +391,16 @@ def _lns(problem, data, k, out, deadline, started, progress, stop, *, by_sse=Fal
         am = build_model(sub, len(chosen), cands, data=sub_data)
         before = sum(_cluster_cost(problem, clusters[m], m) for m in chosen)
         sub_hint = {local[i]: local[medoid_of[i]] for i in units}
-        sub_deadline = min(deadline, time.monotonic() + LNS_SUB_LIMIT_S)
-        res = _search(sub, am, sub_hint, sub_deadline, started, None, stop)
+        if dtime is None:
+            sub_deadline = min(deadline, time.monotonic() + LNS_SUB_LIMIT_S)
+            res = _search(sub, am, sub_hint, sub_deadline, started, None, stop)
+        else:
+            det = min(det_left, LNS_SUB_LIMIT_S * DTIME_PER_S)
+            res = _search(sub, am, sub_hint, deadline - 0.2, started, None, stop,
+                          dtime=det, clock=clock)
+            det_left -= res.extra.get("dtime", det) + LNS_ROUND_DTIME
+            if clock is not None:
+                clock.charge(res.extra.get("dtime", det) + LNS_ROUND_DTIME, DTIME_PER_S)
         rounds += 1
         better = res.medoid_of is not None and res.model_cost is not None and (
             _sub_sse(values, units, res.medoid_of) < _sub_sse(values, units, [local[medoid_of[i]] for i in units]) - 1e-9

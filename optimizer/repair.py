@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from optimizer.budget import LP_WORK_PER_S, REPAIR_WORK_PER_S, Clock
 from optimizer.data import ModelData
 from optimizer.problem import Problem
 
@@ -39,12 +40,14 @@ def _violation(tot: np.ndarray, lo: np.ndarray, hi: np.ndarray, scale: np.ndarra
 
 def repair_balance(
     problem: Problem, data: ModelData, k: int, labels: list[int], *, seconds: float,
-    free: np.ndarray | None = None,
+    free: np.ndarray | None = None, max_work: int | None = None, clock: Clock | None = None,
 ) -> tuple[list[int], float]:
     """Moves/swaps toward every size and balance rule; returns labels and remaining violation.
 
     ``free`` (a mask) names the units that may move; the others (together
-    blocks, apart groups, fixed labels) stay where they are.
+    blocks, apart groups, fixed labels) stay where they are. ``max_work``
+    (unit pairs evaluated) ends the repair deterministically; ``seconds`` is
+    then only a safety stop, marked on ``clock`` when it fires.
     """
     rules = problem.rules
     lab = np.asarray(labels, dtype=np.int64).copy()
@@ -72,10 +75,17 @@ def repair_balance(
     size = np.bincount(lab, minlength=k)
     sums = np.zeros((k, X.shape[1]))
     np.add.at(sums, lab, X)
-    steps = 0
+    steps = spent = 0
+    allowance = math.inf if max_work is None else max_work
     tabu: set[int] = set()
     stuck: set[int] = set()
-    while time.monotonic() < end:
+    while spent < allowance:
+        if time.monotonic() >= end:
+            if clock is not None:
+                clock.mark()
+            break
+        if clock is not None:
+            clock.charge(len(lab), REPAIR_WORK_PER_S)
         viol = _violation(tot, lo, hi, mean)
         viol = viol + np.maximum(size - max_size, 0) + np.maximum(min_size - size, 0)
         order = [c for c in np.argsort(-viol, kind="stable") if viol[c] > 0 and c not in tabu]
@@ -90,6 +100,9 @@ def repair_balance(
         A = np.flatnonzero((lab == a) & movable)
         for b in near.tolist():
             B = np.flatnonzero((lab == b) & movable)
+            spent += len(A) * len(B) + len(lab)
+            if clock is not None:
+                clock.charge(len(A) * len(B) + len(lab), REPAIR_WORK_PER_S)
             if len(A) == 0 or len(B) == 0:
                 continue
             base = viol[a] + viol[b]
@@ -206,6 +219,7 @@ def greedy_balanced(problem: Problem, data: ModelData, k: int, seed_labels: list
 def lp_balanced(
     problem: Problem, data: ModelData, k: int, seed_labels: list[int], *, rounds: int = 2,
     nearest: int | None = None, keep: list[int] | None = None, seconds: float | None = None,
+    max_work: int | None = None, clock: Clock | None = None,
 ) -> list[int] | None:
     """Balanced assignment to the seed's centres by linear programming, rounded.
 
@@ -220,7 +234,9 @@ def lp_balanced(
     centre. A basic solution splits few units, so rounding each unit to its
     largest share leaves little for :func:`repair_balance`. Centres then move
     to the new clusters' means and the LP is solved again (``rounds`` in
-    all). Returns None when the LP is infeasible.
+    all). Returns None when the LP is infeasible. ``max_work`` (LP columns
+    summed over rounds) decides how many rounds run, deterministically;
+    ``seconds`` is then a safety stop, marked on ``clock`` when it fires.
     """
     from scipy.optimize import linprog
     from scipy.sparse import csr_matrix, vstack
@@ -236,8 +252,11 @@ def lp_balanced(
     bands = [c.band(k) for c in data.balance]
     best = None
     end = time.monotonic() + seconds if seconds is not None else math.inf
+    spent, allowance = 0, math.inf if max_work is None else max_work
     for _ in range(rounds):
         if time.monotonic() >= end - 0.05:
+            if clock is not None:
+                clock.mark()
             break
         centres = np.zeros((k, X.shape[1]))
         np.add.at(centres, lab, X)
@@ -267,6 +286,12 @@ def lp_balanced(
             ]))
             rows, cols = pairs // k, pairs % k
         m = len(rows)
+        cost = m * (n + 2 * k)  # HiGHS time grows with columns × rows (measured 700 / 3 300)
+        if best is not None and spent + cost > allowance:
+            break
+        spent += cost
+        if clock is not None:
+            clock.charge(cost, LP_WORK_PER_S)
         var = np.arange(m)
         eq = csr_matrix((np.ones(m), (rows, var)), shape=(n, m))
         blocks = [csr_matrix((np.ones(m), (cols, var)), shape=(k, m))]
@@ -282,6 +307,8 @@ def lp_balanced(
                       bounds=(0, 1), method="highs",
                       options={"time_limit": max(end - time.monotonic(), 0.05)} if seconds is not None else None)
         if res.status != 0:
+            if res.status == 1 and clock is not None:
+                clock.mark()  # HiGHS stopped on its (safety) time limit
             return best
         share = np.zeros(n)
         new = np.full(n, -1, dtype=np.int64)

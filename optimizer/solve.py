@@ -27,6 +27,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from features.i18n import register, tr
+from optimizer.budget import DTIME_PER_S, Clock
 from optimizer.candidates import full_candidates
 from optimizer.check import check_plan
 from optimizer.data import ModelData, prepare
@@ -44,6 +45,10 @@ register(
         "solve.infeasible": {
             "vi": "Không có phương án nào thỏa mãn đồng thời các quy tắc: {rules} (đã chứng minh bằng bộ giải với {k} cụm). Hãy nới lỏng một quy tắc.",
             "en": "No plan satisfies all of these rules together: {rules} (proven by the solver for {k} clusters). Relax one of them.",
+        },
+        "solve.clock_stopped": {
+            "vi": "Đồng hồ đã dừng một bước tìm kiếm trước khi xong phần việc định sẵn (máy bận hoặc giới hạn thời gian ngắn); chạy lại với cùng dữ liệu và hạt giống có thể cho phương án khác. Hãy tăng --time-limit để kết quả lặp lại được.",
+            "en": "The clock stopped a search step before its planned work was done (busy machine or short time limit); a rerun with the same data and seed may give a different plan. Raise --time-limit for a repeatable result.",
         },
         "solve.no_solution": {
             "vi": "Không tìm được phương án nào trong {limit:g} giây; hãy thử --time-limit {suggest:g}.",
@@ -116,11 +121,18 @@ def _run_cpsat(
     seconds: float,
     callback: _Collector,
     stop: threading.Event | None,
+    dtime: float | None = None,
 ) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver, bool]:
-    """Solve in a worker thread; this thread waits so Ctrl-C / ``stop`` reach it."""
+    """Solve in a worker thread; this thread waits so Ctrl-C / ``stop`` reach it.
+
+    ``dtime`` bounds CP-SAT's deterministic time (same result on any machine
+    with one worker); ``seconds`` is then only a safety stop.
+    """
     solver = cp_model.CpSolver()
     settings = problem.settings
     solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+    if dtime is not None:
+        solver.parameters.max_deterministic_time = max(dtime, 0.001)
     solver.parameters.num_workers = settings.num_workers
     solver.parameters.random_seed = settings.seed
     solver.parameters.log_search_progress = settings.log_search_progress
@@ -196,8 +208,15 @@ def _search(
     started: float,
     progress: Callable[[ProgressEvent], None] | None,
     stop: threading.Event | None,
+    dtime: float | None = None,
+    clock: Clock | None = None,
 ) -> _Outcome:
-    """Solve one model, re-solving with separator cuts until no plan is disconnected."""
+    """Solve one model, re-solving with separator cuts until no plan is disconnected.
+
+    With ``dtime`` the search (all contiguity rounds) is bounded by CP-SAT
+    deterministic time, so one worker gives the same plan on every run;
+    ``deadline`` is then a safety stop, recorded on ``clock`` when it fires.
+    """
     from optimizer import constraints as C
 
     data = am.data
@@ -228,16 +247,26 @@ def _search(
     added: set[tuple[tuple[int, ...], int]] = set()
     if hint:
         am.hint(hint)
-    time_slice = CONTIGUITY_FIRST_SLICE_S
+    time_slice = CONTIGUITY_FIRST_SLICE_S * (DTIME_PER_S if dtime is not None else 1.0)
+    det_left = dtime if dtime is not None else math.inf
     while True:
         out.iterations += 1
         pending.clear()
         left = deadline - time.monotonic()
-        seconds = min(left, time_slice) if contiguous else left
+        if dtime is None:
+            seconds, det = (min(left, time_slice) if contiguous else left), None
+        else:
+            seconds, det = left, (min(det_left, time_slice) if contiguous else det_left)
         status, solver, interrupted = _run_cpsat(
-            am, problem, seconds, _Collector(am, accept), stop
+            am, problem, seconds, _Collector(am, accept), stop, *(() if det is None else (det,))
         )
         out.interrupted = out.interrupted or interrupted
+        if det is not None:
+            used = solver.deterministic_time
+            det_left -= used
+            if (clock is not None and not interrupted and used < 0.99 * det
+                    and status in (cp_model.FEASIBLE, cp_model.UNKNOWN)):
+                clock.mark()  # stopped by the wall clock, not by its deterministic budget
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             bound = max(bound, math.ceil(solver.best_objective_bound - 1e-6))
         if status == cp_model.INFEASIBLE:
@@ -247,7 +276,11 @@ def _search(
             break
         if out.model_cost is not None and out.model_cost <= bound:
             break
+        if dtime is not None and det_left <= 0:
+            break
         if time.monotonic() >= deadline - 0.01:
+            if clock is not None:
+                clock.mark()
             break
         new = [key for key in pending if key not in added]
         if not new:
@@ -261,6 +294,8 @@ def _search(
             added.add((piece, m))
         if out.medoid_of is not None:
             am.hint(dict(enumerate(out.medoid_of)))
+    if dtime is not None:
+        out.extra["dtime"] = dtime - det_left
     out.bound = bound
     out.proven = (
         am.candidates.exact and out.model_cost is not None and out.model_cost <= bound
@@ -318,6 +353,7 @@ def _solve_count(
     started: float,
     progress: Callable[[ProgressEvent], None] | None,
     stop: threading.Event | None,
+    nominal_s: float | None = None,
 ) -> _Outcome:
     rules = problem.rules
     seed_labels = _seed_labels(problem, k)
@@ -331,7 +367,8 @@ def _solve_count(
     else:
         from optimizer.lns import solve_large
 
-        out = solve_large(problem, data, k, seed_labels, hint, deadline, started, progress, stop)
+        out = solve_large(problem, data, k, seed_labels, hint, deadline, started, progress, stop,
+                          nominal_s=nominal_s)
     out.seed_labels = seed_labels
     return out
 
@@ -372,8 +409,11 @@ def solve(
     try:
         for idx, k in enumerate(counts):
             share = (deadline - time.monotonic()) / (len(counts) - idx)
+            # the large path decides from this nominal share (never a clock reading)
+            nominal = problem.settings.time_limit_s / len(counts)
             outcomes.append(
-                _solve_count(problem, data, k, time.monotonic() + share, started, progress, stop)
+                _solve_count(problem, data, k, time.monotonic() + share, started, progress, stop,
+                             nominal_s=nominal)
             )
             if outcomes[-1].interrupted:
                 interrupted = True
@@ -459,6 +499,7 @@ def _finish(
     }
     for key, value in chosen.extra.items():
         details[key] = value
+    notes = (tr("solve.clock_stopped"),) if details.get("clock_stopped") else ()
     plan = Plan(
         assignment=Assignment(labels={ids[i]: c for i, c in enumerate(clusters)}),
         cluster_labels=labels,
@@ -471,6 +512,7 @@ def _finish(
         if seed_labels is not None
         else None,
         interrupted=interrupted,
+        notes=notes,
         details=details,
     )
     violations = check_plan(plan, problem)

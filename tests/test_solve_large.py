@@ -79,7 +79,7 @@ def test_restricted_infeasibility_is_never_reported_as_proof(monkeypatch):
 
     problem = _sample_problem(160, 4, 2.0, balance={"population": 0.10})
 
-    def infeasible_search(problem, am, hint, deadline, started, progress, stop):
+    def infeasible_search(problem, am, hint, deadline, started, progress, stop, **kwargs):
         return solve_module._Outcome(n_clusters=am.n_clusters, infeasible=True)
 
     monkeypatch.setattr(solve_module, "_search", infeasible_search)

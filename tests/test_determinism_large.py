@@ -1,0 +1,96 @@
+"""Large tables (> FULL_MODEL_MAX_UNITS): same input, scenario and seed give the same plan."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from helpers import make_problem, make_profiles
+
+from features.sample import generate_units
+from optimizer import construct, lns
+from optimizer.budget import Clock, work
+from optimizer.check import check_plan
+from optimizer.data import prepare
+from optimizer.local_search import improve
+from optimizer.solve import FULL_MODEL_MAX_UNITS, solve
+
+
+def _problem(n_units: int, n_clusters: int, time_limit_s: float, seed: int = 0):
+    frame, _pairs = generate_units(n_units, seed=seed)
+    rows = [
+        {"unit_id": r.unit_id, "name": r["name"], "function": r.function, "region": r.region,
+         "lat": r.lat, "lon": r.lon, "population": float(r.population)}
+        for _, r in frame.iterrows()
+    ]
+    lo, hi = n_units // n_clusters - 1, -(-n_units // n_clusters) + 1
+    return make_problem(
+        make_profiles(rows), weights={"function": 1.0, "location": 1.0, "population": 1.0},
+        n_clusters=n_clusters, min_size=lo, max_size=hi, time_limit_s=time_limit_s,
+        balance={"population": 0.10}, seed=seed,
+    )
+
+
+@pytest.mark.slow
+def test_two_large_solves_with_one_worker_give_the_same_plan():
+    """400 units, sizes ±1 and population ±10 %, 8 s, one worker: both runs give one assignment."""
+    problem = _problem(400, 20, 8.0)
+    assert problem.profiles.n_units > FULL_MODEL_MAX_UNITS
+    assert problem.settings.num_workers == 1
+    first = solve(problem)
+    second = solve(problem)
+    assert first.details["clock_stopped"] is False, "calibration too generous for this machine"
+    assert second.details["clock_stopped"] is False
+    assert dict(first.assignment.labels) == dict(second.assignment.labels)
+    assert first.objective == second.objective
+    assert first.details["lns_rounds"] == second.details["lns_rounds"] > 0
+    assert first.notes == ()
+    assert check_plan(first, problem) == []
+
+
+@pytest.mark.slow
+def test_clock_stop_is_recorded_and_the_limit_still_holds(monkeypatch):
+    """Allowances far beyond the time limit: the wall clock stops them, the plan says so, on time."""
+    problem = _problem(400, 20, 4.0)
+    for module in (lns, construct):
+        for name in ("DTIME_PER_S", "LS_WORK_PER_S", "REPAIR_WORK_PER_S", "LP_WORK_PER_S"):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, getattr(module, name) * 1000)
+    started = time.monotonic()
+    plan = solve(problem)
+    assert time.monotonic() - started < 4.0 + 3.0
+    assert plan.details["clock_stopped"] is True
+    assert len(plan.notes) == 1 and "hạt giống" in plan.notes[0]
+    assert check_plan(plan, problem) == []
+
+
+def test_local_search_work_allowance_stops_it_deterministically():
+    """A small work allowance ends the search early, at the same plan every time, below the unlimited one's work."""
+    # no sizes or bands: a round-robin start meets every rule the search keeps
+    problem = _problem_no_balance(200, 10)
+    data = prepare(problem)
+    start = [i % 10 for i in range(200)]
+    far = time.monotonic() + 1e6
+    _, s_full = improve(problem, data, 10, start, deadline=far)
+    a, s_a = improve(problem, data, 10, start, deadline=far, max_work=50_000)
+    b, _ = improve(problem, data, 10, start, deadline=far, max_work=50_000)
+    assert a == b
+    assert s_a.work < s_full.work
+    assert s_a.sse_after > s_full.sse_after
+    assert s_a.sse_after <= s_a.sse_before
+
+
+def _problem_no_balance(n_units: int, n_clusters: int):
+    frame, _ = generate_units(n_units, seed=0)
+    rows = [{"unit_id": r.unit_id, "lat": r.lat, "lon": r.lon, "population": float(r.population)}
+            for _, r in frame.iterrows()]
+    return make_problem(make_profiles(rows), n_clusters=n_clusters)
+
+
+def test_clock_marks_only_when_expired():
+    """A far deadline is not expired; a past one is, and stays recorded; work() is at least 1."""
+    clock = Clock(time.monotonic() + 1e6)
+    assert not clock.expired() and not clock.stopped
+    past = Clock(time.monotonic() - 1.0)
+    assert past.expired() and past.stopped and past.left() == 0.0
+    assert work(0.0, 1e6) == 1 and work(2.0, 10.0) == 20
