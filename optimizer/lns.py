@@ -17,11 +17,17 @@ units — and the measured dense models ran out of time and memory
    few candidate medoids, each unit may join only its nearest ones plus its
    seed cluster's; doubled when it has no plan (a pruned model's
    infeasibility proves nothing about the scenario and is never reported).
-4. **Large-neighbourhood search.** Repeatedly free a cluster and its nearest
+4. **Large-neighbourhood search** (:mod:`optimizer.neighbourhood`). Repeatedly free a cluster and its nearest
    clusters and re-solve that sub-problem *exactly* (every pair, the whole
    table's balance band, the same rules) with the rest fixed. A sub-plan is
    kept if it lowers the sum of squares (after a local search) or the medoid
    objective (otherwise); a last local search follows.
+
+Determinism: with one worker the same input, scenario and seed give the same
+plan. Every phase's allowance derives from the nominal time limit and the work
+already charged (:mod:`optimizer.budget`), CP-SAT sub-solves stop on
+deterministic time, and the wall clock is only a safety stop —
+``details["clock_stopped"]`` and a plan note say when it ended a phase.
 
 Bounds: the restricted model's bound holds for the restricted model only and
 is recorded as ``details["restricted_bound"]``; ``Plan.bound`` is a weak bound
@@ -35,8 +41,6 @@ current grouping.
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -47,26 +51,25 @@ from sklearn.neighbors import NearestNeighbors
 from features.types import FeatureMatrix
 from optimizer.budget import (
     DTIME_PER_S,
-    LNS_ROUND_DTIME,
     LS_WORK_PER_S,
     REPAIR_WORK_PER_S,
     Clock,
     work,
 )
-from optimizer.candidates import Candidates, full_candidates, restricted_candidates
+from optimizer.candidates import Candidates, restricted_candidates
 from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
-from optimizer.data import ModelData, prepare
+from optimizer.data import ModelData
 from optimizer.local_search import (
     SearchStats,
     improve,
     local_search_allowed,
     locked_units,
     place_locked,
-    sse,
 )
 from optimizer.model import build_model
+from optimizer.neighbourhood import lns_rounds
 from optimizer.objective import COST_SCALE, pair_distances
-from optimizer.problem import Problem, Rules
+from optimizer.problem import Problem
 from optimizer.repair import repair_balance
 
 #: Candidate medoids per seed cluster and candidate medoids per unit (doubled on failure).
@@ -82,10 +85,6 @@ FINISH_S_PER_UNIT = 1e-4
 LOCAL_SEARCH_SHARE = 0.5
 #: Share of the time after the first local search kept for the last one (after LNS).
 FINAL_LS_SHARE = 0.1
-#: An LNS neighbourhood frees about this many units (whole clusters).
-LNS_UNITS = 45
-#: Time limit of one LNS sub-problem, seconds.
-LNS_SUB_LIMIT_S = 2.0
 
 
 def _central_members(problem: Problem, members: list[int], count: int) -> list[int]:
@@ -236,7 +235,7 @@ def solve_large(
         lns_s = left() * (1.0 - FINAL_LS_SHARE) if by_sse else left()
         try:
             lns_started, lns_charged = time.monotonic(), clock.charged_s
-            rounds, improved = _lns(problem, data, k, out, deadline, started, progress, stop,
+            rounds, improved = lns_rounds(problem, data, k, out, deadline, started, progress, stop,
                                     by_sse=by_sse, dtime=lns_s * DTIME_PER_S, clock=clock)
             extra.update({"lns_rounds": rounds, "lns_improvements": improved,
                           "lns_dtime_wall": (round((clock.charged_s - lns_charged) * DTIME_PER_S, 3),
@@ -306,136 +305,6 @@ def _current_fits(data: ModelData, k: int) -> bool:
 def _lns_allowed(problem: Problem) -> bool:
     rules = problem.rules
     return rules.max_moves is None and not rules.stability_weight
-
-
-def _sub_problem(
-    problem: Problem, data: ModelData, units: list[int], q: int, k: int
-) -> tuple[Problem, ModelData]:
-    """The problem restricted to ``units`` with ``q`` clusters and the whole table's bands."""
-    ids = [problem.unit_ids[i] for i in units]
-    idset = set(ids)
-    profiles = dataclasses.replace(problem.profiles, frame=problem.profiles.frame.loc[ids])
-    fm = problem.features
-    features = FeatureMatrix(
-        values=np.asarray(fm.values)[units], unit_ids=tuple(ids),
-        feature_names=fm.feature_names, groups=fm.groups,
-    )
-    rules = problem.rules
-    sub_rules = Rules(
-        n_clusters=q, min_size=rules.min_size, max_size=rules.max_size, balance=rules.balance,
-        contiguous=rules.contiguous, one_region=rules.one_region, one_function=rules.one_function,
-        together=tuple(g for g in rules.together if set(g) & idset),
-        apart=tuple(tuple(u for u in g if u in idset) for g in rules.apart),
-        fixed={u: lab for u, lab in rules.fixed.items() if u in idset},
-    )
-    graph = problem.graph.subgraph(ids).copy() if problem.graph is not None else None
-    sub = dataclasses.replace(problem, profiles=profiles, features=features, rules=sub_rules, graph=graph)
-    sub_data = prepare(sub)
-    balance = tuple(
-        dataclasses.replace(col, mean=float(full.values.sum()) / k)
-        for col, full in zip(sub_data.balance, data.balance)
-    )
-    return sub, dataclasses.replace(sub_data, balance=balance)
-
-
-def _lns(problem, data, k, out, deadline, started, progress, stop, *, by_sse=False,
-         dtime=None, clock=None) -> tuple[int, int]:
-    """Improve ``out`` in place by exact re-solves of neighbouring clusters.
-
-    With ``by_sse`` a sub-plan is kept when it lowers the within-cluster sum of
-    squares of the freed units (the dispersion the local search works on),
-    otherwise when it lowers the medoid objective. With ``dtime`` the rounds
-    and sub-solves spend CP-SAT deterministic time (plus
-    :data:`~optimizer.budget.LNS_ROUND_DTIME` per round), so one worker repeats
-    the same rounds; ``deadline`` is then only a safety stop marked on ``clock``.
-    """
-    from optimizer.solve import ProgressEvent, _search
-
-    rng = np.random.default_rng(problem.settings.seed)
-    values = np.asarray(problem.features.values, dtype=np.float64)
-    rounds = improved = 0
-    fails: dict[int, int] = {}
-    det_left = math.inf if dtime is None else dtime
-    while det_left > 0 and not (stop is not None and stop.is_set()):
-        if time.monotonic() >= deadline - 0.2:
-            if clock is not None and dtime is not None:
-                clock.mark()
-            break
-        medoid_of = out.medoid_of
-        clusters: dict[int, list[int]] = {}
-        for i, m in enumerate(medoid_of):
-            clusters.setdefault(m, []).append(i)
-        meds = sorted(clusters)
-        centre = np.array([values[m] for m in meds])
-        weights = np.array([1.0 / (1 + fails.get(m, 0)) for m in meds])
-        pick = int(rng.choice(len(meds), p=weights / weights.sum()))
-        order = np.argsort(((centre - centre[pick]) ** 2).sum(axis=1), kind="stable")
-        chosen: list[int] = []
-        n_units = 0
-        for o in order:
-            m = meds[int(o)]
-            if len(chosen) >= 2 and n_units + len(clusters[m]) > LNS_UNITS:
-                break
-            chosen.append(m)
-            n_units += len(clusters[m])
-        if len(chosen) < 2:
-            fails[meds[pick]] = fails.get(meds[pick], 0) + 1
-            det_left -= LNS_ROUND_DTIME
-            if clock is not None:
-                clock.charge(LNS_ROUND_DTIME, DTIME_PER_S)
-            continue
-        units = sorted(i for m in chosen for i in clusters[m])
-        local = {u: j for j, u in enumerate(units)}
-        sub, sub_data = _sub_problem(problem, data, units, len(chosen), k)
-        cands = full_candidates(sub_data, len(chosen), max_size=sub.rules.max_size, contiguous=sub.rules.contiguous)
-        am = build_model(sub, len(chosen), cands, data=sub_data)
-        before = sum(_cluster_cost(problem, clusters[m], m) for m in chosen)
-        sub_hint = {local[i]: local[medoid_of[i]] for i in units}
-        if dtime is None:
-            sub_deadline = min(deadline, time.monotonic() + LNS_SUB_LIMIT_S)
-            res = _search(sub, am, sub_hint, sub_deadline, started, None, stop)
-        else:
-            det = min(det_left, LNS_SUB_LIMIT_S * DTIME_PER_S)
-            res = _search(sub, am, sub_hint, deadline - 0.2, started, None, stop,
-                          dtime=det, clock=clock)
-            det_left -= res.extra.get("dtime", det) + LNS_ROUND_DTIME
-            if clock is not None:
-                clock.charge(res.extra.get("dtime", det) + LNS_ROUND_DTIME, DTIME_PER_S)
-        rounds += 1
-        better = res.medoid_of is not None and res.model_cost is not None and (
-            _sub_sse(values, units, res.medoid_of) < _sub_sse(values, units, [local[medoid_of[i]] for i in units]) - 1e-9
-            if by_sse else res.model_cost < before
-        )
-        if better:
-            new = list(medoid_of)
-            for j, mj in enumerate(res.medoid_of):
-                new[units[j]] = units[mj]
-            out.medoid_of = new
-            out.model_cost = out.model_cost - before + res.model_cost
-            improved += 1
-            fails.clear()
-            if progress is not None:
-                progress(ProgressEvent(time.monotonic() - started, out.model_cost / COST_SCALE,
-                                       min(out.bound, out.model_cost) / COST_SCALE))
-        else:
-            fails[meds[pick]] = fails.get(meds[pick], 0) + 1
-        if res.interrupted:
-            out.interrupted = True
-            break
-    return rounds, improved
-
-
-def _sub_sse(values: np.ndarray, units: list[int], medoid_of: list[int]) -> float:
-    """Within-cluster sum of squares of ``units`` grouped by ``medoid_of`` (local indices)."""
-    X = values[units]
-    _, lab = np.unique(np.asarray(medoid_of), return_inverse=True)
-
-    return sse(X, lab, int(lab.max()) + 1)
-
-
-def _cluster_cost(problem: Problem, members: list[int], medoid: int) -> int:
-    idx = np.asarray(members, dtype=np.int64)
-    return int(pair_distances(problem.features, idx, np.full(len(idx), medoid)).sum())
 
 
 def _passes_check(problem: Problem, data: ModelData, medoid_of: list[int]) -> bool:
