@@ -34,7 +34,12 @@ from optimizer.data import ModelData, prepare
 from optimizer.errors import InfeasibleError, NoSolutionError
 from optimizer.labels import count_moved, label_partition
 from optimizer.model import AssignmentModel, build_model
-from optimizer.objective import COST_SCALE, calinski_harabasz, pair_distances
+from optimizer.objective import (
+    COST_SCALE,
+    OBJECTIVE_DEFINITION,
+    calinski_harabasz,
+    pair_distances,
+)
 from optimizer.plan import Assignment, Plan, SolveStatus
 from optimizer.precheck import feasible_counts
 from optimizer.problem import Problem
@@ -480,9 +485,7 @@ def _finish(
     ids = problem.unit_ids
     seed_labels = chosen.seed_labels
     details: dict[str, object] = {
-        "objective_definition": "sum over clusters of min over a member m of sum of squared "
-        "feature distances to m (p-median), integer-rounded per pair with COST_SCALE; "
-        "plus stability_weight per moved unit",
+        "objective_definition": OBJECTIVE_DEFINITION,
         "cost_scale": COST_SCALE,
         "objective_scaled": cost,
         "dispersion": dispersion / COST_SCALE,
