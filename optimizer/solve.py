@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,6 +173,18 @@ def _run_cpsat(
     return status, solver, interrupted
 
 
+def _reach(start: int, allowed: set[int], neighbors: Sequence[Sequence[int]]) -> set[int]:
+    """Units of ``allowed`` reachable from ``start`` through ``allowed`` (``start`` included)."""
+    seen = {start}
+    stack = [start]
+    while stack:
+        for v in neighbors[stack.pop()]:
+            if v in allowed and v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return seen
+
+
 def _disconnected(data: ModelData, medoid_of: list[int]) -> list[tuple[list[int], int]]:
     """Pieces of each cluster not connected to its medoid: ``(piece, medoid)``."""
     assert data.neighbors is not None
@@ -181,25 +193,9 @@ def _disconnected(data: ModelData, medoid_of: list[int]) -> list[tuple[list[int]
         clusters.setdefault(m, set()).add(i)
     found = []
     for m, members in clusters.items():
-        seen = {m}
-        stack = [m]
-        while stack:
-            u = stack.pop()
-            for v in data.neighbors[u]:
-                if v in members and v not in seen:
-                    seen.add(v)
-                    stack.append(v)
-        rest = members - seen
+        rest = members - _reach(m, members, data.neighbors)
         while rest:
-            start = min(rest)
-            piece = {start}
-            stack = [start]
-            while stack:
-                u = stack.pop()
-                for v in data.neighbors[u]:
-                    if v in rest and v not in piece:
-                        piece.add(v)
-                        stack.append(v)
+            piece = _reach(min(rest), rest, data.neighbors)
             rest -= piece
             found.append((sorted(piece), m))
     return found
