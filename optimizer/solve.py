@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -145,12 +146,15 @@ def _run_cpsat(
     solver.parameters.catch_sigint_signal = False
     # the p-median LP is tight: full linearization proves optima ~6x faster (vn34)
     solver.parameters.linearization_level = 2
-    result: dict[str, cp_model.CpSolverStatus] = {}
-    worker = threading.Thread(
-        target=lambda: result.__setitem__("status", solver.solve(am.model, callback)),
-        name="cumkhoi-cpsat",
-        daemon=True,
-    )
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["status"] = solver.solve(am.model, callback)
+        except BaseException as exc:  # re-raised below, in the calling thread
+            result["error"] = exc
+
+    worker = threading.Thread(target=run, name="cumkhoi-cpsat", daemon=True)
     worker.start()
     interrupted = False
     try:
@@ -167,10 +171,25 @@ def _run_cpsat(
                 worker.join(0.05)
             except KeyboardInterrupt:
                 continue
+    if "error" in result and not interrupted:
+        raise result["error"]
+    # interrupted before CP-SAT answered: no response to read, nothing found
     status = result.get("status", cp_model.UNKNOWN)
     if status == cp_model.MODEL_INVALID:
         raise RuntimeError(f"CP-SAT model invalid (bug): {am.model.validate()}")
     return status, solver, interrupted
+
+
+def _deterministic_time(solver: cp_model.CpSolver, fallback: float) -> float:
+    """Deterministic time CP-SAT spent, or the whole budget when it never answered.
+
+    A Ctrl-C that lands before the worker's ``solve`` returns leaves no
+    response to read (OR-Tools raises "solve() has not been called").
+    """
+    try:
+        return float(solver.deterministic_time)
+    except RuntimeError:
+        return fallback
 
 
 def _reach(start: int, allowed: set[int], neighbors: Sequence[Sequence[int]]) -> set[int]:
@@ -263,7 +282,7 @@ def _search(
         )
         out.interrupted = out.interrupted or interrupted
         if det is not None:
-            used = solver.deterministic_time
+            used = _deterministic_time(solver, fallback=det)
             det_left -= used
             if (clock is not None and not interrupted and used < 0.99 * det
                     and status in (cp_model.FEASIBLE, cp_model.UNKNOWN)):
