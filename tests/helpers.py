@@ -169,3 +169,36 @@ def units_ok_small() -> Profiles:
 
 #: Adjacency of :func:`units_ok_small`.
 UNITS_OK_SMALL_PAIRS = [("A", "B"), ("B", "C"), ("C", "D"), ("D", "E"), ("E", "F")]
+
+
+def sample_problem(
+    n_units: int,
+    n_clusters: int,
+    time_limit_s: float,
+    *,
+    seed: int = 0,
+    with_adjacency: bool = True,
+    **rules: Any,
+) -> Problem:
+    """A ``features.sample`` table as a Problem with the benchmark's size bounds.
+
+    Sizes within ``[⌊N/K⌋ − 1, ⌈N/K⌉ + 1]``, similarity on function, location
+    and population (weight 1 each); extra ``rules`` pass to :func:`make_problem`.
+    """
+    from features.sample import generate_units
+
+    frame, pairs = generate_units(n_units, seed=seed)
+    rows = [
+        {"unit_id": r.unit_id, "name": r["name"], "function": r.function,
+         "region": r.region, "lat": r.lat, "lon": r.lon,
+         "population": float(r.population)}
+        for _, r in frame.iterrows()
+    ]
+    lo, hi = n_units // n_clusters - 1, -(-n_units // n_clusters) + 1
+    return make_problem(
+        make_profiles(rows),
+        weights={"function": 1.0, "location": 1.0, "population": 1.0},
+        pairs=pairs if with_adjacency else None,
+        n_clusters=n_clusters, min_size=lo, max_size=hi,
+        time_limit_s=time_limit_s, seed=seed, **rules,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import make_problem, make_profiles
+from helpers import make_problem, make_profiles, sample_problem
 
 from features.sample import generate_units
 from optimizer import construct, lns
@@ -16,25 +16,10 @@ from optimizer.local_search import improve
 from optimizer.solve import FULL_MODEL_MAX_UNITS, solve
 
 
-def _problem(n_units: int, n_clusters: int, time_limit_s: float, seed: int = 0):
-    frame, _pairs = generate_units(n_units, seed=seed)
-    rows = [
-        {"unit_id": r.unit_id, "name": r["name"], "function": r.function, "region": r.region,
-         "lat": r.lat, "lon": r.lon, "population": float(r.population)}
-        for _, r in frame.iterrows()
-    ]
-    lo, hi = n_units // n_clusters - 1, -(-n_units // n_clusters) + 1
-    return make_problem(
-        make_profiles(rows), weights={"function": 1.0, "location": 1.0, "population": 1.0},
-        n_clusters=n_clusters, min_size=lo, max_size=hi, time_limit_s=time_limit_s,
-        balance={"population": 0.10}, seed=seed,
-    )
-
-
 @pytest.mark.slow
 def test_two_large_solves_with_one_worker_give_the_same_plan():
     """400 units, sizes ±1 and population ±10 %, 8 s, one worker: both runs give one assignment."""
-    problem = _problem(400, 20, 8.0)
+    problem = sample_problem(400, 20, 8.0, with_adjacency=False, balance={"population": 0.10})
     assert problem.profiles.n_units > FULL_MODEL_MAX_UNITS
     assert problem.settings.num_workers == 1
     first = solve(problem)
@@ -51,7 +36,7 @@ def test_two_large_solves_with_one_worker_give_the_same_plan():
 @pytest.mark.slow
 def test_clock_stop_is_recorded_and_the_limit_still_holds(monkeypatch):
     """Allowances far beyond the time limit: the wall clock stops them, the plan says so, on time."""
-    problem = _problem(400, 20, 4.0)
+    problem = sample_problem(400, 20, 4.0, with_adjacency=False, balance={"population": 0.10})
     for module in (lns, construct):
         for name in ("DTIME_PER_S", "LS_WORK_PER_S", "REPAIR_WORK_PER_S", "LP_WORK_PER_S"):
             if hasattr(module, name):

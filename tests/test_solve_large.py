@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import make_problem, make_profiles
+from helpers import make_problem, make_profiles, sample_problem
 
 from features.sample import generate_units
 from optimizer.check import check_plan
@@ -16,25 +16,10 @@ from optimizer.repair import greedy_balanced, lp_balanced, repair_balance
 from optimizer.solve import FULL_MODEL_MAX_UNITS, solve
 
 
-def _sample_problem(n_units: int, n_clusters: int, time_limit_s: float, **rules):
-    frame, pairs = generate_units(n_units, seed=0)
-    rows = [
-        {"unit_id": r.unit_id, "name": r["name"], "function": r.function, "region": r.region,
-         "lat": r.lat, "lon": r.lon, "population": float(r.population)}
-        for _, r in frame.iterrows()
-    ]
-    lo, hi = n_units // n_clusters - 1, -(-n_units // n_clusters) + 1
-    return make_problem(
-        make_profiles(rows), weights={"function": 1.0, "location": 1.0, "population": 1.0},
-        pairs=pairs, n_clusters=n_clusters, min_size=lo, max_size=hi,
-        time_limit_s=time_limit_s, **rules,
-    )
-
-
 @pytest.mark.slow
 def test_large_table_sizes_and_balance_gives_a_verified_plan():
     """200 units, 10 clusters, sizes ±1 and population ±10 %: a verified plan with a valid bound."""
-    problem = _sample_problem(200, 10, 6.0, balance={"population": 0.10})
+    problem = sample_problem(200, 10, 6.0, balance={"population": 0.10})
     assert problem.profiles.n_units > FULL_MODEL_MAX_UNITS
     plan = solve(problem)
     assert check_plan(plan, problem) == []
@@ -47,7 +32,7 @@ def test_large_table_sizes_and_balance_gives_a_verified_plan():
 
 def test_full_lower_bound_is_below_every_partition():
     """The nearest-neighbour bound is ≤ the cost of the seed partition (hand-checkable inequality)."""
-    problem = _sample_problem(60, 5, 5.0)
+    problem = sample_problem(60, 5, 5.0)
     bound = full_lower_bound(problem.features, 5)
     dist = distance_matrix(problem.features)
     labels = np.arange(60) % 5
@@ -57,7 +42,7 @@ def test_full_lower_bound_is_below_every_partition():
 
 def test_balanced_starts_meet_sizes_and_bands():
     """LP and greedy starts, then repair, meet size and ±10 % population rules on 120 units."""
-    problem = _sample_problem(120, 6, 5.0, balance={"population": 0.10})
+    problem = sample_problem(120, 6, 5.0, balance={"population": 0.10})
     data = prepare(problem)
     seed = [i % 6 for i in range(120)]
     for start in (lp_balanced(problem, data, 6, seed), greedy_balanced(problem, data, 6, seed)):
@@ -77,7 +62,7 @@ def test_restricted_infeasibility_is_never_reported_as_proof(monkeypatch):
     import optimizer.solve as solve_module
     from optimizer.errors import NoSolutionError
 
-    problem = _sample_problem(160, 4, 2.0, balance={"population": 0.10})
+    problem = sample_problem(160, 4, 2.0, balance={"population": 0.10})
 
     def infeasible_search(problem, am, hint, deadline, started, progress, stop, **kwargs):
         return solve_module._Outcome(n_clusters=am.n_clusters, infeasible=True)
@@ -90,7 +75,7 @@ def test_restricted_infeasibility_is_never_reported_as_proof(monkeypatch):
 
 def test_sparse_lp_start_with_a_feasible_plan_is_feasible_and_meets_the_rules():
     """Sparse LP (3 nearest centres + a feasible plan's arcs) on 120 units: repaired, it meets sizes and ±10 %."""
-    problem = _sample_problem(120, 6, 5.0, balance={"population": 0.10})
+    problem = sample_problem(120, 6, 5.0, balance={"population": 0.10})
     data = prepare(problem)
     seed = [i % 6 for i in range(120)]
     feasible, violation = repair_balance(problem, data, 6, greedy_balanced(problem, data, 6, seed), seconds=5.0)
@@ -109,7 +94,7 @@ def test_sparse_lp_start_with_a_feasible_plan_is_feasible_and_meets_the_rules():
 @pytest.mark.slow
 def test_local_search_runs_on_a_large_table_and_the_plan_is_verified():
     """400 units, 20 clusters, sizes ±1 and ±10 % population, 8 s: local search moved units, check_plan passes."""
-    problem = _sample_problem(400, 20, 8.0, balance={"population": 0.10})
+    problem = sample_problem(400, 20, 8.0, balance={"population": 0.10})
     plan = solve(problem)
     assert check_plan(plan, problem) == []
     assert plan.details["ls_moves"] + plan.details["ls_swaps"] > 0
@@ -121,7 +106,7 @@ def test_local_search_runs_on_a_large_table_and_the_plan_is_verified():
 @pytest.mark.slow
 def test_pairwise_rules_hold_on_a_large_table_with_local_search():
     """200 units, sizes ±1, ±10 % population, a together pair, an apart pair and a fixed unit: verified plan."""
-    problem = _sample_problem(
+    problem = sample_problem(
         200, 10, 6.0, balance={"population": 0.10},
         together=(("00001", "00150"),), apart=(("00002", "00003"),), fixed={"00004": "Cụm A"},
     )
