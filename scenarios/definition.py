@@ -138,6 +138,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+_DEFAULT_MAPPING = ColumnMapping()
+
+
 class DataSpec(_Strict):
     """``[data]``: where the unit table is and which header plays which role."""
 
@@ -145,13 +148,14 @@ class DataSpec(_Strict):
     adjacency: ResolvedPath | None = None
     sheet: str | None = None
     decimal_comma: bool = False
-    id: str = "unit_id"
-    name: str = "name"
-    function: str = "function"
-    region: str = "region"
-    lat: str = "lat"
-    lon: str = "lon"
-    current_cluster: str = "current_cluster"
+    # default headers come from the one ColumnMapping the loader also uses
+    id: str = _DEFAULT_MAPPING.id
+    name: str = _DEFAULT_MAPPING.name
+    function: str = _DEFAULT_MAPPING.function
+    region: str = _DEFAULT_MAPPING.region
+    lat: str = _DEFAULT_MAPPING.lat
+    lon: str = _DEFAULT_MAPPING.lon
+    current_cluster: str = _DEFAULT_MAPPING.current_cluster
 
 
 class ClustersSpec(_Strict):
