@@ -61,6 +61,47 @@ def run_kmeans_constrained(
     return MethodResult(labels=np.asarray(labels, dtype=np.int64), status="ok")
 
 
+@dataclass(frozen=True, slots=True)
+class PlainModelData:
+    """The numbers of the plain model, shared by CP-SAT and its LP relaxation.
+
+    Why one builder: the LP bound (:mod:`benchmarks.plain_lp`) is only a bound
+    of the plain CP-SAT model if both see the very same centres, integer costs
+    and rounded population bounds.
+    """
+
+    cost: np.ndarray  # (units, K) int64: round(COST_SCALE * ||x_u - c_k||^2)
+    population: np.ndarray  # (units,) int64, rounded
+    pop_bounds: tuple[int, int] | None  # per-cluster total, rounded inwards; None in S
+    kmeans_labels: np.ndarray  # the centres' own KMeans labels (CP-SAT hint)
+
+
+def plain_model_data(
+    values: np.ndarray,
+    population: np.ndarray,
+    n_clusters: int,
+    *,
+    tolerance: float | None,
+    seed: int,
+) -> PlainModelData:
+    """KMeans centres (``n_init`` 10, ``seed``), scaled costs and population bounds."""
+    from sklearn.cluster import KMeans
+
+    centres = KMeans(n_clusters=n_clusters, n_init=10, random_state=seed).fit(values)
+    sq = ((values[:, None, :] - centres.cluster_centers_[None, :, :]) ** 2).sum(axis=2)
+    pop = np.rint(population).astype(np.int64)
+    bounds = None
+    if tolerance is not None:
+        mean = float(pop.sum()) / n_clusters
+        bounds = (math.ceil(mean * (1 - tolerance)), math.floor(mean * (1 + tolerance)))
+    return PlainModelData(
+        cost=np.rint(sq * COST_SCALE).astype(np.int64),
+        population=pop,
+        pop_bounds=bounds,
+        kmeans_labels=np.asarray(centres.labels_, dtype=np.int64),
+    )
+
+
 def run_plain_cpsat(
     values: np.ndarray,
     population: np.ndarray,
@@ -85,12 +126,12 @@ def run_plain_cpsat(
     time, as it is for a user.
     """
     from ortools.sat.python import cp_model
-    from sklearn.cluster import KMeans
 
+    data = plain_model_data(
+        values, population, n_clusters, tolerance=tolerance, seed=seed
+    )
     n_units = values.shape[0]
-    centres = KMeans(n_clusters=n_clusters, n_init=10, random_state=seed).fit(values)
-    sq = ((values[:, None, :] - centres.cluster_centers_[None, :, :]) ** 2).sum(axis=2)
-    cost = np.rint(sq * COST_SCALE).astype(np.int64)
+    cost, pop = data.cost, data.population
 
     t0 = time.perf_counter()
     model = cp_model.CpModel()
@@ -101,20 +142,16 @@ def run_plain_cpsat(
     }
     for u in range(n_units):
         model.add_exactly_one(x[u, k] for k in range(n_clusters))
-    pop = np.rint(population).astype(np.int64)
-    mean = float(pop.sum()) / n_clusters
     for k in range(n_clusters):
         column = [x[u, k] for u in range(n_units)]
         model.add_linear_constraint(sum(column), min_size, max_size)
-        if tolerance is not None:
-            lo = math.ceil(mean * (1 - tolerance))
-            hi = math.floor(mean * (1 + tolerance))
+        if data.pop_bounds is not None:
             model.add_linear_constraint(
-                cp_model.LinearExpr.weighted_sum(column, pop.tolist()), lo, hi
+                cp_model.LinearExpr.weighted_sum(column, pop.tolist()), *data.pop_bounds
             )
     flat_vars = [x[u, k] for u in range(n_units) for k in range(n_clusters)]
     model.minimize(cp_model.LinearExpr.weighted_sum(flat_vars, cost.ravel().tolist()))
-    for u, k in enumerate(centres.labels_):  # KMeans labels as a (rule-blind) hint
+    for u, k in enumerate(data.kmeans_labels):  # KMeans labels as a (rule-blind) hint
         model.add_hint(x[u, int(k)], 1)
     build_s = time.perf_counter() - t0
 

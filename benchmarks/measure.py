@@ -117,8 +117,13 @@ def size_bounds(n_units: int, n_clusters: int) -> tuple[int, int]:
 
 
 def default_n_clusters(n_units: int) -> int:
-    """K for N: 50/100/200/500 at 700/3 300/10 000/50 000 units, else about N/66."""
-    table = {700: 50, 3300: 100, 10000: 200, 50000: 500}
+    """K for N: 8/8/50/100/200/500 at 63/100/700/3 300/10 000/50 000 units, else ~N/66.
+
+    The two small sizes keep clusters near a dozen units like the 700-unit row
+    (63 units with K = 8 is the findings' instance; 100 units with K = 8 gives
+    sizes 11–14), small enough for an exact model to prove optimality.
+    """
+    table = {63: 8, 100: 8, 700: 50, 3300: 100, 10000: 200, 50000: 500}
     if n_units in table:
         return table[n_units]
     return max(2, round(n_units / 66))

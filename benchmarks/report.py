@@ -13,13 +13,18 @@ import math
 import numpy as np
 import pandas as pd
 
-METHOD_ORDER = {"kmeans": 0, "kmc": 1, "plain_cpsat": 2, "cumkhoi": 3}
+METHOD_ORDER = {"kmeans": 0, "kmc": 1, "plain_cpsat": 2, "plain_lp": 3, "cumkhoi": 4}
 METHOD_LABEL = {
     "kmeans": "KMeans (no rules)",
     "kmc": "k-means-constrained",
     "plain_cpsat": "plain CP-SAT",
+    "plain_lp": "plain CP-SAT, LP bound",
     "cumkhoi": "cumkhoi",
 }
+#: Methods whose status can be a proof (OPTIMAL): they get a ``proven`` count.
+PROVING_METHODS = ("plain_cpsat", "cumkhoi")
+#: Status of a plain-model LP row that solved: its ``dispersion`` is a bound.
+LP_BOUND = "LP bound"
 COLUMNS = (
     "n_units",
     "n_clusters",
@@ -27,9 +32,11 @@ COLUMNS = (
     "method",
     "runs",
     "status",
+    "proven",
     "dispersion",
     "disp_vs_kmeans",
     "disp_vs_kmc",
+    "disp_vs_plain",
     "size_excess_worst",
     "pop_dev",
     "pop_excess_worst",
@@ -74,21 +81,21 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
                 "size_excess_worst": float(group["size_excess"].astype(float).max()),
                 "pop_dev": float(group["pop_dev"].astype(float).median()),
                 "pop_excess_worst": float(group["pop_excess"].astype(float).max()),
-                "rules_ok": "n/a"
-                if (statuses == "n/a").all()
-                else (
-                    "yes"
-                    if rules_ok.all()
-                    else f"no ({int((~rules_ok).sum())}/{len(group)})"
-                ),
+                "proven": f"{int((statuses == 'OPTIMAL').sum())}/{len(group)}"
+                if method in PROVING_METHODS
+                else "—",
+                "rules_ok": _rules_ok(method, statuses, rules_ok),
                 "time_s": _median_time(group),
                 "peak_mb": float(group["peak_mb"].astype(float).median()),
                 "gap": float(group["gap"].astype(float).median()),
+                "note": "; ".join(
+                    sorted({str(n) for n in group["note"][~planned] if _text(n)})
+                ),
             }
         )
     summary = pd.DataFrame(out)
     if summary.empty:
-        return pd.DataFrame(columns=list(COLUMNS))
+        return pd.DataFrame(columns=[*COLUMNS, "note"])
 
     def ref(n_units: int, scenario: str, method: str, column: str) -> float:
         hit = summary[
@@ -113,6 +120,10 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
         else math.nan
         for r in summary.itertuples()
     ]
+    summary["disp_vs_plain"] = [
+        ratio(r.dispersion, ref(r.n_units, r.scenario, "plain_cpsat", "dispersion"))
+        for r in summary.itertuples()
+    ]
     summary["time_vs_kmc"] = [
         ratio(r.time_s, ref(r.n_units, "S", "kmc", "time_s"))
         if r.scenario == "S"
@@ -123,7 +134,23 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     summary = summary.sort_values(
         ["n_units", "scenario", "_order"], ascending=[True, False, True]
     )
-    return summary[list(COLUMNS)].reset_index(drop=True)
+    return summary[[*COLUMNS, "note"]].reset_index(drop=True)
+
+
+def _text(value: object) -> bool:
+    """True for a real note (not NaN from a CSV, not empty)."""
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _rules_ok(method: str, statuses: pd.Series, rules_ok: pd.Series) -> str:
+    """'yes', 'no (failed/seeds)', 'n/a' (not run) or '—' (an LP bound has no plan)."""
+    if (statuses == "n/a").all():
+        return "n/a"
+    if method == "plain_lp":
+        return "—"
+    if rules_ok.all():
+        return "yes"
+    return f"no ({int((~rules_ok).sum())}/{len(statuses)})"
 
 
 def _fmt(column: str, value: object) -> str:
@@ -160,7 +187,21 @@ def render_markdown(summary: pd.DataFrame, header: str) -> str:
         "|" + "---|" * len(COLUMNS),
     ]
     lines += ["| " + " | ".join(cells) + " |" for cells in formatted(summary)]
+    notes = footnotes(summary)
+    if notes:
+        lines += ["", "Runs without a plan or bound:", ""] + [f"* {n}" for n in notes]
     return "\n".join(lines) + "\n"
+
+
+def footnotes(summary: pd.DataFrame) -> list[str]:
+    """Why a row has no number (not run, too big, no plan): its runs' notes."""
+    if "note" not in summary:
+        return []
+    return [
+        f"{r.n_units} units, {r.scenario}, {METHOD_LABEL.get(r.method, r.method)}: {r.note}"
+        for r in summary.itertuples()
+        if _text(r.note)
+    ]
 
 
 def print_table(summary: pd.DataFrame, header: str) -> None:
@@ -178,4 +219,7 @@ def print_table(summary: pd.DataFrame, header: str) -> None:
         )
     for cells in formatted(summary):
         table.add_row(*cells)
-    Console(width=250).print(table)
+    console = Console(width=250)
+    console.print(table)
+    for note in footnotes(summary):
+        console.print(f"  {note}", markup=False)

@@ -41,11 +41,15 @@ from benchmarks.report import print_table, render_markdown, summarise
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = ROOT / "benchmarks" / "worker.py"
 RESULTS = ROOT / "benchmarks" / "results"
-ALL_METHODS = ("kmeans", "kmc", "plain_cpsat", "cumkhoi")
+ALL_METHODS = ("kmeans", "kmc", "plain_cpsat", "plain_lp", "cumkhoi")
 SCENARIOS = ("S", "F")
 #: The dense plain model is not attempted beyond this many x[unit, cluster]
 #: Booleans (the findings: 2 M took 3.7 GB without a plan; 25 M exhausted 7.9 GB).
 MAX_PLAIN_BOOLS = 5_000_000
+#: The plain model's LP relaxation is skipped beyond this many columns: the
+#: findings measured 12 s at 330 000 (3 300 × 100) and > 120 s at 2 M
+#: (10 000 × 200), so a 60 s run at 2 M would only report "no bound".
+MAX_LP_COLUMNS = 1_000_000
 
 
 def _rss_mb(pid: int) -> float:
@@ -131,6 +135,9 @@ def _row(
     row["note"] = str(info.get("error", ""))[:200]
     if "check_plan_violations" in info:
         row["note"] = f"check_plan: {info['check_plan_violations']} violation(s)"
+    if "lp_bound" in info:  # a bound of the plain model, not a plan: no rules to score
+        row["dispersion"] = float(info["lp_bound"])  # type: ignore[arg-type]
+        row["note"] = f"fractional units: {info.get('fractional_units')}"
     if payload.get("time_s") is not None:
         row["time_s"] = round(float(payload["time_s"]), 3)  # type: ignore[arg-type]
     if payload.get("gap") is not None:
@@ -182,6 +189,7 @@ def run_instance(
     work_dir: Path,
     mem_cap_mb: float = math.inf,
     max_plain_bools: int = MAX_PLAIN_BOOLS,
+    max_lp_columns: int = MAX_LP_COLUMNS,
     progress: bool = True,
 ) -> list[dict[str, object]]:
     """Every method on one prepared instance, each in a capped subprocess."""
@@ -196,6 +204,10 @@ def run_instance(
                     inst, method, scenario, "skipped", f"{n_bools:,} Booleans > limit"
                 )
             )
+            continue
+        if method == "plain_lp" and n_bools > max_lp_columns:
+            note = f"{n_bools:,} LP columns > limit {max_lp_columns:,}"
+            rows.append(_na_row(inst, method, scenario, "n/a", note))
             continue
         out = work_dir / f"{inst.key}_{method}_{scenario}.json"
         out.unlink(missing_ok=True)
@@ -322,6 +334,12 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the plain CP-SAT model above this many x[unit, cluster] Booleans",
     )
     parser.add_argument(
+        "--max-lp-columns",
+        type=int,
+        default=MAX_LP_COLUMNS,
+        help="skip the plain model's LP relaxation above this many columns",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="CI smoke: 200 units, 1 seed, 5 s limit, 60 s cap",
@@ -357,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             methods=args.methods,
             mem_cap_mb=args.mem_cap_gb * 1024,
             max_plain_bools=args.max_plain_bools,
+            max_lp_columns=args.max_lp_columns,
         )
     summary = summarise(rows)
     rows.to_csv(args.out / f"{stem}_runs.csv", index=False)

@@ -27,7 +27,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 import numpy as np
 
-from benchmarks import baselines
+from benchmarks import baselines, plain_lp
 from benchmarks.instances import (
     POPULATION,
     TOLERANCE_F,
@@ -35,12 +35,13 @@ from benchmarks.instances import (
     load_problem_inputs,
 )
 
-METHODS = ("kmeans", "kmc", "plain_cpsat", "cumkhoi")
+METHODS = ("kmeans", "kmc", "plain_cpsat", "plain_lp", "cumkhoi")
 #: Imported before the clock starts: import time is not the method's time.
 PRELOAD = {
     "kmeans": ("sklearn.cluster",),
     "kmc": ("k_means_constrained",),
     "plain_cpsat": ("sklearn.cluster", "ortools.sat.python.cp_model"),
+    "plain_lp": ("sklearn.cluster", "scipy.optimize", "scipy.sparse"),
     "cumkhoi": ("optimizer.solve", "features.engineer", "features.load"),
 }
 
@@ -127,6 +128,17 @@ def run_one(
             seed=inst.seed,
             time_limit_s=time_limit_s,
             num_workers=workers,
+        )
+    elif method == "plain_lp":
+        result = plain_lp.run_plain_lp(
+            values,
+            population,
+            inst.n_clusters,
+            inst.min_size,
+            inst.max_size,
+            tolerance=tolerance,
+            seed=inst.seed,
+            time_limit_s=time_limit_s,
         )
     else:
         raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
