@@ -1,0 +1,176 @@
+"""The Lagrangian bound of large tables: valid (≤ the brute-force optimum), never weaker than the old one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import optimizer.bound as bound_mod
+from features.types import FeatureMatrix
+from optimizer.bound import lagrangian_bound, lagrangian_value, size_window
+from optimizer.lns import full_lower_bound
+from optimizer.objective import distance_matrix, pair_distances
+
+WORK = 10**6
+
+
+def _features(values) -> FeatureMatrix:
+    values = np.asarray(values, dtype=np.float64)
+    return FeatureMatrix(
+        values=values,
+        unit_ids=tuple(f"u{i}" for i in range(len(values))),
+        feature_names=tuple(f"f{j}" for j in range(values.shape[1])),
+    )
+
+
+def _partitions(n: int):
+    """Every set partition of range(n) as a restricted-growth label list."""
+    def rec(i, labels, used):
+        if i == n:
+            yield list(labels)
+            return
+        for c in range(used + 1):
+            labels.append(c)
+            yield from rec(i + 1, labels, max(used, c + 1))
+            labels.pop()
+
+    yield from rec(0, [], 0)
+
+
+def _cost(features: FeatureMatrix, labels) -> int:
+    """Medoid objective with the objective module's pair costs."""
+    labels = np.asarray(labels)
+    total = 0
+    for c in np.unique(labels):
+        idx = np.nonzero(labels == c)[0]
+        d = pair_distances(features, np.repeat(idx, len(idx)), np.tile(idx, len(idx)))
+        total += int(d.reshape(len(idx), len(idx)).sum(axis=0).min())
+    return total
+
+
+def _optimum(features: FeatureMatrix, k: int, lo: int, hi: int) -> tuple[int, list[int]]:
+    """Brute force over all partitions into k clusters of sizes lo..hi."""
+    best: tuple[int, list[int]] | None = None
+    for labels in _partitions(len(features.values)):
+        sizes = np.bincount(labels)
+        if len(sizes) != k or sizes.min() < lo or sizes.max() > hi:
+            continue
+        cost = _cost(features, labels)
+        if best is None or cost < best[0]:
+            best = (cost, labels)
+    assert best is not None
+    return best
+
+
+def test_two_pairs_on_a_line_bound_is_the_optimum() -> None:
+    """Points 0, 1, 10, 11 in pairs: optimum 2 × 1² × 10 000, and the bound reaches it."""
+    f = _features([[0.0], [1.0], [10.0], [11.0]])
+    result = lagrangian_bound(f, 2, 2, 2, [0, 0, 1, 1], max_work=WORK)
+    assert result.bound == 20_000
+
+
+def test_size_window_tightens_by_table_size() -> None:
+    """10 units in 3 clusters of at most 4: every cluster has at least 2 and at most 4."""
+    assert size_window(10, 3, None, 4) == (2, 4)
+    assert size_window(10, 3, 3, None) == (3, 4)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_bound_between_old_bound_and_brute_force_optimum(seed: int) -> None:
+    """On 8–9 random units the bound is ≤ the optimum and ≥ the nearest-neighbour bound."""
+    rng = np.random.default_rng(seed)
+    n, k = 8 + seed % 2, 2 + seed % 2
+    f = _features(rng.normal(size=(n, 2)))
+    lo, hi = n // k - 1, -(-n // k) + 1
+    opt, labels = _optimum(f, k, lo, hi)
+    for q in (n - 1, 3):
+        result = lagrangian_bound(f, k, lo, hi, labels, max_work=WORK, neighbours=q)
+        assert result.bound <= opt
+        if q == n - 1:
+            assert result.bound >= full_lower_bound(f, k)
+
+
+def test_bound_reaches_optimum_where_old_bound_is_weak() -> None:
+    """Groups {0, 1, 3} at 0, 100, 200: optimum 3 × (1 + 4), old bound 6 × 1; the new one reaches 15."""
+    f = _features([[b + x] for b in (0.0, 100.0, 200.0) for x in (0.0, 1.0, 3.0)])
+    opt, labels = _optimum(f, 3, 3, 3)
+    result = lagrangian_bound(f, 3, 3, 3, labels, max_work=WORK)
+    assert opt == 15 * 10_000
+    assert full_lower_bound(f, 3) == 6 * 10_000
+    assert result.bound == opt
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(min_value=4, max_value=7),
+    st.integers(min_value=2, max_value=3),
+    st.integers(min_value=0, max_value=10**6),
+    st.integers(min_value=1, max_value=6),
+)
+def test_bound_never_exceeds_optimum(n: int, k: int, seed: int, q: int) -> None:
+    """Random small tables, any neighbour count and any incumbent: the bound is ≤ the optimum."""
+    rng = np.random.default_rng(seed)
+    f = _features(np.round(rng.normal(size=(n, 2)), 2))
+    lo, hi = max(n // k - 1, 1), -(-n // k) + 1
+    opt, _ = _optimum(f, k, lo, hi)
+    start = rng.integers(0, k, size=n)
+    result = lagrangian_bound(f, k, lo, hi, start, max_work=WORK, neighbours=q)
+    assert result.bound <= opt
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(min_value=0, max_value=10**6), st.integers(min_value=1, max_value=8))
+def test_truncation_only_lowers_the_value(seed: int, q: int) -> None:
+    """At the same multipliers, L(u) with q neighbours ≤ L(u) with every pair exact."""
+    rng = np.random.default_rng(seed)
+    f = _features(rng.normal(size=(10, 3)))
+    u = rng.integers(0, 30_000, size=10).astype(float)
+    exact = lagrangian_value(f, 3, 2, 5, u, neighbours=9)
+    assert lagrangian_value(f, 3, 2, 5, u, neighbours=q) <= exact
+
+
+def test_exact_value_matches_hand_formula() -> None:
+    """L(0) with every pair exact = k × (cheapest cluster: medoid plus lo−1 nearest)."""
+    f = _features([[0.0], [1.0], [3.0], [7.0]])
+    d = distance_matrix(f)
+    cheapest = min(sorted(np.delete(d[:, j], j))[0] for j in range(4))
+    assert cheapest == 10_000
+    assert lagrangian_value(f, 2, 2, 2, np.zeros(4), neighbours=3) == 2 * cheapest
+
+
+def test_capped_rows_stay_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a max size and rows cut to 2 entries, the bound is still ≤ the optimum."""
+    monkeypatch.setattr(bound_mod, "MAX_ROW_WIDTH", 1)
+    rng = np.random.default_rng(7)
+    f = _features(rng.normal(size=(8, 2)))
+    opt, labels = _optimum(f, 2, 1, 7)
+    result = lagrangian_bound(f, 2, None, None, labels, max_work=WORK, neighbours=4)
+    assert 0 < result.bound <= opt
+
+
+def test_same_input_same_bound() -> None:
+    """Two runs with the same input and allowance give the same result."""
+    rng = np.random.default_rng(3)
+    f = _features(rng.normal(size=(60, 3)))
+    labels = np.arange(60) % 6
+    a = lagrangian_bound(f, 6, 9, 11, labels, max_work=300_000, neighbours=20)
+    b = lagrangian_bound(f, 6, 9, 11, labels, max_work=300_000, neighbours=20)
+    assert a == b
+    assert a.iterations > 1
+
+
+def test_tiny_allowance_still_beats_old_bound() -> None:
+    """With almost no work the first evaluation alone already reaches the old bound."""
+    rng = np.random.default_rng(4)
+    f = _features(rng.normal(size=(40, 2)))
+    result = lagrangian_bound(f, 4, 9, 11, np.arange(40) % 4, max_work=1, neighbours=39)
+    assert result.iterations == 1
+    assert result.bound >= full_lower_bound(f, 4)
+
+
+def test_no_incumbent_gives_zero() -> None:
+    """Without an incumbent plan there is no step target: the bound is 0."""
+    f = _features([[0.0], [1.0], [2.0]])
+    assert lagrangian_bound(f, 1, None, None, None, max_work=WORK).bound == 0
