@@ -56,6 +56,7 @@ from optimizer.budget import (
     Clock,
     work,
 )
+from optimizer.bound import bound_allowance, bound_deadline, lagrangian_bound
 from optimizer.candidates import Candidates, restricted_candidates
 from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
 from optimizer.data import ModelData
@@ -248,8 +249,10 @@ def solve_large(
             # Ctrl-C in the Python part of LNS: keep the plan in hand (``out`` only
             # ever holds a complete plan; _finish re-verifies it) instead of losing it
             out.interrupted = True
-    # the bound reported is one valid for every plan of the scenario, however weak
-    out.bound = full_lower_bound(problem.features, k)
+    # the bound reported is valid for every plan of the scenario (optimizer/bound.py)
+    out.bound = max(full_lower_bound(problem.features, k), lagrangian_bound(
+        problem.features, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,
+        max_work=bound_allowance(nominal), deadline=bound_deadline(deadline, nominal)).bound)
     out.bound_scope = "full"
     out.infeasible = False  # a pruned model's infeasibility proves nothing about the scenario
     extra["clock_stopped"] = clock.stopped
