@@ -38,6 +38,22 @@ def _violation(tot: np.ndarray, lo: np.ndarray, hi: np.ndarray, scale: np.ndarra
     return ((np.maximum(tot - hi, 0) + np.maximum(lo - tot, 0)) / scale).sum(axis=-1)
 
 
+def balance_arrays(data: ModelData, k: int, n: int) -> tuple[np.ndarray, ...]:
+    """Balanced values (n, C), per-cluster band ``lo``/``hi`` (margins in) and column means.
+
+    Without balance rules: one zero column with an unbounded band, so the
+    repair's arithmetic stays the same and only sizes matter.
+    """
+    if not data.balance:
+        return np.zeros((n, 1)), np.array([-np.inf]), np.array([np.inf]), np.ones(1)
+    V = np.column_stack([np.nan_to_num(c.values) for c in data.balance])
+    bands = [c.band(k) for c in data.balance]
+    mean = np.array([abs(c.values.sum()) / k or 1.0 for c in data.balance])
+    lo = np.array([b[0] for b in bands]) + BAND_MARGIN * mean
+    hi = np.array([b[1] for b in bands]) - BAND_MARGIN * mean
+    return V, lo, hi, mean
+
+
 def repair_balance(
     problem: Problem, data: ModelData, k: int, labels: list[int], *, seconds: float,
     free: np.ndarray | None = None, max_work: int | None = None, clock: Clock | None = None,
@@ -52,19 +68,31 @@ def repair_balance(
     rules = problem.rules
     lab = np.asarray(labels, dtype=np.int64).copy()
     X = np.asarray(problem.features.values, dtype=np.float64)
-    if data.balance:
-        V = np.column_stack([np.nan_to_num(c.values) for c in data.balance])
-        bands = [c.band(k) for c in data.balance]
-        mean = np.array([abs(c.values.sum()) / k or 1.0 for c in data.balance])
-        lo = np.array([b[0] for b in bands]) + BAND_MARGIN * mean
-        hi = np.array([b[1] for b in bands]) - BAND_MARGIN * mean
-    else:
-        V = np.zeros((len(lab), 1))
-        lo, hi, mean = np.array([-np.inf]), np.array([np.inf]), np.ones(1)
+    V, lo, hi, mean = balance_arrays(data, k, len(lab))
     min_size = rules.min_size or 1
     max_size = rules.max_size or len(lab)
-    end = time.monotonic() + seconds
     movable = np.ones(len(lab), dtype=bool) if free is None else np.asarray(free, dtype=bool)
+    allowance = math.inf if max_work is None else max_work
+    lab, viol, steps = repair_arrays(X, V, lo, hi, mean, min_size, max_size, lab, k, movable=movable,
+                                     allowance=allowance, end=time.monotonic() + seconds, clock=clock)
+    repair_balance.last_steps = steps  # type: ignore[attr-defined]
+    return lab.tolist(), viol
+
+
+def repair_arrays(
+    X: np.ndarray, V: np.ndarray, lo: np.ndarray, hi: np.ndarray, mean: np.ndarray,
+    min_size: int, max_size: int, lab: np.ndarray, k: int, *, movable: np.ndarray | None = None,
+    allowance: float = math.inf, end: float = math.inf, clock: Clock | None = None,
+) -> tuple[np.ndarray, float, int]:
+    """The repair on plain arrays (labels changed in place); returns labels, violation, steps.
+
+    Why separate: :mod:`optimizer.decompose` repairs each group of a split
+    table with its own units and the whole table's bands, without building a
+    sub-problem. ``lo``/``hi`` (per balanced column, margins included) bound
+    every cluster's total; ``mean`` scales each column's violation.
+    """
+    if movable is None:
+        movable = np.ones(len(lab), dtype=bool)
 
     def totals() -> np.ndarray:
         out = np.zeros((k, V.shape[1]))
@@ -76,7 +104,6 @@ def repair_balance(
     sums = np.zeros((k, X.shape[1]))
     np.add.at(sums, lab, X)
     steps = spent = 0
-    allowance = math.inf if max_work is None else max_work
     tabu: set[int] = set()
     stuck: set[int] = set()
     while spent < allowance:
@@ -161,8 +188,7 @@ def repair_balance(
             sums[a] += X[j] - X[i]
             sums[b] += X[i] - X[j]
     viol = _violation(tot, lo, hi, mean) + np.maximum(size - max_size, 0) + np.maximum(min_size - size, 0)
-    repair_balance.last_steps = steps  # type: ignore[attr-defined]
-    return lab.tolist(), float(viol.sum())
+    return lab, float(viol.sum()), steps
 
 
 def _size_pen(sa: int, sb: int, min_size: int, max_size: int) -> float:

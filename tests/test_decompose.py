@@ -1,0 +1,99 @@
+"""optimizer.decompose: groups of whole clusters that fit, each solved to meet every band."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import sample_problem
+
+import optimizer.construct as construct
+from optimizer.check import check_plan
+from optimizer.data import prepare
+from optimizer.decompose import _even_out, decompose_balanced, solve_group, split_groups
+from optimizer.lns import _passes_check
+from optimizer.repair import balance_arrays
+from optimizer.solve import _medoids_of, solve
+
+
+def test_split_groups_cuts_a_line_into_pairs():
+    """Eight units on a line, four clusters of two, one group per cluster: neighbours pair up."""
+    X = np.arange(8, dtype=float)[:, None]
+    V = np.ones((8, 1))
+    groups = split_groups(X, V, np.array([1.8]), np.array([2.2]), 4, 2, 2, leaf=1)
+    assert groups is not None
+    assert sorted(sorted(idx.tolist()) for idx, _ in groups) == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    assert all(g == 1 for _, g in groups)
+
+
+def test_split_groups_keeps_counts_within_whole_clusters():
+    """Ten units, three clusters of 3–4: every group's count fits its cluster count."""
+    X = np.column_stack([np.arange(10.0), np.arange(10.0) % 3])
+    V = np.ones((10, 1))
+    groups = split_groups(X, V, np.array([2.5]), np.array([4.5]), 3, 3, 4, leaf=1)
+    assert groups is not None
+    assert sorted(np.concatenate([idx for idx, _ in groups]).tolist()) == list(range(10))
+    assert all(3 * g <= len(idx) <= 4 * g for idx, g in groups)
+
+
+def test_split_groups_returns_none_when_sizes_cannot_fit():
+    """Seven units cannot form two clusters of exactly three."""
+    X = np.arange(7, dtype=float)[:, None]
+    assert split_groups(X, np.ones((7, 1)), np.array([2.0]), np.array([4.0]), 2, 3, 3, leaf=1) is None
+
+
+def test_split_groups_returns_none_when_one_unit_exceeds_the_band():
+    """A unit of 10 against a band of 5.85–7.15 per cluster: no group of one cluster can hold it."""
+    X = np.arange(4, dtype=float)[:, None]
+    V = np.array([[10.0], [1.0], [1.0], [1.0]])
+    assert split_groups(X, V, np.array([5.85]), np.array([7.15]), 2, 2, 2, leaf=1) is None
+
+
+def test_even_out_swaps_the_big_unit_across_the_cut():
+    """Left holds 4+4+1+1 of 14: one swap of a 4 for a 1 leaves both sides at 7."""
+    weight = np.array([4.0, 4, 1, 1, 1, 1, 1, 1])
+    left, right = _even_out(np.arange(4), np.arange(4, 8), weight, 0.5, 1.0)
+    assert weight[left].sum() == 7.0 and weight[right].sum() == 7.0
+    assert sorted(left.tolist() + right.tolist()) == list(range(8))
+
+
+def test_solve_group_moves_one_big_unit_to_meet_the_band():
+    """Two places of three units, totals 7 and 3 against a band of 4.5–5.5: each cluster gets one 3."""
+    X = np.array([[0.0], [0.1], [0.2], [10.0], [10.1], [10.2]])
+    V = np.array([[3.0], [3.0], [1.0], [1.0], [1.0], [1.0]])
+    lab, left = solve_group(X, V, np.array([4.5]), np.array([5.5]), np.array([5.0]), 2, 3, 3,
+                            seed=0, lp_work=1e9, repair_work=1e9)
+    assert left == 0.0
+    totals = np.bincount(lab, V[:, 0], minlength=2)
+    assert np.all((totals >= 4.5) & (totals <= 5.5))
+    assert np.bincount(lab, minlength=2).tolist() == [3, 3]
+
+
+@pytest.mark.slow
+def test_decomposition_meets_sizes_and_balance_on_2000_units():
+    """2 000 units, 20 clusters of 99–101, population ±10 %: the split plan passes check_plan."""
+    problem = sample_problem(2000, 20, 20.0, with_adjacency=False, balance={"population": 0.10})
+    data = prepare(problem)
+    out = decompose_balanced(problem, data, 20, max_work=1e9, seconds=60.0)
+    assert out is not None
+    labels, violation = out
+    assert violation == 0.0
+    medoids = _medoids_of(problem, labels)
+    assert _passes_check(problem, data, [medoids[i] for i in range(data.n)])
+    V, lo, hi, _ = balance_arrays(data, 20, data.n)
+    totals = np.bincount(np.asarray(labels), V[:, 0], minlength=20)
+    assert np.all((totals >= lo[0]) & (totals <= hi[0]))
+
+
+@pytest.mark.slow
+def test_solve_takes_the_decomposition_path_and_returns_a_checked_plan(monkeypatch):
+    """With the split threshold lowered to 2 000 units, solve() still returns a plan passing check_plan."""
+    monkeypatch.setattr(construct, "DECOMPOSE_MIN_UNITS", 2000)
+    monkeypatch.setattr(construct, "LP_MAX_PAIRS", 1000)
+    calls = []
+    real = construct.decompose_balanced
+    monkeypatch.setattr(construct, "decompose_balanced",
+                        lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    problem = sample_problem(2000, 20, 20.0, with_adjacency=False, balance={"population": 0.10})
+    plan = solve(problem)
+    assert calls
+    assert check_plan(plan, problem) == []
