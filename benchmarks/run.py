@@ -112,6 +112,7 @@ def _row(
         "method": method,
         "status": "",
         "time_s": math.nan,
+        "cpu_s": math.nan,
         "wall_s": round(wall_s, 3),
         "peak_mb": round(peak_mb, 1),
         "dispersion": math.nan,
@@ -140,6 +141,8 @@ def _row(
         row["note"] = f"fractional units: {info.get('fractional_units')}"
     if payload.get("time_s") is not None:
         row["time_s"] = round(float(payload["time_s"]), 3)  # type: ignore[arg-type]
+    if info.get("cpu_s") is not None:
+        row["cpu_s"] = round(float(info["cpu_s"]), 3)  # type: ignore[arg-type]
     if payload.get("gap") is not None:
         row["gap"] = float(payload["gap"])  # type: ignore[arg-type]
     labels = payload.get("labels")

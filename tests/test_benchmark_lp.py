@@ -112,7 +112,7 @@ def test_lp_skipped_beyond_column_limit(tmp_path: Path) -> None:
 
 
 def test_lp_runs_in_a_worker_on_a_hand_made_instance(tmp_path: Path) -> None:
-    """Through the worker: LINE4's bound lands in the dispersion column, rules unscored."""
+    """Through the worker: LINE4's bound is the dispersion, rules unscored, CPU time kept."""
     inst = instance_from_arrays(
         LINE4, np.ones(4), tmp_path, n_clusters=2, min_size=2, max_size=2
     )
@@ -126,6 +126,7 @@ def test_lp_runs_in_a_worker_on_a_hand_made_instance(tmp_path: Path) -> None:
     ]
     assert rows[0]["dispersion"] == pytest.approx(1.0 / 101.0)
     assert math.isnan(float(rows[0]["size_excess"]))  # type: ignore[arg-type]
+    assert float(rows[0]["cpu_s"]) > 0  # type: ignore[arg-type]  # KMeans + LP did work
 
 
 def _row(
