@@ -11,6 +11,7 @@ Exit codes (README "Exit codes"):
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from typing import Any
@@ -21,7 +22,7 @@ try:  # importing the solver stack takes seconds: Ctrl-C meanwhile must not prin
     from features.errors import ClusterAssignError
     from features.i18n import LANGUAGES, register, set_language, tr
     from features.load import InputWarning
-    from scenarios.cli_common import lang_option
+    from scenarios.cli_common import LANG_ENV, LazyHelpMixin, lang_option, language_from_args
     from scenarios.cli_compare import compare
     from scenarios.cli_data import init, sample, validate
     from scenarios.cli_explain import explain
@@ -95,8 +96,22 @@ def _message(error: ClusterAssignError) -> str:
     return "\n".join([text, *missing]) if missing else text
 
 
-class CumkhoiGroup(click.Group):
-    """Group that maps every exception of a command to its exit code, in one place."""
+class CumkhoiGroup(LazyHelpMixin, click.Group):
+    """Group that maps every exception of a command to its exit code, in one place.
+
+    Its help, and its commands' one-line summaries, follow ``--lang`` (or
+    ``CUMKHOI_LANG``) even though ``--help`` is read first.
+    """
+
+    def __init__(self, *args: Any, lazy_help: Any = None, **attrs: Any) -> None:
+        self.lazy_help = lazy_help
+        super().__init__(*args, **attrs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # every run starts from its own language, never the last run's (same process)
+        env = os.environ.get(LANG_ENV)
+        set_language(language_from_args(args) or (env if env in LANGUAGES else "vi"))
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> object:
         debug = bool(ctx.params.get("debug"))
@@ -119,7 +134,7 @@ class CumkhoiGroup(click.Group):
 @click.group(
     cls=CumkhoiGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    help=tr("cli.help") + "\n\n" + EXIT_CODES_HELP,
+    lazy_help=lambda: tr("cli.help") + "\n\n" + EXIT_CODES_HELP,
 )
 @click.version_option(package_name="cumkhoi", prog_name="cumkhoi")
 @click.option(

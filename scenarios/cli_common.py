@@ -8,6 +8,7 @@ the core a plain ``overrides`` mapping instead of click objects.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import sys
@@ -56,13 +57,105 @@ register(
             "vi": "Ngôn ngữ thông báo: vi (mặc định) hoặc en.",
             "en": "Message language: vi (default) or en.",
         },
+        "opt.help": {"vi": "Hiện hướng dẫn này rồi thoát.", "en": "Show this message and exit."},
     }
 )
 
+#: The option that chooses the language, and its environment variable.
+LANG_OPTION, LANG_ENV = "--lang", "CUMKHOI_LANG"
 
-def _help(key: str) -> str:
-    # Help text is rendered once at import, in the default language (Vietnamese).
-    return tr(key)
+
+def language_from_args(args: list[str]) -> str | None:
+    """The language ``--lang X`` / ``--lang=X`` asks for in ``args`` (the last one wins).
+
+    Why peek before click parses: ``--help`` is eager, so without this
+    ``cumkhoi plan --help --lang en`` (or ``cumkhoi --lang en --help``)
+    would print the help before the language is set.
+    """
+    found = None
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == LANG_OPTION and i + 1 < len(args):
+            found = args[i + 1]
+        elif arg.startswith(LANG_OPTION + "="):
+            found = arg.split("=", 1)[1]
+    return found if found in LANGUAGES else None
+
+
+class LazyHelpOption(click.Option):
+    """An option whose help text is looked up when help is shown, in the language then set.
+
+    Click stores help strings at import, when ``--lang`` has not been read
+    yet; a callable keeps the lookup until ``--help`` renders it.
+    """
+
+    def __init__(self, *decls: Any, lazy_help: Callable[[], str] | None = None, **attrs: Any):
+        self.lazy_help = lazy_help
+        super().__init__(*decls, **attrs)
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        if self.lazy_help is not None:
+            self.help = self.lazy_help()
+        return super().get_help_record(ctx)
+
+
+class LazyHelpMixin:
+    """Command/group help looked up at display time; ``--lang`` read before ``--help``."""
+
+    lazy_help: Callable[[], str] | None = None
+
+    def _refresh_help(self) -> None:
+        if self.lazy_help is not None:
+            self.help = inspect.cleandoc(self.lazy_help())  # type: ignore[attr-defined]
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        lang = language_from_args(args)
+        if lang is not None:
+            set_language(lang)
+        return super().parse_args(ctx, args)  # type: ignore[misc]
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._refresh_help()
+        super().format_help(ctx, formatter)  # type: ignore[misc]
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        self._refresh_help()
+        return super().get_short_help_str(limit)  # type: ignore[misc]
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = tr("opt.help")
+        return option
+
+
+class LazyHelpCommand(LazyHelpMixin, click.Command):
+    """A command whose help follows ``--lang`` (see :class:`LazyHelpMixin`)."""
+
+    def __init__(self, *args: Any, lazy_help: Callable[[], str] | None = None, **attrs: Any):
+        self.lazy_help = lazy_help
+        super().__init__(*args, **attrs)
+
+
+def command(name: str, help_key: str, examples: str = "") -> Callable[[F], Any]:
+    """``@click.command`` whose help is the catalogue text ``help_key`` (+ literal examples)."""
+    return click.command(
+        name, cls=LazyHelpCommand, lazy_help=lambda: tr(help_key) + examples
+    )
+
+
+def option(*decls: str, help_key: str, help_tail_key: str | None = None, **attrs: Any) -> Callable[[F], F]:
+    """``@click.option`` whose help is the catalogue text ``help_key`` in the language shown.
+
+    ``help_tail_key`` appends a second catalogue text (e.g. the default
+    output folder of the command).
+    """
+
+    def text() -> str:
+        return tr(help_key) + (" " + tr(help_tail_key) if help_tail_key else "")
+
+    return click.option(*decls, cls=LazyHelpOption, lazy_help=text, **attrs)
 
 
 def _set_lang(
@@ -75,46 +168,45 @@ def _set_lang(
 
 def lang_option(func: F) -> F:
     """``--lang vi|en`` (also env ``CUMKHOI_LANG``); applied as soon as it is parsed."""
-    return click.option(
-        "--lang",
+    return option(
+        LANG_OPTION,
+        help_key="opt.lang",
         type=click.Choice(LANGUAGES),
-        envvar="CUMKHOI_LANG",
+        envvar=LANG_ENV,
         callback=_set_lang,
         is_eager=True,
         expose_value=False,
-        help=_help("opt.lang"),
     )(func)
 
 
 def solver_options(func: F) -> F:
     """``--time-limit``, ``--seed``, ``--workers`` (None = keep the scenario's value)."""
-    func = click.option(
-        "--workers", type=click.IntRange(min=1), default=None, help=_help("opt.workers")
+    func = option(
+        "--workers", help_key="opt.workers", type=click.IntRange(min=1), default=None
     )(func)
-    func = click.option(
-        "--seed", type=click.IntRange(min=0), default=None, help=_help("opt.seed")
-    )(func)
-    return click.option(
+    func = option("--seed", help_key="opt.seed", type=click.IntRange(min=0), default=None)(func)
+    return option(
         "--time-limit",
         "time_limit",
+        help_key="opt.time_limit",
         type=click.FloatRange(min=0, min_open=True, max=MAX_TIME_LIMIT_S),
         default=None,
         metavar="S",
-        help=_help("opt.time_limit"),
     )(func)
 
 
-def output_options(default_help: str = "") -> Callable[[F], F]:
-    """``-o/--output DIR`` and ``--force``."""
+def output_options(default_help_key: str | None = None) -> Callable[[F], F]:
+    """``-o/--output DIR`` and ``--force``; ``default_help_key`` names the default folder."""
 
     def decorate(func: F) -> F:
-        func = click.option("--force", is_flag=True, help=_help("opt.force"))(func)
-        return click.option(
+        func = option("--force", help_key="opt.force", is_flag=True)(func)
+        return option(
             "-o",
             "--output",
+            help_key="opt.output",
+            help_tail_key=default_help_key,
             type=click.Path(file_okay=False, path_type=Path),
             default=None,
-            help=_help("opt.output") + (f" {default_help}" if default_help else ""),
         )(func)
 
     return decorate
@@ -122,8 +214,8 @@ def output_options(default_help: str = "") -> Callable[[F], F]:
 
 def display_options(func: F) -> F:
     """``--quiet`` and ``--json``."""
-    func = click.option("--json", "as_json", is_flag=True, help=_help("opt.json"))(func)
-    return click.option("-q", "--quiet", is_flag=True, help=_help("opt.quiet"))(func)
+    func = option("--json", "as_json", help_key="opt.json", is_flag=True)(func)
+    return option("-q", "--quiet", help_key="opt.quiet", is_flag=True)(func)
 
 
 def overrides_from(

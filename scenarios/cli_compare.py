@@ -20,6 +20,8 @@ from rich.table import Table
 
 from features.i18n import get_language, register, tr
 from scenarios.cli_common import (
+    command,
+    option,
     display_options,
     format_number,
     lang_option,
@@ -211,18 +213,18 @@ def _print_table(comparison: Any) -> None:
     console.print(table)
 
 
-@click.command("compare", help=tr("compare.help"))
+@command("compare", "compare.help")
 @click.argument(
     "inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
 )
-@output_options(tr("compare.default_out"))
+@output_options("compare.default_out")
 @solver_options
 @display_options
-@click.option(
+@option(
     "--geojson",
+    help_key="compare.opt_geojson",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help=tr("compare.opt_geojson"),
 )
 @lang_option
 def compare(

@@ -17,6 +17,8 @@ from features.sample import write_sample
 from features.types import Profiles
 from scenarios.atomic import atomic_write_text
 from scenarios.cli_common import (
+    command,
+    option,
     display_options,
     lang_option,
     print_json,
@@ -85,6 +87,12 @@ register(
             "vi": "Tạo bảng đơn vị tổng hợp (+ tệp liền kề, kịch bản) để thử và đo hiệu năng.",
             "en": "Write a synthetic unit table (+ adjacency, scenario) for trials and benchmarks.",
         },
+        "sample.opt_units": {"vi": "Số đơn vị cần tạo (≥ 2).", "en": "Number of units to make (≥ 2)."},
+        "sample.opt_seed": {
+            "vi": "Hạt giống ngẫu nhiên (cùng hạt giống → cùng bảng).",
+            "en": "Random seed (same seed → the same table).",
+        },
+        "sample.opt_output": {"vi": "Thư mục ghi bảng mẫu.", "en": "Folder for the sample files."},
         "sample.written": {
             "vi": "Đã ghi {units}, {adjacency} và {scenario}.",
             "en": "Wrote {units}, {adjacency} and {scenario}.",
@@ -98,15 +106,13 @@ register(
 
 
 def _data_options(func: Any) -> Any:
-    func = click.option(
-        "--decimal-comma", is_flag=True, help=tr("data.opt_decimal_comma")
-    )(func)
-    func = click.option("--sheet", default=None, help=tr("data.opt_sheet"))(func)
-    return click.option(
+    func = option("--decimal-comma", help_key="data.opt_decimal_comma", is_flag=True)(func)
+    func = option("--sheet", help_key="data.opt_sheet", default=None)(func)
+    return option(
         "--adjacency",
+        help_key="data.opt_adjacency",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         default=None,
-        help=tr("data.opt_adjacency"),
     )(func)
 
 
@@ -203,7 +209,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
         console.print(warning, style="yellow")
 
 
-@click.command("validate", help=tr("validate.help"))
+@command("validate", "validate.help")
 @click.argument("units", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_data_options
 @display_options
@@ -271,17 +277,17 @@ def _write_starter(
     return out
 
 
-@click.command("init", help=tr("init.help"))
+@command("init", "init.help")
 @click.argument("units", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
+@option(
     "-o",
     "--output",
+    help_key="init.opt_output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("scenario.toml"),
-    help=tr("init.opt_output"),
 )
 @_data_options
-@click.option("--force", is_flag=True, help=tr("opt.force_file"))
+@option("--force", help_key="opt.force_file", is_flag=True)
 @display_options
 @lang_option
 def init(
@@ -304,16 +310,19 @@ def init(
         click.echo(tr("init.written", path=output))
 
 
-@click.command("sample", help=tr("sample.help"))
-@click.option("--units", "n_units", type=click.IntRange(min=2), required=True)
-@click.option("--seed", type=click.IntRange(min=0), default=0)
-@click.option(
+@command("sample", "sample.help")
+@option(
+    "--units", "n_units", help_key="sample.opt_units", type=click.IntRange(min=2), required=True
+)
+@option("--seed", help_key="sample.opt_seed", type=click.IntRange(min=0), default=0)
+@option(
     "-o",
     "--output",
+    help_key="sample.opt_output",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("cumkhoi-sample"),
 )
-@click.option("--force", is_flag=True, help=tr("opt.force_file"))
+@option("--force", help_key="opt.force_file", is_flag=True)
 @display_options
 @lang_option
 def sample(

@@ -38,7 +38,7 @@ from optimizer.explain import (
 from optimizer.plan import Plan
 from optimizer.problem import Problem
 from optimizer.rule_instances import unit_text
-from scenarios.cli_common import lang_option, print_json, stdout_console
+from scenarios.cli_common import command, lang_option, option, print_json, stdout_console
 from scenarios.result import ScenarioResult
 from scenarios.solved import load_solved
 
@@ -321,16 +321,14 @@ def _print_infeasible(result: ScenarioResult, payload: dict[str, Any]) -> None:
                 console.print(f"  - {item}", markup=False)
 
 
-@click.command("explain", help=tr("cli_explain.help"))
+@command("explain", "cli_explain.help")
 @click.argument(
     "directory",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     metavar="DIR",
 )
-@click.option(
-    "--unit", "unit", default=None, metavar="ID", help=tr("cli_explain.opt_unit")
-)
-@click.option("--json", "as_json", is_flag=True, help=tr("opt.json"))
+@option("--unit", "unit", help_key="cli_explain.opt_unit", default=None, metavar="ID")
+@option("--json", "as_json", help_key="opt.json", is_flag=True)
 @lang_option
 def explain(directory: Path, unit: str | None, as_json: bool) -> None:
     """Print why the plan in DIR is as it is (see module docstring)."""

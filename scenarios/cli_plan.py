@@ -13,6 +13,8 @@ from features.i18n import get_language, language, register, tr
 from optimizer.solve import ProgressEvent
 from scenarios.atomic import interrupts_deferred
 from scenarios.cli_common import (
+    command,
+    option,
     display_options,
     format_number,
     format_percent,
@@ -212,18 +214,18 @@ def _solve_with_progress(spec: ScenarioSpec, quiet: bool) -> ScenarioResult:
         return run_scenario(spec, progress=report)
 
 
-@click.command(
+@command(
     "plan",
-    help=tr("plan.help")
-    + "\n\n\b\n  cumkhoi plan\n  cumkhoi plan kich-ban.toml -o ket-qua --time-limit 60",
+    "plan.help",
+    "\n\n\b\n  cumkhoi plan\n  cumkhoi plan kich-ban.toml -o ket-qua --time-limit 60",
 )
 @click.argument(
     "scenario",
     required=False,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
-@click.option("--name", "scenario_name", default=None, help=tr("plan.opt_name"))
-@output_options(tr("plan.default_out"))
+@option("--name", "scenario_name", help_key="plan.opt_name", default=None)
+@output_options("plan.default_out")
 @solver_options
 @display_options
 @lang_option
