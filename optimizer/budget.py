@@ -34,6 +34,9 @@ REPAIR_WORK_PER_S = 2.0e7
 #: LP work units (columns × rows, per round) per nominal second
 #: (measured 1.0e8 at 700 units, 1.7e8 at 3 300).
 LP_WORK_PER_S = 7.0e7
+#: Min-cost-flow work units (unit→cluster arcs × √n, per round) per nominal second
+#: (measured on the loaded machine: 5.6e7 at 700 units, 3.5e7 at 3 300, 3.1e7 at 10 000).
+FLOW_WORK_PER_S = 3.0e7
 
 
 @dataclass

@@ -51,6 +51,7 @@ from sklearn.neighbors import NearestNeighbors
 from features.types import FeatureMatrix
 from optimizer.budget import (
     DTIME_PER_S,
+    FLOW_WORK_PER_S,
     LS_WORK_PER_S,
     REPAIR_WORK_PER_S,
     Clock,
@@ -58,6 +59,7 @@ from optimizer.budget import (
 )
 from optimizer.bound import bound_allowance, bound_deadline, lagrangian_bound
 from optimizer.candidates import Candidates, restricted_candidates
+from optimizer.flow_assign import RegionStats, flow_allowed, regional_restarts
 from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
 from optimizer.data import ModelData
 from optimizer.local_search import (
@@ -84,6 +86,9 @@ RESTRICTED_SHARE = 0.2
 FINISH_S_PER_UNIT = 1e-4
 #: Share of the time left after the repair for the local search (it usually ends sooner).
 LOCAL_SEARCH_SHARE = 0.5
+#: Sizes only: share of the nominal time for the regional flow restarts (a cap:
+#: they end after a run of ``k`` tries without gain).
+REGION_SHARE = 0.5
 #: Share of the time after the first local search kept for the last one (after LNS).
 FINAL_LS_SHARE = 0.1
 
@@ -163,12 +168,16 @@ def solve_large(
 
     labels, violation = seed_labels, 0.0
     ls_stats: SearchStats | None = None
+    region_stats: RegionStats | None = None
+    sizes_flow = False  # sizes only: flow start, regional restarts, no CP-SAT LNS
+    marks: list[tuple[str, float]] = [("", now)]  # phase ends, for details["phase_wall_s"]
     # the repair ignores the graph: under contiguity the (connected) seed is the better hint
     if not problem.rules.contiguous and (
         data.balance or problem.rules.min_size or problem.rules.max_size
     ):
         labels, violation = balanced_start(problem, data, k, seed_labels, deadline,
                                            seconds=nominal, clock=clock)
+        marks.append(("start", time.monotonic()))
         locked = locked_units(data)
         if locked.any():
             labels = place_locked(data, labels, k)
@@ -180,6 +189,15 @@ def solve_large(
             labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
                                     max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
             ls_stats = stats
+            marks.append(("local_search", time.monotonic()))
+            if flow_allowed(problem, data):
+                labels, region_stats = _regional(problem, data, k, labels, deadline, clock,
+                                                 work(REGION_SHARE * nominal, FLOW_WORK_PER_S))
+                marks.append(("regional", time.monotonic()))
+                labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
+                                        max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
+                sizes_flow = True
+                marks.append(("final_search", time.monotonic()))
         hint = _medoids_of(problem, labels)
     phase_share = RESTRICTED_SHARE
     per, near = MEDOIDS_PER_CLUSTER, NEAREST_MEDOIDS
@@ -231,7 +249,13 @@ def solve_large(
         extra.update({"ls_passes": ls_stats.passes, "ls_moves": ls_stats.moves,
                       "ls_swaps": ls_stats.swaps,
                       "ls_dispersion_gain": 1.0 - ls_stats.sse_after / max(ls_stats.sse_before, 1e-12)})
-    if out.medoid_of is not None and not out.interrupted and _lns_allowed(problem):
+    if region_stats is not None:
+        extra.update({"region_tries": region_stats.tries, "region_kept": region_stats.kept,
+                      "ls_final_moves": stats.moves + stats.swaps})
+    if (out.medoid_of is not None and not out.interrupted and _lns_allowed(problem)
+            and not sizes_flow):
+        # sizes only: the regional restarts ended on a run without gain, and the
+        # CP-SAT rounds found nothing after them (3 300 units: 0 of 10 rounds, 24 s)
         by_sse = ls_stats is not None
         lns_s = left() * (1.0 - FINAL_LS_SHARE) if by_sse else left()
         try:
@@ -259,9 +283,22 @@ def solve_large(
     extra["nominal_s"] = nominal
     extra["nominal_charged_s"] = round(clock.charged_s, 3)
     extra["phases_wall_s"] = round(time.monotonic() - now, 3)
+    # wall seconds per phase (machine-dependent, for diagnosis only)
+    extra["phase_wall_s"] = " ".join(f"{name}={end - begin:.2f}" for (_, begin), (name, end)
+                                     in zip(marks, marks[1:]))
     out.extra = extra
     out.proven = False
     return out
+
+
+def _regional(problem, data, k, labels, deadline, clock, max_work):
+    """Sizes only: regional flow restarts (:func:`optimizer.flow_assign.regional_restarts`)."""
+    rules = problem.rules
+    X = np.asarray(problem.features.values, dtype=np.float64)
+    lab, stats = regional_restarts(X, np.asarray(labels), k, rules.min_size or 1,
+                                   rules.max_size or data.n, seed=problem.settings.seed,
+                                   max_work=max_work, deadline=deadline, clock=clock)
+    return lab.tolist(), stats
 
 
 def _final_search(problem, data, k, out, deadline, extra, *, max_work=None, clock=None) -> None:
