@@ -22,7 +22,12 @@ try:  # importing the solver stack takes seconds: Ctrl-C meanwhile must not prin
     from features.errors import ClusterAssignError
     from features.i18n import LANGUAGES, register, set_language, tr
     from features.load import InputWarning
-    from scenarios.cli_common import LANG_ENV, LazyHelpMixin, lang_option, language_from_args
+    from scenarios.cli_common import (
+        LANG_ENV,
+        LazyHelpMixin,
+        lang_option,
+        language_from_args,
+    )
     from scenarios.cli_compare import compare
     from scenarios.cli_data import init, sample, validate
     from scenarios.cli_explain import explain

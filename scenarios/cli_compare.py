@@ -10,6 +10,7 @@ reason, and the command still exits 0 once the comparison is written.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,10 @@ from rich.table import Table
 from features.i18n import get_language, register, tr
 from scenarios.cli_common import (
     command,
-    option,
     display_options,
     format_number,
     lang_option,
+    option,
     output_options,
     overrides_from,
     print_json,
@@ -36,11 +37,11 @@ from scenarios.cli_common import (
 from scenarios.compare import compare as compare_results
 from scenarios.compare import comparison_to_json
 from scenarios.definition import ScenarioSpec, load_scenarios
-from scenarios.errors import ScenarioError
+from scenarios.errors import ScenarioError, ScenarioNotSolved
 from scenarios.outputs import prepare_output_dir, write_plan_outputs
 from scenarios.report import load_geojson, write_comparison_reports, write_plan_reports
 from scenarios.result import ScenarioResult
-from scenarios.runner import run_scenario
+from scenarios.runner import not_solved, run_scenario
 from scenarios.solved import is_solved_dir, load_solved
 
 register(
@@ -78,6 +79,15 @@ register(
         },
         "compare.done": {"vi": "xong", "en": "done"},
         "compare.failed": {"vi": "không có phương án", "en": "no plan"},
+        "compare.skipped": {"vi": "chưa giải (đã dừng)", "en": "not solved (stopped)"},
+        "compare.not_solved": {
+            "vi": "Chưa giải: lần chạy đã dừng (Ctrl-C) trước kịch bản này; chạy lại để giải.",
+            "en": "Not solved: the run was stopped (Ctrl-C) before this scenario; run again to solve it.",
+        },
+        "compare.stopped_note": {
+            "vi": "Đã dừng bằng Ctrl-C: {n} kịch bản chưa giải; bảng so sánh gồm các kịch bản đã có.",
+            "en": "Stopped with Ctrl-C: {n} scenario(s) not solved; the comparison covers the others.",
+        },
         "compare.title": {
             "vi": "So sánh {n} kịch bản",
             "en": "Comparison of {n} scenarios",
@@ -137,52 +147,80 @@ def unique_names(results: list[ScenarioResult]) -> list[ScenarioResult]:
 def _run_all(
     jobs: list[Job], overrides: dict[str, object], quiet: bool
 ) -> list[ScenarioResult]:
-    if quiet:
-        return [
-            load_solved(arg)
-            if kind == "solved"
-            else run_scenario(arg, overrides=overrides)
-            for kind, arg in jobs
-        ]
-    results = []
-    with Progress(
+    """Solve or load every job, in order; Ctrl-C stops the *comparison*, not one scenario.
+
+    Why: Ctrl-C inside a solve returns that scenario's best verified plan
+    (marked interrupted); going on to solve the next scenarios would make the
+    planner press Ctrl-C once per scenario. So after a stop the remaining
+    scenarios are listed as not solved (folders of solved plans still load:
+    that costs no solving) and the comparison of what is there is written.
+    """
+    results: list[ScenarioResult] = []
+    stopped = False
+    progress = None if quiet else Progress(
         SpinnerColumn(),
         TextColumn("{task.description}", markup=False),
         TimeElapsedColumn(),
         TextColumn("{task.fields[state]}", markup=False),
         console=stderr_console(),
-    ) as progress:
+    )
+    with progress if progress is not None else contextlib.nullcontext():
         for kind, arg in jobs:
             if kind == "solved":
                 result = load_solved(arg)
-                progress.add_task(
-                    tr("compare.loaded", name=result.name, path=arg),
-                    state="",
-                    total=1,
-                    completed=1,
-                )
+                if progress is not None:
+                    progress.add_task(
+                        tr("compare.loaded", name=result.name, path=arg),
+                        state="", total=1, completed=1,
+                    )
                 results.append(result)
                 continue
             spec: ScenarioSpec = arg
-            task = progress.add_task(tr("compare.solving", name=spec.name), state="")
-
-            def report(event: Any, task: Any = task) -> None:
-                progress.update(
-                    task,
-                    state=tr(
-                        "compare.progress",
-                        objective=format_number(event.objective),
-                        bound=format_number(event.bound),
-                    ),
-                )
-
-            result = run_scenario(spec, overrides=overrides, progress=report)
-            done = (
-                tr("compare.done") if result.plan is not None else tr("compare.failed")
+            task = (
+                progress.add_task(tr("compare.solving", name=spec.name), state="")
+                if progress is not None
+                else None
             )
-            progress.update(task, state=done, total=1, completed=1)
+            if stopped:
+                result = not_solved(spec, tr("compare.not_solved"), overrides)
+            else:
+                try:
+                    result = run_scenario(
+                        spec, overrides=overrides, progress=_reporter(progress, task)
+                    )
+                except KeyboardInterrupt:  # outside the search (loading, checking)
+                    stopped = True
+                    result = not_solved(spec, tr("compare.not_solved"), overrides)
+                else:
+                    stopped = result.plan is not None and result.plan.interrupted
+            if progress is not None:
+                if result.plan is not None:
+                    state = tr("compare.done")
+                elif isinstance(result.error, ScenarioNotSolved):
+                    state = tr("compare.skipped")
+                else:
+                    state = tr("compare.failed")
+                progress.update(task, state=state, total=1, completed=1)
             results.append(result)
     return results
+
+
+def _reporter(progress: Progress | None, task: Any) -> Any:
+    """The progress callback of one scenario's search (None when quiet)."""
+    if progress is None:
+        return None
+
+    def report(event: Any) -> None:
+        progress.update(
+            task,
+            state=tr(
+                "compare.progress",
+                objective=format_number(event.objective),
+                bound=format_number(event.bound),
+            ),
+        )
+
+    return report
 
 
 def _print_table(comparison: Any) -> None:
@@ -253,7 +291,7 @@ def compare(
     links: dict[str, str] = {}
     used: set[str] = set()
     for (kind, _), result in zip(jobs, results, strict=True):
-        if kind == "spec":
+        if kind == "spec" and not isinstance(result.error, ScenarioNotSolved):
             slug = slugify(result.name)
             while slug in used:
                 slug += "-2"
@@ -269,7 +307,8 @@ def compare(
         write_comparison_reports(comparison, out_dir, lang=lang, plan_links=links)
         + files
     )
-    n_failed = sum(1 for r in results if r.plan is None)
+    n_skipped = sum(1 for r in results if isinstance(r.error, ScenarioNotSolved))
+    n_failed = sum(1 for r in results if r.plan is None) - n_skipped
     if as_json:
         print_json(
             {
@@ -285,4 +324,6 @@ def compare(
     console = stdout_console()
     if n_failed:
         console.print(tr("compare.infeasible_note", n=n_failed), style="yellow")
+    if n_skipped:
+        console.print(tr("compare.stopped_note", n=n_skipped), style="yellow")
     console.print(tr("compare.written", n=len(files), path=out_dir))

@@ -18,9 +18,9 @@ from features.types import Profiles
 from scenarios.atomic import atomic_write_text
 from scenarios.cli_common import (
     command,
-    option,
     display_options,
     lang_option,
+    option,
     print_json,
     stdout_console,
 )

@@ -38,7 +38,13 @@ from optimizer.explain import (
 from optimizer.plan import Plan
 from optimizer.problem import Problem
 from optimizer.rule_instances import unit_text
-from scenarios.cli_common import command, lang_option, option, print_json, stdout_console
+from scenarios.cli_common import (
+    command,
+    lang_option,
+    option,
+    print_json,
+    stdout_console,
+)
 from scenarios.result import ScenarioResult
 from scenarios.solved import load_solved
 

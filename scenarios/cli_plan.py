@@ -14,11 +14,11 @@ from optimizer.solve import ProgressEvent
 from scenarios.atomic import interrupts_deferred
 from scenarios.cli_common import (
     command,
-    option,
     display_options,
     format_number,
     format_percent,
     lang_option,
+    option,
     output_options,
     overrides_from,
     print_json,

@@ -24,7 +24,7 @@ from typing import Any
 
 from features.i18n import register, tr
 from features.types import UnitId
-from scenarios.errors import ScenarioError
+from scenarios.errors import ScenarioError, ScenarioNotSolved
 from scenarios.partition_distance import (
     contingency,
     match_labels,
@@ -390,6 +390,8 @@ def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
         }
         if plan is None and type(result.error).__name__ == "NoSolutionError":
             entry["status"] = "NO_SOLUTION"
+        if plan is None and isinstance(result.error, ScenarioNotSolved):
+            entry["status"] = "NOT_SOLVED"
         scenarios.append(entry)
     return {
         "scenarios": scenarios,

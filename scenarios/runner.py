@@ -100,3 +100,23 @@ def run_scenario(
         checks=checks_summary(plan, problem),
         manifest=build_manifest(spec, started_at=started),
     )
+
+
+def not_solved(spec: ScenarioSpec, reason: str, overrides: Mapping[str, object] | None = None) -> ScenarioResult:
+    """The result of a scenario that was not solved (the run was stopped before it).
+
+    The problem is still built, so the comparison can name the scenario and
+    its rules; ``error`` is a :class:`scenarios.errors.ScenarioNotSolved`
+    carrying ``reason``.
+    """
+    from scenarios.errors import ScenarioNotSolved
+
+    started = dt.datetime.now(dt.timezone.utc)
+    spec = apply_overrides(spec, overrides)
+    return ScenarioResult(
+        spec=spec,
+        problem=build_problem(spec),
+        plan=None,
+        manifest=build_manifest(spec, started_at=started),
+        error=ScenarioNotSolved(reason),
+    )
