@@ -1,0 +1,98 @@
+"""Per-block starts for one_region / one_function on large tables (optimizer.rule_groups)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from optimizer.data import prepare
+from optimizer.repair import balance_arrays
+from optimizer.rule_groups import block_counts, grouped_start
+from optimizer.seed import _features_in_unit_order, rule_blocks
+from tests.helpers import sample_problem
+
+INF = np.array([np.inf])
+
+
+def _wide(problem):
+    """Sizes 5–15: every region of the sample can hold a whole number of clusters."""
+    rules = dataclasses.replace(problem.rules, min_size=5, max_size=15)
+    return dataclasses.replace(problem, rules=rules)
+NO_BAND = (np.array([-np.inf]), INF)
+
+
+def test_counts_follow_block_sizes() -> None:
+    """Blocks of 30/20/10 units, 6 clusters of 4–12: shares 3/2/1."""
+    totals = np.zeros((3, 1))
+    assert block_counts([30, 20, 10], totals, 6, 4, 12, *NO_BAND) == [3, 2, 1]
+
+
+def test_counts_respect_size_ranges() -> None:
+    """A block of 7 units with sizes 3–4 must take exactly 2 clusters, whatever its share."""
+    totals = np.zeros((2, 1))
+    # 7 units: 2 clusters (3+4); 40 units: 10..13 clusters; k = 12 → [2, 10]
+    assert block_counts([7, 40], totals, 12, 3, 4, *NO_BAND) == [2, 10]
+
+
+def test_counts_respect_the_band() -> None:
+    """A block whose total fits 1 cluster's band only gets 1 cluster, though its size allows 2."""
+    totals = np.array([[100.0], [300.0]])
+    lo, hi = np.array([90.0]), np.array([110.0])
+    # block 0: sizes allow 1..2, band exactly 1; block 1: sizes 2..4, band 300/110..300/90 → 3
+    assert block_counts([10, 20], totals, 4, 5, 10, lo, hi) == [1, 3]
+
+
+def test_counts_none_when_no_choice_fits() -> None:
+    """Sizes 5–6 with blocks of 7 units: no whole number of clusters fits → None."""
+    assert block_counts([7, 12], np.zeros((2, 1)), 3, 5, 6, *NO_BAND) is None
+
+
+def test_counts_none_when_k_out_of_reach() -> None:
+    """The blocks can hold 2..4 clusters in all; k = 5 cannot be met."""
+    assert block_counts([10, 10], np.zeros((2, 1)), 5, 5, 10, *NO_BAND) is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "balance"), [("one_region", {"population": 0.4}), ("one_function", {})]
+)
+def test_grouped_start_keeps_blocks_sizes_and_bands(rule: str, balance: dict) -> None:
+    """300 sample units, 30 clusters: no cluster mixes blocks; sizes (and bands) met."""
+    problem = _wide(sample_problem(300, 30, 10.0, balance=balance, **{rule: True}))
+    data = prepare(problem)
+    blocks = rule_blocks(problem, _features_in_unit_order(problem))
+    assert len(blocks) > 1
+    out = grouped_start(problem, data, 30, blocks, max_work=5e8, seconds=30.0)
+    assert out is not None
+    labels, violation = np.asarray(out[0]), out[1]
+    assert violation == 0.0
+    block_of = np.empty(data.n, dtype=np.int64)
+    for b, idx in enumerate(blocks):
+        block_of[idx] = b
+    for c in range(30):
+        assert len(set(block_of[labels == c].tolist())) == 1
+    sizes = np.bincount(labels, minlength=30)
+    assert sizes.min() >= problem.rules.min_size and sizes.max() <= problem.rules.max_size
+    V, lo, hi, _ = balance_arrays(data, 30, data.n)
+    sums = np.zeros((30, V.shape[1]))
+    np.add.at(sums, labels, V)
+    assert (sums >= lo - 1e-6).all() and (sums <= hi + 1e-6).all()
+
+
+def test_grouped_start_is_deterministic() -> None:
+    """The same problem gives the same labels twice."""
+    problem = _wide(sample_problem(240, 24, 10.0, balance={"population": 0.5}, one_region=True))
+    data = prepare(problem)
+    blocks = rule_blocks(problem, _features_in_unit_order(problem))
+    a = grouped_start(problem, data, 24, blocks, max_work=2e8, seconds=30.0)
+    b = grouped_start(problem, data, 24, blocks, max_work=2e8, seconds=30.0)
+    assert a == b
+
+
+def test_grouped_start_none_when_a_block_cannot_hold_a_cluster() -> None:
+    """one_function ±40 %: a 7-unit function holds 0.26–0.6 of a cluster's population → None."""
+    problem = _wide(sample_problem(300, 30, 10.0, balance={"population": 0.4}, one_function=True))
+    data = prepare(problem)
+    blocks = rule_blocks(problem, _features_in_unit_order(problem))
+    assert grouped_start(problem, data, 30, blocks, max_work=5e8, seconds=30.0) is None
