@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import optimizer.bound as bound_mod
 from features.types import FeatureMatrix
+from optimizer import bound_rows
 from optimizer.bound import lagrangian_bound, lagrangian_value, size_window
 from optimizer.lns import full_lower_bound
 from optimizer.objective import distance_matrix, pair_distances
@@ -50,17 +50,29 @@ def _cost(features: FeatureMatrix, labels) -> int:
     return total
 
 
-def _optimum(features: FeatureMatrix, k: int, lo: int, hi: int) -> tuple[int, list[int]]:
-    """Brute force over all partitions into k clusters of sizes lo..hi."""
+def _optimum(
+    features: FeatureMatrix, k: int, lo: int, hi: int, band=None,
+) -> tuple[int, list[int]]:
+    """The brute-force optimum; the fixture must admit a partition."""
+    best = _best(features, k, lo, hi, band)
+    assert best is not None, "no partition meets the rules"
+    return best
+
+
+def _best(features: FeatureMatrix, k: int, lo: int, hi: int, band=None):
+    """Brute force over all partitions into k clusters of sizes lo..hi (and totals in band)."""
     best: tuple[int, list[int]] | None = None
     for labels in _partitions(len(features.values)):
         sizes = np.bincount(labels)
         if len(sizes) != k or sizes.min() < lo or sizes.max() > hi:
             continue
+        if band is not None:
+            totals = np.bincount(labels, weights=band[0])
+            if totals.min() < band[1] or totals.max() > band[2]:
+                continue
         cost = _cost(features, labels)
         if best is None or cost < best[0]:
             best = (cost, labels)
-    assert best is not None
     return best
 
 
@@ -135,14 +147,14 @@ def test_exact_value_matches_hand_formula() -> None:
     """L(0) with every pair exact = k × (cheapest cluster: medoid plus lo−1 nearest)."""
     f = _features([[0.0], [1.0], [3.0], [7.0]])
     d = distance_matrix(f)
-    cheapest = min(sorted(np.delete(d[:, j], j))[0] for j in range(4))
+    cheapest = min(np.delete(d[:, j], j).min() for j in range(4))
     assert cheapest == 10_000
     assert lagrangian_value(f, 2, 2, 2, np.zeros(4), neighbours=3) == 2 * cheapest
 
 
 def test_capped_rows_stay_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without a max size and rows cut to 2 entries, the bound is still ≤ the optimum."""
-    monkeypatch.setattr(bound_mod, "MAX_ROW_WIDTH", 1)
+    monkeypatch.setattr(bound_rows, "MAX_ROW_WIDTH", 1)
     rng = np.random.default_rng(7)
     f = _features(rng.normal(size=(8, 2)))
     opt, labels = _optimum(f, 2, 1, 7)
@@ -174,3 +186,50 @@ def test_no_incumbent_gives_zero() -> None:
     """Without an incumbent plan there is no step target: the bound is 0."""
     f = _features([[0.0], [1.0], [2.0]])
     assert lagrangian_bound(f, 1, None, None, None, max_work=WORK).bound == 0
+
+
+def test_balance_band_raises_the_bound_and_stays_valid() -> None:
+    """Two heavy and four light units, totals within ±10 %: each cluster needs a heavy one.
+
+    Sizes 3: cheapest without balance pairs the heavy units together; the
+    balanced bound exceeds the sizes-only optimum and stays ≤ the balanced one.
+    """
+    f = _features([[0.0], [0.2], [5.0], [5.2], [10.0], [10.2]])
+    weights = np.array([9.0, 9.0, 1.0, 1.0, 1.0, 1.0])
+    band = (weights, 11.0 * 0.9, 11.0 * 1.1)
+    sizes_opt, sizes_labels = _optimum(f, 2, 3, 3)
+    opt, labels = _optimum(f, 2, 3, 3, band)
+    result = lagrangian_bound(f, 2, 3, 3, labels, max_work=WORK, balance=[band])
+    assert sizes_opt < result.bound <= opt
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(min_value=4, max_value=7),
+    st.integers(min_value=0, max_value=10**6),
+    st.integers(min_value=1, max_value=6),
+    st.floats(min_value=0.05, max_value=0.5),
+)
+def test_balanced_bound_never_exceeds_balanced_optimum(n: int, seed: int, q: int, tol: float) -> None:
+    """Random small tables with a weight band: the bound is ≤ the optimum under the band."""
+    rng = np.random.default_rng(seed)
+    f = _features(np.round(rng.normal(size=(n, 2)), 2))
+    weights = np.round(rng.lognormal(size=n), 2)
+    mean = weights.sum() / 2
+    band = (weights, mean * (1 - tol), mean * (1 + tol))
+    best = _best(f, 2, 1, n, band)
+    assume(best is not None)
+    opt = best[0]
+    start = rng.integers(0, 2, size=n)
+    result = lagrangian_bound(f, 2, 1, n, start, max_work=WORK, neighbours=q, balance=[band])
+    assert result.bound <= opt
+
+
+def test_balance_grid_only_adds_to_the_value() -> None:
+    """At the same multipliers, L(u) with a balance band ≥ L(u) without (μ = 0 is on the grid)."""
+    rng = np.random.default_rng(5)
+    f = _features(rng.normal(size=(12, 2)))
+    u = rng.integers(0, 20_000, size=12).astype(float)
+    band = (rng.lognormal(size=12), 1.0, 3.0)
+    plain = lagrangian_value(f, 3, 3, 5, u, neighbours=5)
+    assert lagrangian_value(f, 3, 3, 5, u, neighbours=5, balance=[band], scale=1e4) >= plain
