@@ -37,6 +37,9 @@ LP_WORK_PER_S = 7.0e7
 #: Min-cost-flow work units (unit→cluster arcs × √n, per round) per nominal second
 #: (measured on the loaded machine: 5.6e7 at 700 units, 3.5e7 at 3 300, 3.1e7 at 10 000).
 FLOW_WORK_PER_S = 3.0e7
+#: Regional flow restarts: work units (region units × clusters + the alternation's
+#: weighted arcs) per nominal second (measured 1.75e8 at 3 300 units, loaded).
+REGION_WORK_PER_S = 1.5e8
 
 
 @dataclass
