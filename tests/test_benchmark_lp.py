@@ -176,6 +176,8 @@ def test_summary_ratio_to_plain_proven_count_and_lp_rules() -> None:
     assert summary.loc["plain_cpsat", "proven"] == "1/2"
     assert summary.loc["kmeans", "proven"] == "—"
     assert summary.loc["plain_lp", "rules_ok"] == "—"
+    assert math.isnan(summary.loc["plain_lp", "disp_vs_kmeans"])  # a bound, not a plan
+    assert summary.loc["cumkhoi", "disp_vs_kmeans"] == pytest.approx(3.0)
     assert summary.loc["plain_lp", "status"] == "LP bound"
     assert summary.loc["kmc", "rules_ok"] == "n/a"
 
