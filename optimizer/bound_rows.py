@@ -96,17 +96,20 @@ def cluster_rows(
     ``want_members`` — the subgradient needs them for the chosen medoids only.
     """
     n = len(u)
-    rows = np.arange(n) if rows is None else rows
+    rows = np.arange(n) if rows is None else np.asarray(rows)
+    # rows of similar degree share a chunk, so little of each table is padding
+    perm = np.argsort(g.indptr[rows + 1] - g.indptr[rows], kind="stable")
     width = hi - 1 if hi - 1 <= MAX_ROW_WIDTH else max(MAX_ROW_WIDTH, lo - 1)
     outside = g.far - u
     order = np.argsort(outside, kind="stable")
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
     rho = np.empty(len(rows))
-    members: list[np.ndarray] = []
+    members: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * (len(rows) if want_members else 0)
     done = 0
     for s in range(0, len(rows), CHUNK_ROWS):
-        chunk = rows[s:s + CHUNK_ROWS]
+        at = perm[s:s + CHUNK_ROWS]
+        chunk = rows[at]
         starts, ends = g.indptr[chunk], g.indptr[chunk + 1]
         deg = ends - starts
         maxdeg = int(deg.max()) if len(chunk) else 0
@@ -114,22 +117,19 @@ def cluster_rows(
         slot = np.arange(len(r)) - np.repeat(np.cumsum(deg) - deg, deg)
         flat = np.repeat(starts, deg) + slot
         nb = g.indices[flat]
-        exact = np.full((len(chunk), maxdeg), np.inf)
-        exact[r, slot] = g.costs[flat] - u[nb]
-        if g.exact:
-            table, ids = exact, np.full((len(chunk), maxdeg), -1)
-            ids[r, slot] = nb
-        else:
-            p = min(n, width + maxdeg + 1)
+        table = np.full((len(chunk), maxdeg), np.inf)
+        table[r, slot] = g.costs[flat] - u[nb]
+        p = 0 if g.exact else min(n, width + maxdeg + 1)
+        if p:
+            # a row needs `width` entries besides its masked ones (neighbours, itself)
+            hits = np.bincount(r[pos[nb] < p], minlength=len(chunk))
+            p = min(p, width + 1 + int(hits.max(initial=0)))
             prefix = np.broadcast_to(outside[order[:p]], (len(chunk), p)).copy()
             hit = pos[nb] < p
             prefix[r[hit], pos[nb][hit]] = np.inf
             me = pos[chunk] < p
             prefix[np.nonzero(me)[0], pos[chunk][me]] = np.inf
-            table = np.concatenate([exact, prefix], axis=1)
-            ids = np.concatenate([np.full((len(chunk), maxdeg), -1),
-                                  np.broadcast_to(order[:p], (len(chunk), p))], axis=1)
-            ids[r, slot] = nb
+            table = np.concatenate([table, prefix], axis=1)
         done += table.size
         w = min(width, table.shape[1])
         if want_members:
@@ -144,11 +144,16 @@ def cluster_rows(
             # the hi−1−w terms not sorted are each ≥ the last value kept
             tail = sums[:, w] + (hi - 1 - w) * np.minimum(vals[:, w - 1], 0.0)
             best = np.minimum(best, tail)
-        rho[s:s + len(chunk)] = best - u[chunk]
+        rho[at] = best - u[chunk]
         if want_members:
+            ids = np.full((len(chunk), maxdeg), -1)
+            ids[r, slot] = nb
+            if p:
+                ids = np.concatenate([ids, np.broadcast_to(order[:p], (len(chunk), p))], axis=1)
             m = lo - 1 + np.argmin(window, axis=1)
             picked = np.take_along_axis(ids, pick, axis=1)
-            members.extend(picked[t, : m[t]] for t in range(len(chunk)))
+            for t in range(len(chunk)):
+                members[at[t]] = picked[t, : m[t]]
     return rho, members, done
 
 
