@@ -278,7 +278,8 @@ def solve_large(
     # the bound reported is valid for every plan of the scenario (optimizer/bound.py)
     out.bound = max(full_lower_bound(problem.features, k), lagrangian_bound(
         problem.features, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,
-        max_work=bound_allowance(nominal), deadline=bound_deadline(deadline, nominal)).bound)
+        max_work=bound_allowance(nominal), deadline=bound_deadline(deadline, nominal),
+        balance=[(b.values, *b.band(k)) for b in data.balance]).bound)
     out.bound_scope = "full"
     out.infeasible = False  # a pruned model's infeasibility proves nothing about the scenario
     extra["clock_stopped"] = clock.stopped
