@@ -134,6 +134,7 @@ def run_plain_lp(
         "lp_s": round(time.perf_counter() - t0, 3),
     }
     if result.objective is None or result.x is None:
+        info["error"] = f"HiGHS: {result.status} after {info['lp_s']} s"
         return MethodResult(labels=None, status=result.status, info=info)
     centred = np.asarray(values, dtype=np.float64)
     total_ss = float(((centred - centred.mean(axis=0)) ** 2).sum())

@@ -57,6 +57,15 @@ def test_lp_relaxation_reports_infeasible_sizes() -> None:
     assert result.status == "infeasible" and result.objective is None
 
 
+def test_plain_lp_without_a_solution_says_why() -> None:
+    """Sizes [3, 3] for four units: no bound, status and reason recorded."""
+    result = run_plain_lp(
+        LINE4, np.ones(4), 2, 3, 3, tolerance=None, seed=0, time_limit_s=5
+    )
+    assert result.status == "infeasible" and "lp_bound" not in result.info
+    assert "HiGHS: infeasible" in str(result.info["error"])
+
+
 def test_plain_lp_bound_is_normalised_by_total_ss() -> None:
     """LINE4 in S: every unit 0.5 from its centre, 4 × 0.25 / total SS 101."""
     result = run_plain_lp(
