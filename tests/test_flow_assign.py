@@ -142,3 +142,14 @@ def test_sizes_only_large_table_takes_the_flow_path_and_stops_early():
     assert plan.details["region_tries"] > 0 and "lns_rounds" not in plan.details
     assert plan.details["nominal_charged_s"] < 0.5 * plan.details["nominal_s"]
     assert time.monotonic() - started < 30.0
+
+
+@pytest.mark.slow
+def test_sizes_only_large_table_gives_the_same_plan_twice():
+    """300 units, 15 clusters, sizes ±1, 10 s, one worker: two solves give one assignment, unstopped by the clock."""
+    problem = sample_problem(300, 15, 10.0, with_adjacency=False)
+    assert problem.settings.num_workers == 1
+    first, second = solve(problem), solve(problem)
+    assert first.details["clock_stopped"] is False and second.details["clock_stopped"] is False
+    assert dict(first.assignment.labels) == dict(second.assignment.labels)
+    assert first.details["region_tries"] == second.details["region_tries"] > 0
