@@ -83,6 +83,11 @@ register(
 #: Default per-check and whole-diagnosis time limits (seconds).
 CHECK_TIME_LIMIT_S = 5.0
 BUDGET_S = 60.0
+#: After a failed solve the diagnosis gets this many times the scenario's time
+#: limit, within [MIN_BUDGET_S, BUDGET_S]: a planner who asked for 8 s waited
+#: 66 s for an answer whose first line precheck had found at once.
+BUDGET_PER_LIMIT = 2.0
+MIN_BUDGET_S = 10.0
 #: A check that timed out may be retried once with this many times the limit.
 RETRY_FACTOR = 3.0
 
@@ -352,6 +357,15 @@ def diagnose(
     )
 
 
+def diagnosis_budget(time_limit_s: float) -> float:
+    """Seconds the diagnosis may take after a solve with ``time_limit_s``.
+
+    Twice the time limit, at least :data:`MIN_BUDGET_S` (a few checks must
+    fit) and at most :data:`BUDGET_S`.
+    """
+    return min(BUDGET_S, max(MIN_BUDGET_S, BUDGET_PER_LIMIT * float(time_limit_s)))
+
+
 def explain_infeasible(
     problem: Problem, error: InfeasibleError | None = None
 ) -> InfeasibleError:
@@ -365,7 +379,11 @@ def explain_infeasible(
     unchanged rather than a guess.
     """
     try:
-        diagnosis = diagnose_problem(problem, known_infeasible=error is not None)
+        diagnosis = diagnose_problem(
+            problem,
+            known_infeasible=error is not None,
+            budget_s=diagnosis_budget(problem.settings.time_limit_s),
+        )
     except ValueError:
         return error if error is not None else InfeasibleError(problem.name)
     return DiagnosedInfeasibleError(

@@ -13,9 +13,12 @@ search that met a time-out says its value may not be the smallest.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
+
+import numpy as np
 
 from features.i18n import register, tr
 from optimizer.problem import Problem, Rules
@@ -134,7 +137,7 @@ def _numeric_relaxation(
         column = instance.key
         old_tol = float(rules.balance[column])
         hi = max(1, max(rules.counts) - 1) * TOL_GRID
-        lo = int(old_tol * TOL_GRID + 1e-9)
+        lo = max(int(old_tol * TOL_GRID + 1e-9), _largest_unit_floor(problem, column) - 1)
 
         def make_tol(t: int) -> Rules:
             return replace(rules, balance={**rules.balance, column: t / TOL_GRID})
@@ -144,6 +147,23 @@ def _numeric_relaxation(
     if instance.kind == "count":
         return _count_relaxation(problem, ok)
     return None
+
+
+def _largest_unit_floor(problem: Problem, column: str) -> int:
+    """Grid tolerance below which no plan exists: the largest unit alone tops the band.
+
+    A cluster holding the largest value ``v`` needs ``v ≤ mean·(1 + tol)`` with
+    ``mean = total / count``; the smallest count allowed gives the smallest such
+    tolerance. Starting the search there spares the checks that cannot succeed
+    (each may cost a time-out) — the bisection stays verified above it.
+    """
+    values = np.asarray(problem.profiles.column_values(column), dtype=np.float64)
+    values = values[np.isfinite(values)]
+    total = float(values.sum()) if len(values) else 0.0
+    if total <= 0.0 or values.max() <= 0.0:
+        return 0
+    need = float(values.max()) * min(problem.rules.counts) / total - 1.0
+    return max(0, math.ceil(need * TOL_GRID - 1e-9))
 
 
 def _count_relaxation(
