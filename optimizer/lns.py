@@ -68,6 +68,7 @@ from optimizer.bound import bound_allowance, bound_deadline, lagrangian_bound
 from optimizer.candidates import Candidates, restricted_candidates
 from optimizer.flow_assign import RegionStats, flow_allowed, regional_restarts
 from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
+from optimizer.contiguous_repair import contiguous_start
 from optimizer.data import ModelData
 from optimizer.local_search import (
     SearchStats,
@@ -208,6 +209,12 @@ def solve_large(
                 sizes_flow = True
                 marks.append(("final_search", time.monotonic()))
         hint = _medoids_of(problem, labels)
+    if problem.rules.contiguous and data.neighbors is not None:
+        # flips and recoms that keep clusters connected: a hint meeting sizes and bands
+        labels, violation, contig = contiguous_start(problem, data, k, seed_labels,
+                                                     nominal_s=nominal, deadline=deadline, clock=clock)
+        hint = _medoids_of(problem, labels)
+        marks.append(("contiguous", time.monotonic()))
     phase_share = RESTRICTED_SHARE
     per, near = MEDOIDS_PER_CLUSTER, NEAREST_MEDOIDS
     widened = 0
@@ -254,6 +261,9 @@ def solve_large(
         "restricted_bound": out.bound / COST_SCALE,
         "restricted_bound_scope": "restricted model only (candidate pairs pruned around the seed)",
     }
+    if problem.rules.contiguous and data.neighbors is not None:
+        extra.update({"contig_flips": contig.flips, "contig_recoms": contig.recoms,
+                      "contig_violation": contig.violation_after, "contig_work": contig.work})
     if ls_stats is not None:
         extra.update({"ls_passes": ls_stats.passes, "ls_moves": ls_stats.moves,
                       "ls_swaps": ls_stats.swaps,
