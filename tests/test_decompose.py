@@ -7,6 +7,7 @@ import pytest
 from helpers import sample_problem
 
 import optimizer.construct as construct
+import optimizer.decompose as decompose
 from optimizer.check import check_plan
 from optimizer.data import prepare
 from optimizer.decompose import _even_out, decompose_balanced, solve_group, split_groups
@@ -69,8 +70,9 @@ def test_solve_group_moves_one_big_unit_to_meet_the_band():
 
 
 @pytest.mark.slow
-def test_decomposition_meets_sizes_and_balance_on_2000_units():
-    """2 000 units, 20 clusters of 99–101, population ±10 %: the split plan passes check_plan."""
+def test_decomposition_meets_sizes_and_balance_on_2000_units(monkeypatch):
+    """2 000 units, 20 clusters of 99–101, population ±10 %, groups of 5: the split plan passes check_plan."""
+    monkeypatch.setattr(decompose, "LEAF_CLUSTERS", 5)
     problem = sample_problem(2000, 20, 20.0, with_adjacency=False, balance={"population": 0.10})
     data = prepare(problem)
     out = decompose_balanced(problem, data, 20, max_work=1e9, seconds=60.0)
