@@ -1,0 +1,140 @@
+"""Graph helpers for the contiguity-preserving search (:mod:`optimizer.contiguous_repair`).
+
+Why a module of its own: these are pure functions on adjacency lists (unit
+indices), tested against brute force, and small-module size keeps the search
+readable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def articulation_points(nodes: set[int], neighbors) -> set[int]:
+    """Units of ``nodes`` whose removal splits their piece of the induced subgraph (Tarjan)."""
+    disc: dict[int, int] = {}
+    low: dict[int, int] = {}
+    art: set[int] = set()
+    t = 0
+    for root in sorted(nodes):
+        if root in disc:
+            continue
+        disc[root] = low[root] = t
+        t += 1
+        children = 0
+        stack = [(root, -1, iter(neighbors[root]))]
+        while stack:
+            v, parent, it = stack[-1]
+            for u in it:
+                if u not in nodes:
+                    continue
+                if u not in disc:
+                    disc[u] = low[u] = t
+                    t += 1
+                    stack.append((u, v, iter(neighbors[u])))
+                    break
+                if u != parent:
+                    low[v] = min(low[v], disc[u])
+            else:
+                stack.pop()
+                if stack:
+                    p = stack[-1][0]
+                    low[p] = min(low[p], low[v])
+                    if len(stack) == 1:
+                        children += 1
+                    elif low[v] >= disc[p]:
+                        art.add(p)
+        if children > 1:
+            art.add(root)
+    return art
+
+
+def pieces(nodes: set[int], neighbors) -> int:
+    """Connected pieces of the subgraph induced by ``nodes``."""
+    seen: set[int] = set()
+    count = 0
+    for s in sorted(nodes):
+        if s in seen:
+            continue
+        count += 1
+        seen.add(s)
+        stack = [s]
+        while stack:
+            for u in neighbors[stack.pop()]:
+                if u in nodes and u not in seen:
+                    seen.add(u)
+                    stack.append(u)
+    return count
+
+
+def tree_cuts(m: int, edges: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Sides of every edge cut of the minimum spanning tree (Kruskal, weights ``w``): masks."""
+    root = list(range(m))
+
+    def find(x: int) -> int:
+        while root[x] != x:
+            root[x] = root[root[x]]
+            x = root[x]
+        return x
+
+    adj: list[list[int]] = [[] for _ in range(m)]
+    for e in np.argsort(w, kind="stable").tolist():
+        u, v = int(edges[e, 0]), int(edges[e, 1])
+        ru, rv = find(u), find(v)
+        if ru != rv:
+            root[ru] = rv
+            adj[u].append(v)
+            adj[v].append(u)
+    parent = [-1] * m
+    order = [0]
+    for v in order:
+        for u in adj[v]:
+            if u != parent[v] and u != 0 and parent[u] == -1:
+                parent[u] = v
+                order.append(u)
+    below = np.eye(m, dtype=bool)
+    for v in order[:0:-1]:
+        below[parent[v]] |= below[v]
+    return below[order[1:]] if len(order) == m else np.zeros((0, m), dtype=bool)
+
+
+def connected_sets(anchor: int, allowed: set[int], neighbors, low: int, high: int,
+                    cap: int) -> list[list[int]]:
+    """Connected subsets of ``allowed`` holding ``anchor`` with ``low``..``high`` units (≤ ``cap``).
+
+    Each set is listed once: a branch adds one frontier unit and bars the
+    frontier units before it for good (reverse search over connected sets).
+    """
+    found: list[list[int]] = []
+    start = frozenset(v for v in neighbors[anchor] if v in allowed and v != anchor)
+    stack = [((anchor,), start, frozenset((anchor,)))]
+    while stack and len(found) < cap:
+        current, frontier, barred = stack.pop()
+        if low <= len(current) <= high:
+            found.append(sorted(current))
+        if len(current) >= high:
+            continue
+        order = sorted(frontier)
+        branches = []
+        for i, w in enumerate(order):
+            bar = barred | frozenset(order[:i + 1]) | frozenset(current)
+            grown = (frontier - frozenset(order[:i + 1])) | frozenset(
+                v for v in neighbors[w] if v in allowed and v not in bar)
+            branches.append(((*current, w), grown, barred | frozenset(order[:i])))
+        stack.extend(reversed(branches))
+    return found
+
+
+def connected(nodes: np.ndarray, local: list[list[int]]) -> bool:
+    """Whether positions ``nodes`` induce a connected subgraph (``local`` adjacency)."""
+    if len(nodes) == 0:
+        return False
+    inside = set(nodes.tolist())
+    seen = {int(nodes[0])}
+    stack = [int(nodes[0])]
+    while stack:
+        for u in local[stack.pop()]:
+            if u in inside and u not in seen:
+                seen.add(u)
+                stack.append(u)
+    return len(seen) == len(inside)

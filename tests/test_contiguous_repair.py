@@ -1,0 +1,128 @@
+"""optimizer.contiguous_repair: moves that keep clusters connected, fix sizes/bands, then lower SSE."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+from helpers import make_problem, make_profiles, sample_problem
+
+from features.types import FeatureMatrix
+from optimizer.check import check_plan
+from optimizer.contiguous_graph import articulation_points, connected_sets
+from optimizer.contiguous_repair import repair_contiguous
+from optimizer.data import prepare
+from optimizer.local_search import sse
+from optimizer.plan import Assignment, Plan, SolveStatus
+from optimizer.solve import _seed_labels, solve
+
+PATH6 = [(f"u{i}", f"u{i + 1}") for i in range(5)]
+
+
+def _path_problem(xs, pops, **rules):
+    """Six units on a path u0-u1-…-u5; feature = x exactly, population = ``pops``."""
+    rows = [{"unit_id": f"u{i}", "population": float(p)} for i, p in enumerate(pops)]
+    problem = make_problem(make_profiles(rows), pairs=PATH6, n_clusters=2, contiguous=True, **rules)
+    fm = FeatureMatrix(values=np.asarray(xs, dtype=np.float64).reshape(-1, 1),
+                       unit_ids=problem.features.unit_ids, feature_names=("x",))
+    return dataclasses.replace(problem, features=fm)
+
+
+def _plan(problem, labels) -> Plan:
+    ids = problem.unit_ids
+    return Plan(assignment=Assignment({ids[i]: int(c) for i, c in enumerate(labels)}),
+                cluster_labels=tuple(f"C{c}" for c in range(max(labels) + 1)),
+                status=SolveStatus.FEASIBLE, objective=0.0, bound=0.0, solve_seconds=0.0, seed=0)
+
+
+def test_articulation_points_of_a_path_are_its_inner_units():
+    """Path 0-1-2-3: removing 1 or 2 splits it, removing an end does not."""
+    neighbors = [(1,), (0, 2), (1, 3), (2,)]
+    assert articulation_points({0, 1, 2, 3}, neighbors) == {1, 2}
+    assert articulation_points({0, 1}, neighbors) == set()
+
+
+def test_connected_sets_lists_each_connected_set_once():
+    """On a 3×4 grid every connected set holding unit 0 (sizes 1–6) appears exactly once."""
+    grid = nx.convert_node_labels_to_integers(nx.grid_2d_graph(3, 4))
+    neighbors = [sorted(grid[v]) for v in range(12)]
+    got = connected_sets(0, set(range(12)), neighbors, 1, 6, 10**6)
+    want = [list(c) for r in range(1, 7) for c in itertools.combinations(range(12), r)
+            if 0 in c and nx.is_connected(grid.subgraph(c))]
+    assert len(got) == len({tuple(s) for s in got})
+    assert sorted(map(tuple, got)) == sorted(map(tuple, want))
+
+
+def test_move_that_would_disconnect_is_refused():
+    """x = 0,0,9,0,9,9 on a path, sizes 2–4: {u0,u1,u3} would give SSE 0 but is not
+    connected; the best connected plan has SSE 60.75 ({u0,u1} | {u2..u5}: 3·2.25² + 6.75²)."""
+    problem = _path_problem([0, 0, 9, 0, 9, 9], [1] * 6, min_size=2, max_size=4)
+    labels, violation, stats = repair_contiguous(problem, prepare(problem), 2, [0, 0, 0, 1, 1, 1])
+    assert violation == 0.0
+    assert stats.sse_before == 108.0  # {0,0,9}: 54, {0,9,9}: 54
+    assert abs(stats.sse_after - 60.75) < 1e-9
+    assert labels[2] == labels[3] and labels[0] == labels[1] != labels[2]
+    assert not check_plan(_plan(problem, labels), problem)
+
+
+def test_balance_band_is_reached_by_a_flip():
+    """Populations 5,1,1,1,1,5, band 7 ± 20 % = [5.6, 8.4]: start {u0} (5) | rest (9) is
+    fixed; the feasible connected plan of least SSE is {u0,u1,u2} | {u3,u4,u5} (7 and 7)."""
+    problem = _path_problem([0, 1, 2, 3, 4, 5], [5, 1, 1, 1, 1, 5], min_size=1, max_size=5,
+                            balance={"population": 0.2})
+    labels, violation, stats = repair_contiguous(problem, prepare(problem), 2, [0, 1, 1, 1, 1, 1])
+    assert stats.violation_before > 0
+    assert violation == 0.0
+    assert labels == [0, 0, 0, 1, 1, 1]
+    assert not check_plan(_plan(problem, labels), problem)
+
+
+def test_locked_units_never_move():
+    """A fixed unit stays in its cluster even where moving it would lower the SSE."""
+    problem = _path_problem([0, 0, 9, 0, 9, 9], [1] * 6, min_size=2, max_size=4,
+                            fixed={"u3": "C1"})
+    labels, _, _ = repair_contiguous(problem, prepare(problem), 2, [0, 0, 0, 1, 1, 1])
+    assert labels[3] == 1
+
+
+def _sample(tol: float):
+    problem = sample_problem(300, 50, 8.0, contiguous=True, balance={"population": tol})
+    return problem, prepare(problem), _seed_labels(problem, 50)
+
+
+def test_sample_300_gets_a_plan_passing_check_plan():
+    """300 sample units, 50 clusters of 5–7, contiguity, population ±100 %: every rule holds."""
+    problem, data, seed = _sample(1.0)
+    labels, violation, stats = repair_contiguous(problem, data, 50, seed, max_work=600_000)
+    assert violation == 0.0 and stats.violation_before > 0
+    assert not check_plan(_plan(problem, labels), problem)
+    X = np.asarray(problem.features.values)
+    assert sse(X, np.asarray(labels), 50) == pytest.approx(stats.sse_after)
+
+
+def test_sample_300_at_75_percent_reports_the_violation_left():
+    """±75 % is infeasible (the heaviest unit's lightest connected 5-set is 1.87× the mean):
+    the violation returned is positive, not hidden."""
+    problem, data, seed = _sample(0.75)
+    _, violation, _ = repair_contiguous(problem, data, 50, seed, max_work=300_000)
+    assert violation > 0.1
+
+
+def test_same_input_same_plan():
+    """Two runs with the same allowance give the same labels."""
+    problem, data, seed = _sample(1.0)
+    first = repair_contiguous(problem, data, 50, seed, max_work=200_000)
+    second = repair_contiguous(problem, data, 50, seed, max_work=200_000)
+    assert first[0] == second[0] and first[2] == second[2]
+
+
+@pytest.mark.slow
+def test_solve_300_contiguous_returns_a_checked_plan():
+    """solve() on the 300-unit sample with contiguity (±100 %, 8 s) returns a plan with no violation."""
+    problem, _, _ = _sample(1.0)
+    plan = solve(problem)
+    assert not check_plan(plan, problem)
+    assert plan.details["contig_violation"] == 0.0
