@@ -62,10 +62,12 @@ class Recoms:
                 found.append(tree_cuts(m, edges, w))
             masks = np.vstack(found)
         self.spent += masks.size // 4 + m
+        if len(masks) == 0:
+            return False
         c1 = masks.sum(axis=1)
         T1 = masks @ self.V[union]
         F1 = masks @ self.X[union]
-        Fall, Tall = F1[0] * 0 + self.X[union].sum(axis=0), self.V[union].sum(axis=0)
+        Fall, Tall = self.X[union].sum(axis=0), self.V[union].sum(axis=0)
         pen = self.pen(c1, T1) + self.pen(m - c1, Tall - T1)
         F2 = Fall - F1
         sse = -(np.einsum("ij,ij->i", F1, F1) / c1 + np.einsum("ij,ij->i", F2, F2) / (m - c1))
@@ -119,16 +121,17 @@ class Recoms:
 
     def sides_fit(self, union: list[int], inside_pos: list[int]) -> bool:
         """one_region / one_function hold on both sides of a recom cut."""
-        if self.regions is None and self.functions is None:
-            return True
         inside = {union[p] for p in inside_pos}
-        for side in (inside, set(union) - inside):
-            if self.regions is not None and len({self.regions[u] for u in side} - {None}) > 1:
+        return self.side_ok(inside) and self.side_ok(set(union) - inside)
+
+    def side_ok(self, side: set[int]) -> bool:
+        """one_region / one_function hold within the units ``side``."""
+        if self.regions is not None and len({self.regions[u] for u in side} - {None}) > 1:
+            return False
+        if self.functions is not None:
+            sets = [self.functions[u] for u in side if self.functions[u]]
+            if sets and not frozenset.intersection(*sets):
                 return False
-            if self.functions is not None:
-                sets = [self.functions[u] for u in side if self.functions[u]]
-                if sets and not frozenset.intersection(*sets):
-                    return False
         return True
 
     def recom3(self, a: int) -> bool:
@@ -200,8 +203,7 @@ class Recoms:
                 if not (connected(one, local) and connected(two, local)):
                     continue
                 sides = [set(S), {rest[p] for p in one}, {rest[p] for p in two}]
-                if not all(self.sides_fit(union, [union.index(u) for u in side]) for side in sides[1:]) \
-                        or not self.sides_fit(union, [union.index(u) for u in S]):
+                if not all(self.side_ok(side) for side in sides):
                     continue
                 for side, target in zip(sides, (a, *self.best_labels(sides[1:], b, c))):
                     for u in side:

@@ -244,25 +244,18 @@ class _Search(Recoms):
 
     # --- phase 1: sizes and bands ---------------------------------------------
     def fix(self) -> None:
-        """Lower the squared violation by flips, then recoms, until it is 0 or nothing helps."""
+        """Lower the squared violation until it is 0 or nothing helps.
+
+        The worst cluster with an improving flip (its own units out, touching
+        units in) takes its best one; when none has, recoms, pair moves and
+        three-cluster re-cuts around the worst clusters, in that order.
+        """
         while not self.exhausted():
             cpen = self.pen(self.size, self.tot)
             bad = [int(c) for c in np.argsort(-cpen, kind="stable") if cpen[c] > 0]
             if not bad:
                 return
-            best = None
-            for a in bad:
-                units = set(self.members[a])
-                for b in self.touching(a):
-                    units |= {j for j in self.members[b] if any(self.lab[u] == a for u in self.nb[j])}
-                for i in sorted(units):
-                    for dpen, dsse, b in self.flips_of(i):
-                        key = (dpen, dsse, i, b)
-                        if dpen < -1e-12 and (best is None or key < best):
-                            best = key
-            if best is not None:
-                self.move(best[2], best[3])
-                self.flips += 1
+            if any(self.best_flip(a) for a in bad):
                 continue
             if any(self.recom(a, b, FIX_TREES, by_sse=False)
                    for a in bad[:STUCK_CLUSTERS] for b in self.touching(a)):
@@ -271,6 +264,23 @@ class _Search(Recoms):
                 continue
             if not any(self.recom3(a) for a in bad[:STUCK_CLUSTERS]):
                 return
+
+    def best_flip(self, a: int) -> bool:
+        """Apply the flip into or out of ``a`` that lowers the violation most (SSE breaks ties)."""
+        units = set(self.members[a])
+        for b in self.touching(a):
+            units |= {j for j in self.members[b] if any(self.lab[u] == a for u in self.nb[j])}
+        best = None
+        for i in sorted(units):
+            for dpen, dsse, b in self.flips_of(i):
+                key = (dpen, dsse, i, b)
+                if dpen < -1e-12 and (best is None or key < best):
+                    best = key
+        if best is None:
+            return False
+        self.move(best[2], best[3])
+        self.flips += 1
+        return True
 
     def pair_move(self, a: int) -> bool:
         """Two flips at once: a unit joins violated ``a``, then another leaves it.

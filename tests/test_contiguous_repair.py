@@ -22,9 +22,11 @@ from optimizer.solve import _seed_labels, solve
 PATH6 = [(f"u{i}", f"u{i + 1}") for i in range(5)]
 
 
-def _path_problem(xs, pops, **rules):
+def _path_problem(xs, pops, regions=None, **rules):
     """Six units on a path u0-u1-…-u5; feature = x exactly, population = ``pops``."""
     rows = [{"unit_id": f"u{i}", "population": float(p)} for i, p in enumerate(pops)]
+    for row, region in zip(rows, regions or []):
+        row["region"] = region
     problem = make_problem(make_profiles(rows), pairs=PATH6, n_clusters=2, contiguous=True, **rules)
     fm = FeatureMatrix(values=np.asarray(xs, dtype=np.float64).reshape(-1, 1),
                        unit_ids=problem.features.unit_ids, feature_names=("x",))
@@ -86,6 +88,16 @@ def test_locked_units_never_move():
                             fixed={"u3": "C1"})
     labels, _, _ = repair_contiguous(problem, prepare(problem), 2, [0, 0, 0, 1, 1, 1])
     assert labels[3] == 1
+
+
+def test_one_region_keeps_a_unit_out_of_another_region():
+    """x = 0,0,9,9,9,9: u2 would join {u3,u4,u5} (SSE 54 → 0) but its region is A, theirs B."""
+    xs, start = [0, 0, 9, 9, 9, 9], [0, 0, 0, 1, 1, 1]
+    free = _path_problem(xs, [1] * 6, min_size=1, max_size=5)
+    assert repair_contiguous(free, prepare(free), 2, start)[0] == [0, 0, 1, 1, 1, 1]
+    ruled = _path_problem(xs, [1] * 6, regions="AAABBB", min_size=1, max_size=5, one_region=True)
+    labels, violation, _ = repair_contiguous(ruled, prepare(ruled), 2, start)
+    assert labels == start and violation == 0.0
 
 
 def _sample(tol: float):
