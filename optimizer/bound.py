@@ -62,7 +62,7 @@ from optimizer.bound_rows import (
 from optimizer.objective import COST_SCALE
 
 #: Exact costs kept per unit, as a multiple of the largest cluster size
-#: (measured at 700 units S: TODO).
+#: (700 units S, 1e8 work: gap 0.153 at 4, 0.147 at 8, 0.147 at 16).
 NEIGHBOUR_FACTOR = 8
 #: ... cut towards MIN_FACTOR × size when the allowance would pay for fewer
 #: than TARGET_ITERATIONS evaluations (an evaluation costs about
@@ -77,17 +77,22 @@ MIN_NEIGHBOURS = 32
 #: Above this many exact (unit, neighbour) costs the neighbour count is cut
 #: (memory: the symmetrised graph holds up to twice as many, 24 bytes each).
 MAX_GRAPH_ENTRIES = 4_000_000
-#: Share of a count's nominal time granted to the bound, and the work (entries
-#: sorted) per nominal second — TODO measured.
-BOUND_SHARE = 0.05
-BOUND_WORK_PER_S = 2.0e7
+#: Share of a count's nominal time granted to the bound, and the work (table
+#: entries) per nominal second: measured 3e7/s at 700 units, 2.5e7 at 3 300,
+#: 1.1e7 at 10 000 (loaded machine, graph build included).
+BOUND_SHARE = 0.08
+BOUND_WORK_PER_S = 1.5e7
 #: Polyak step factor at the start, its halving, and the iterations without a
-#: better bound before halving.
+#: better bound before halving (700 units, 6e7 work: S 0.150 at 5, 0.151 at 10).
 STEP_START = 1.0
 STEP_DECAY = 0.5
 PATIENCE = 5
 #: Stop once the step factor falls below this (no further progress expected).
 STEP_MIN = 1e-3
+#: With a balance band, rows (per cluster wanted) that also try multipliers:
+#: those cheapest at μ = 0, where the k smallest ρ are found.
+GRID_ROWS = 8
+TARGET_RATIO = 0.5
 
 
 @dataclass(frozen=True)
@@ -223,7 +228,7 @@ def lagrangian_bound(
             stopped = True
             break
         u = np.rint(u)
-        rho, at, done = balanced_rows(g, u, lo, hi, grid, at)
+        rho, at, done = balanced_rows(g, u, lo, hi, grid, at, zero, GRID_ROWS * k)
         chosen = np.argsort(rho, kind="stable")[:k]
         value = float(u.sum() + rho[chosen].sum())
         if len(grid) > 1:
@@ -248,5 +253,6 @@ def lagrangian_bound(
         norm = float(grad @ grad)
         if norm == 0.0:
             break
-        u = u + theta * max(target - value, 0.0) / norm * grad
+        aim = best + TARGET_RATIO * (target - best)
+        u = u + theta * max(aim - value, 0.0) / norm * grad
     return BoundResult(best, it, q, spent, stopped)

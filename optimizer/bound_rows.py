@@ -159,7 +159,7 @@ def cluster_rows(
 
 def balanced_rows(
     g: Graph, u: np.ndarray, lo: int, hi: int, grid: Sequence[tuple[np.ndarray, float]],
-    at: np.ndarray,
+    at: np.ndarray, zero: int, candidates: int,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """ρ_j with the balance band relaxed by a grid multiplier near each row's last one.
 
@@ -167,17 +167,20 @@ def balanced_rows(
     the medoid's included, and subtracts ``b`` (= μ times the band end μ
     pushes against): for any μ that is a lower bound of the cheapest
     cluster around ``j`` *within the band* (weak duality), so the best of
-    the points tried is too. Row ``j`` tries ``at[j]`` and its two grid
-    neighbours (the best μ moves slowly with ``u``); returns ρ, the grid
-    point chosen per row (the next ``at``) and the work done.
+    the points tried is too. Every row gets μ = 0 (grid point ``zero``);
+    only the ``candidates`` rows cheapest there — where the k smallest are
+    found — also try ``at[j]`` and its two grid neighbours (the best μ moves
+    slowly with ``u``). Returns ρ, the grid point behind each value (the
+    next ``at``) and the work done.
     """
-    n = len(u)
-    best = np.full(n, -np.inf)
-    which = at.copy()
-    done = 0
+    best, _, done = cluster_rows(g, u, lo, hi)
+    which = np.full(len(u), zero, dtype=np.int64)
+    if len(grid) == 1:
+        return best, which, done
+    cand = np.argsort(best, kind="stable")[:candidates]
     for t, (shift, const) in enumerate(grid):
-        rows = np.nonzero(np.abs(at - t) <= 1)[0]
-        if not len(rows):
+        rows = cand[np.abs(at[cand] - t) <= 1]
+        if t == zero or not len(rows):
             continue
         rho, _, d = cluster_rows(g, u - shift, lo, hi, rows=rows)
         rho = rho - const

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from features.types import FeatureMatrix
+from optimizer import bound as bound_mod
 from optimizer import bound_rows
 from optimizer.bound import lagrangian_bound, lagrangian_value, size_window
 from optimizer.lns import full_lower_bound
@@ -235,3 +236,29 @@ def test_balance_grid_only_adds_to_the_value() -> None:
     band = (rng.lognormal(size=12), 1.0, 3.0)
     plain = lagrangian_value(f, 3, 3, 5, u, neighbours=5)
     assert lagrangian_value(f, 3, 3, 5, u, neighbours=5, balance=[band], scale=1e4) >= plain
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_grid_on_few_rows_stays_valid(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """Only the cheapest row per cluster tries multipliers: the bound is still ≤ the balanced optimum."""
+    monkeypatch.setattr(bound_mod, "GRID_ROWS", 1)
+    rng = np.random.default_rng(seed)
+    f = _features(rng.normal(size=(8, 2)))
+    weights = rng.lognormal(size=8)
+    band = (weights, weights.sum() / 2 * 0.7, weights.sum() / 2 * 1.3)
+    opt, labels = _optimum(f, 2, 3, 5, band)
+    result = lagrangian_bound(f, 2, 3, 5, labels, max_work=SMALL_WORK, neighbours=4, balance=[band])
+    assert 0 < result.bound <= opt
+
+
+def test_same_input_same_balanced_bound() -> None:
+    """With a balance band too, two runs give the same result."""
+    rng = np.random.default_rng(8)
+    f = _features(rng.normal(size=(60, 3)))
+    weights = rng.lognormal(size=60)
+    band = (weights, weights.sum() / 6 * 0.9, weights.sum() / 6 * 1.1)
+    labels = np.arange(60) % 6
+    a = lagrangian_bound(f, 6, 9, 11, labels, max_work=300_000, neighbours=20, balance=[band])
+    b = lagrangian_bound(f, 6, 9, 11, labels, max_work=300_000, neighbours=20, balance=[band])
+    assert a == b
+    assert a.iterations > 1
