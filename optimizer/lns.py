@@ -37,10 +37,11 @@ deterministic time, and the wall clock is only a safety stop —
 ``details["clock_stopped"]`` and a plan note say when it ended a phase.
 
 Bounds: the restricted model's bound holds for the restricted model only and
-is recorded as ``details["restricted_bound"]``; ``Plan.bound`` is a weak bound
-valid for every plan of the scenario (every non-medoid unit costs at least
-its nearest-neighbour distance), so ``bound_scope`` is ``"full"`` and the gap
-is honest, if pessimistic. The reported objective is always the documented
+is recorded as ``details["restricted_bound"]``; ``Plan.bound`` is valid for every
+plan of the scenario: the Lagrangian bound of :mod:`optimizer.bound` (sizes,
+count and balance bands kept, run on the final plan with its own share of the
+nominal time), never below the nearest-neighbour bound, so ``bound_scope`` is
+``"full"`` and the gap is honest. The reported objective is always the documented
 medoid objective of the final partition (``solve._finish``). LNS is skipped
 when ``max_moves`` or a stability weight couple all clusters through the
 current grouping.
