@@ -91,6 +91,12 @@ def test_score_rejects_labels_out_of_range() -> None:
         )
 
 
+def test_dispersion_of_a_tiny_spread_is_exact() -> None:
+    """Two units 1.3e-6 apart near 1.0 in one cluster: within = total, ratio 1 (no cancellation)."""
+    values = np.array([[0.0, 1.0], [1.278747833240419e-06, 1.0]])
+    assert dispersion(values, np.array([0, 0])) == pytest.approx(1.0, rel=1e-12)
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     st.integers(2, 12).flatmap(
