@@ -35,7 +35,8 @@ from optimizer.objective import COST_SCALE
 from optimizer.problem import Problem
 
 #: Arcs per unit to its nearest centres (plus the arc to its current cluster).
-#: Measured (seed 0, S scenario): 8 gave the same dispersion as dense at 700 units / K 50.
+#: Measured (700 units, K 50, one KMeans start): 8 nearest → 0.1117, every centre → 0.1131;
+#: 3 300 / 10 000 units converged in 19 / 21 rounds (one widening at 10 000).
 FLOW_NEAREST = 8
 #: Squared distances become integer arc costs at this scale (the objective's).
 FLOW_COST_SCALE = COST_SCALE
