@@ -22,12 +22,18 @@ from optimizer.contiguous_graph import connected, connected_sets, tree_cuts
 #: A recom cuts the union every way the sizes allow when that is at most this
 #: many splits (300 units, sizes 5–7: unions of 10–14 units, ≤ 1 716 splits).
 EXACT_SPLITS_MAX = 4_000
+#: Split-mask entries (numpy, cheap) charged as one unit of work (about a microsecond).
+MASK_ENTRIES_PER_WORK = 20
+#: Work charged per unit of the union for each spanning tree (Kruskal in Python).
+TREE_WORK_PER_UNIT = 10
 #: At most this many best-scored splits of one recom are checked (connectivity,
 #: rules): at 300 units all 1 716 splits of a 14-unit remainder met sizes and
 #: bands, and the first connected one came after more than 64.
 CHECK_MAX = 2_000
 #: recom3: at most this many connected sets around the anchor are enumerated ...
 CORE_ENUM_MAX = 3_000
+#: Work charged per connected set enumerated (Python set operations).
+CORE_WORK = 40
 #: ... and the best this many (by penalty) get their remainder cut in two.
 RECOM3_CORES = 30
 
@@ -60,8 +66,9 @@ class Recoms:
                 w = (((Xu[edges[:, 0]] - Xu[edges[:, 1]]) ** 2).sum(axis=1) if by_sse and t == 0
                      else self.rng.random(len(edges)))
                 found.append(tree_cuts(m, edges, w))
+                self.spent += TREE_WORK_PER_UNIT * m
             masks = np.vstack(found)
-        self.spent += masks.size // 4 + m
+        self.spent += masks.size // MASK_ENTRIES_PER_WORK + m
         if len(masks) == 0:
             return False
         c1 = masks.sum(axis=1)
@@ -101,6 +108,9 @@ class Recoms:
         count = sum(comb(m - 1, s - 1) for s in range(low, high + 1))
         if count > EXACT_SPLITS_MAX:
             return None
+        cache = self.__dict__.setdefault("_mask_cache", {})
+        if m in cache:  # sizes are fixed for a search: the splits depend on m only
+            return cache[m]
         masks = np.zeros((count, m), dtype=bool)
         masks[:, 0] = True
         row = 0
@@ -108,6 +118,8 @@ class Recoms:
             for rest in combinations(range(1, m), s - 1):
                 masks[row, list(rest)] = True
                 row += 1
+        masks.flags.writeable = False
+        cache[m] = masks
         return masks
 
     def apply_split(self, a: int, b: int, union: list[int], inside: set[int]) -> None:
@@ -168,7 +180,7 @@ class Recoms:
         old = float(sum(self.pen(self.size[x], self.tot[x]) for x in (a, b, c)))
         cores = connected_sets(anchor, set(union), self.nb, self.min_size, self.max_size,
                                 CORE_ENUM_MAX)
-        self.spent += len(cores) * 4
+        self.spent += len(cores) * CORE_WORK
         whole, mean = self.V[union].sum(axis=0), np.where(self.mean > 0, self.mean, 1)
 
         def rank(S: list[int]) -> tuple[float, float, float, list[int]]:
@@ -186,7 +198,7 @@ class Recoms:
             masks = self.exact_masks(len(rest))
             if masks is None:
                 continue
-            self.spent += masks.size // 4
+            self.spent += masks.size // MASK_ENTRIES_PER_WORK
             T1 = masks @ self.V[rest]
             c1 = masks.sum(axis=1)
             pen = pa + self.pen(c1, T1) + self.pen(len(rest) - c1, self.V[rest].sum(axis=0) - T1)

@@ -44,10 +44,13 @@ from optimizer.local_search import locked_units
 from optimizer.problem import Problem
 from optimizer.repair import BAND_MARGIN
 
-#: Work units (move evaluations, articulation visits, recom tree nodes) per
-#: nominal second. Measured on the shared 2-core machine, loaded: 1.0e5/s at
-#: 300 units / 50 clusters, 2.2e5/s at 1 000 / 100; the lower one kept.
-CONTIG_WORK_PER_S = 3.0e5
+#: Work units per nominal second. A unit is about a microsecond of this search
+#: (flip evaluation :data:`FLIP_WORK`, recom costs in :mod:`optimizer.contiguous_recom`).
+#: Measured on the shared 2-core machine, loaded: 7.9e5–1.35e6/s at 300 units /
+#: 50 clusters (±75 %, ±90 %, ±100 %), 7.8e5/s at 1 000 / 100 (±50 %); kept below.
+CONTIG_WORK_PER_S = 5.0e5
+#: Work charged per flip evaluated (numpy penalty of two clusters and the SSE delta).
+FLIP_WORK = 25
 #: Share of the count's nominal time for this search; the restricted model and
 #: LNS get the rest. 300 units/50 clusters, ±75 %: the search ends on its own
 #: (no gain left) well within half of 8 s.
@@ -215,7 +218,7 @@ class _Search(Recoms):
         new_a = self.pen(na - 1, self.tot[a] - V)
         gain_a = float(Sa @ Sa) / na - float((Sa - x) @ (Sa - x)) / (na - 1)
         for b in targets:
-            self.spent += 1
+            self.spent += FLIP_WORK
             if not self.fits(i, b):
                 continue
             nb_, Sb = self.size[b], self.sums[b]
