@@ -12,7 +12,11 @@ from helpers import make_problem, make_profiles, sample_problem
 
 from features.types import FeatureMatrix
 from optimizer.check import check_plan
-from optimizer.contiguous_graph import articulation_points, connected_sets
+from optimizer.contiguous_graph import (
+    articulation_points,
+    connected_sets,
+    lightest_connected_total,
+)
 from optimizer.contiguous_repair import repair_contiguous
 from optimizer.data import prepare
 from optimizer.local_search import sse
@@ -56,6 +60,26 @@ def test_connected_sets_lists_each_connected_set_once():
             if 0 in c and nx.is_connected(grid.subgraph(c))]
     assert len(got) == len({tuple(s) for s in got})
     assert sorted(map(tuple, got)) == sorted(map(tuple, want))
+
+
+def test_lightest_connected_total_on_a_path():
+    """Path 0-1-2-3-4 with values 1,9,5,9,1: a connected 3-set holding unit 2 is {0,1,2} or
+    {2,3,4} (15) at least; without enumeration the bound is 5 + the two lightest near it = 7."""
+    neighbors = [(1,), (0, 2), (1, 3), (2, 4), (3,)]
+    values = np.array([1.0, 9.0, 5.0, 9.0, 1.0])
+    assert lightest_connected_total(2, neighbors, values, 3) == 15.0
+    assert lightest_connected_total(2, neighbors, values, 3, cap=0) == 7.0
+    assert lightest_connected_total(0, neighbors, values, 2) == 10.0
+    assert lightest_connected_total(0, [()] * 5, values, 2) == float("inf")
+
+
+def test_sample_300_heaviest_unit_needs_more_than_75_percent():
+    """The 300-unit sample's heaviest unit: every connected 5-set around it exceeds 1.75× the mean."""
+    _, data, _ = _sample(0.75)
+    values = data.balance[0].values
+    heavy = int(np.argmax(values))
+    total = lightest_connected_total(heavy, data.neighbors, values, 5)
+    assert total > 1.75 * values.sum() / 50 > values[heavy]
 
 
 def test_move_that_would_disconnect_is_refused():
