@@ -13,9 +13,12 @@ local moves that keep every district connected (GerryChain's *flip* and
    changed). Moves are chosen to lower a squared violation of sizes and
    balance bands (squared, so spreading an excess over two clusters already
    counts as progress: it then drifts to a cluster with room). When no single
-   flip helps, *recom*: two touching clusters are merged and re-cut along an
-   edge of a random spanning tree of their union (both sides are subtrees,
-   hence connected), the best cut kept.
+   flip helps, *recom* (:mod:`optimizer.contiguous_recom`): two touching
+   clusters are merged and re-cut — every way the sizes allow when the union
+   is small, else along the edges of random spanning trees (both sides are
+   subtrees, hence connected); then pair moves (one unit in, one out); then a
+   violated cluster is re-cut with two of its neighbours around its heaviest
+   unit.
 2. **Dispersion** — the same flips and recoms (trees from feature distances,
    as SKATER) lower the within-cluster sum of squares with exact centroid
    deltas, never leaving the feasible set.
