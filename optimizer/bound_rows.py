@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from sklearn.neighbors import NearestNeighbors
 
 from optimizer.objective import COST_SCALE
@@ -26,7 +27,7 @@ from optimizer.objective import COST_SCALE
 #: Balance multipliers tried per column, in units of an average cluster's cost.
 BALANCE_FACTORS = tuple(2.0 ** e for e in range(-4, 5))
 #: Rows of ρ_j computed at once (memory: rows × row width floats).
-CHUNK_ROWS = 2048
+CHUNK_ROWS = 512
 #: Longest sorted prefix per ρ_j; beyond it, the remaining negative terms are
 #: bounded below by the last value kept (valid, looser; only without a max size).
 MAX_ROW_WIDTH = 512
@@ -45,7 +46,7 @@ class Graph:
 def exact_costs(values: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Integer costs exactly as :func:`optimizer.objective.pair_distances` computes them."""
     out = np.empty(len(rows), dtype=np.float64)
-    step = 1 << 20
+    step = 1 << 16
     for s in range(0, len(rows), step):
         diff = values[rows[s:s + step]] - values[cols[s:s + step]]
         out[s:s + step] = np.rint(np.einsum("ij,ij->i", diff, diff) * COST_SCALE)
@@ -75,15 +76,13 @@ def neighbour_graph(values: np.ndarray, q: int) -> Graph:
     # D_i ≤ d_ij for every j outside i's q nearest (minus one: float ties/rounding)
     far = np.maximum(c.reshape(n, q).max(axis=1) - 1.0, 0.0)
     # medoid j's exact row: units i with j among theirs, and j's own neighbours
-    med = np.concatenate([dst, src])
-    unit = np.concatenate([src, dst])
-    cost = np.concatenate([c, c])
-    key = med.astype(np.int64) * n + unit
-    key, first = np.unique(key, return_index=True)
-    med, unit, cost = key // n, key % n, cost[first]
-    indptr = np.searchsorted(med, np.arange(n + 1))
+    # (cost + 1 stored so that a zero cost is not dropped as a sparse zero)
+    one_way = sparse.csr_matrix((c + 1.0, (src, dst)), shape=(n, n))
+    both = one_way.maximum(one_way.T).tocsr()
+    both.sort_indices()
     near = c.reshape(n, q).min(axis=1)
-    return Graph(indptr, unit.astype(np.int64), cost, far, near, False)
+    return Graph(both.indptr.astype(np.int64), both.indices.astype(np.int64), both.data - 1.0,
+                 far, near, False)
 
 
 def cluster_rows(

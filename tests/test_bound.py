@@ -262,3 +262,19 @@ def test_same_input_same_balanced_bound() -> None:
     b = lagrangian_bound(f, 6, 9, 11, labels, max_work=300_000, neighbours=20, balance=[band])
     assert a == b
     assert a.iterations > 1
+
+
+@pytest.mark.slow
+def test_large_solve_reports_the_lagrangian_bound_below_its_objective() -> None:
+    """200 units, sizes ±1, population ±10 %: the unclamped bound is ≤ the objective and above the old bound."""
+    from helpers import sample_problem
+
+    from optimizer.objective import COST_SCALE
+    from optimizer.solve import FULL_MODEL_MAX_UNITS, solve
+
+    problem = sample_problem(200, 10, 6.0, with_adjacency=False, balance={"population": 0.10})
+    assert problem.profiles.n_units > FULL_MODEL_MAX_UNITS
+    plan = solve(problem)
+    per_count = plan.details["counts"]["10"]
+    assert per_count["bound"] <= per_count["objective"]
+    assert per_count["bound"] > full_lower_bound(problem.features, 10) / COST_SCALE
