@@ -77,10 +77,18 @@ MIN_NEIGHBOURS = 32
 #: Above this many exact (unit, neighbour) costs the neighbour count is cut
 #: (memory: the symmetrised graph holds up to twice as many, 24 bytes each).
 MAX_GRAPH_ENTRIES = 4_000_000
+#: Work per neighbour found, GRAPH_WORK_SCALE × n ** GRAPH_WORK_EXPONENT: measured
+#: 0.38 / 0.53 / 1.1 / 3.4 µs per neighbour at 700 / 3 300 / 10 000 / 50 000
+#: units (loaded) at BOUND_WORK_PER_S. At most GRAPH_SHARE of the allowance goes
+#: to the search; fewer than MIN_USEFUL neighbours and the bound is skipped.
+GRAPH_WORK_SCALE = 0.04
+GRAPH_WORK_EXPONENT = 0.66
+GRAPH_SHARE = 0.5
+MIN_USEFUL = 8
 #: Share of a count's nominal time granted to the bound, and the work (table
 #: entries) per nominal second: measured 3e7/s at 700 units, 2.5e7 at 3 300,
 #: 1.1e7 at 10 000 (loaded machine, graph build included).
-BOUND_SHARE = 0.08
+BOUND_SHARE = 0.1
 BOUND_WORK_PER_S = 1.5e7
 #: Polyak step factor at the start, its halving, and the iterations without a
 #: better bound before halving (700 units, 6e7 work: S 0.150 at 5, 0.151 at 10).
@@ -126,7 +134,14 @@ def neighbour_count(n: int, hi: int, max_work: int | None = None) -> int:
     if max_work is not None:
         affordable = max_work // (TARGET_ITERATIONS * ROW_COST_PER_NEIGHBOUR * max(n, 1))
         q = min(q, max(MIN_FACTOR * hi, affordable))
+        # the neighbour search cannot be stopped: it must fit in its share up front
+        q = min(q, int(GRAPH_SHARE * max_work / (max(n, 1) * graph_work(n))))
     return max(min(q, MAX_GRAPH_ENTRIES // max(n, 1), n - 1), min(n - 1, 1))
+
+
+def graph_work(n: int) -> float:
+    """Work charged per neighbour found (the k-d tree search slows as ``n`` grows)."""
+    return GRAPH_WORK_SCALE * max(n, 1) ** GRAPH_WORK_EXPONENT
 
 
 def bound_allowance(nominal_s: float) -> int:
@@ -204,6 +219,8 @@ def lagrangian_bound(
         return BoundResult(0, 0, 0, 0, False)
     q = neighbours if neighbours is not None else neighbour_count(n, hi, max_work)
     q = min(max(q, 1), n - 1)
+    if neighbours is None and q < min(MIN_USEFUL, n - 1):
+        return BoundResult(0, 0, q, 0, False)
     g = neighbour_graph(values, q)
     target, u = _incumbent_costs(values, np.asarray(incumbent_labels))
     # at u = nearest-neighbour costs L(u) ≥ full_lower_bound: never weaker than it
@@ -211,7 +228,8 @@ def lagrangian_bound(
     at = np.full(n, zero, dtype=np.int64)
     rho, _, done = cluster_rows(g, g.near, lo, hi)
     best = int(np.floor(g.near.sum() + np.sort(rho, kind="stable")[:k].sum()))
-    spent, theta, stale, it, stopped = n * q + done, STEP_START, 0, 1, False
+    spent = int(n * q * graph_work(n)) + done
+    theta, stale, it, stopped = STEP_START, 0, 1, False
     # start where L is higher: the incumbent's own costs, or halfway to the
     # nearest-neighbour costs with outliers capped (own costs above D_i make
     # every medoid grab those units: 10 000 units S, L(own) = −2 × the plan)

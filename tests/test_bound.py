@@ -278,3 +278,12 @@ def test_large_solve_reports_the_lagrangian_bound_below_its_objective() -> None:
     per_count = plan.details["counts"]["10"]
     assert per_count["bound"] <= per_count["objective"]
     assert per_count["bound"] > full_lower_bound(problem.features, 10) / COST_SCALE
+
+
+def test_allowance_too_small_for_the_neighbour_search_skips_the_bound() -> None:
+    """2 000 units and 1 000 work units: no neighbour search is affordable, the bound is 0 (old one stands)."""
+    rng = np.random.default_rng(9)
+    f = _features(rng.normal(size=(2000, 3)))
+    result = lagrangian_bound(f, 100, 19, 21, np.arange(2000) % 100, max_work=1_000)
+    assert result.bound == 0
+    assert result.iterations == 0
