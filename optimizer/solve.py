@@ -394,7 +394,10 @@ def _solve_count(
             data, k, max_size=rules.max_size, contiguous=rules.contiguous
         )
         am = build_model(problem, k, cands, data=data)
-        out = _search(problem, am, hint, deadline, started, progress, stop)
+        from optimizer.small_exact import search_with_fixing
+
+        out = search_with_fixing(problem, am, seed_labels, hint, deadline, started, progress,
+                                 stop)
     else:
         from optimizer.lns import solve_large
 
@@ -546,7 +549,7 @@ def _finish(
         "dispersion": dispersion / COST_SCALE,
         "units_moved": moved,
         "bound_scope": chosen.bound_scope,
-        "model": "restricted+lns" if chosen.extra else "exact",
+        "model": "exact" if data.n <= FULL_MODEL_MAX_UNITS else "restricted+lns",
         "n_pairs": chosen.n_pairs,
         "iterations": chosen.iterations,
         "contiguity_cuts": chosen.cuts,

@@ -13,6 +13,7 @@ from helpers import UNITS_OK_SMALL_PAIRS, make_problem, make_profiles, units_ok_
 from ortools.sat.python import cp_model
 
 import optimizer.solve as solve_module
+import optimizer.small_exact as small_exact
 from optimizer.check import Violation, check_plan
 from optimizer.errors import InfeasibleError, NoSolutionError
 from optimizer.plan import SolveStatus
@@ -146,6 +147,8 @@ def test_unknown_status_is_no_solution_with_advice(monkeypatch):
     monkeypatch.setattr(
         solve_module, "_run_cpsat", lambda *a, **k: (cp_model.UNKNOWN, cp_model.CpSolver(), False)
     )
+    # nothing found at all: the heuristic incumbent (optimizer.small_exact) finds nothing either
+    monkeypatch.setattr(small_exact, "heuristic_incumbent", lambda *a, **k: None)
     problem = make_problem(units_ok_small(), weights=WEIGHTS, n_clusters=2, time_limit_s=30)
     with pytest.raises(NoSolutionError, match="120"):
         solve(problem)
