@@ -62,7 +62,7 @@ def test_solve_group_moves_one_big_unit_to_meet_the_band():
     X = np.array([[0.0], [0.1], [0.2], [10.0], [10.1], [10.2]])
     V = np.array([[3.0], [3.0], [1.0], [1.0], [1.0], [1.0]])
     lab, left = solve_group(X, V, np.array([4.5]), np.array([5.5]), np.array([5.0]), 2, 3, 3,
-                            seed=0, lp_work=1e9, repair_work=1e9)
+                            lp_work=1e9, repair_work=1e9)
     assert left == 0.0
     totals = np.bincount(lab, V[:, 0], minlength=2)
     assert np.all((totals >= 4.5) & (totals <= 5.5))
