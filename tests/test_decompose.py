@@ -10,7 +10,7 @@ import optimizer.construct as construct
 import optimizer.decompose as decompose
 from optimizer.check import check_plan
 from optimizer.data import prepare
-from optimizer.decompose import _even_out, decompose_balanced, solve_group, split_groups
+from optimizer.decompose import _even_out, _sse, decompose_balanced, regroup, solve_group, split_groups
 from optimizer.lns import _passes_check
 from optimizer.repair import balance_arrays
 from optimizer.solve import _medoids_of, solve
@@ -67,6 +67,28 @@ def test_solve_group_moves_one_big_unit_to_meet_the_band():
     totals = np.bincount(lab, V[:, 0], minlength=2)
     assert np.all((totals >= 4.5) & (totals <= 5.5))
     assert np.bincount(lab, minlength=2).tolist() == [3, 3]
+
+
+_LINE = np.array([[0.0], [0.1], [5.0], [5.1], [10.0], [10.1], [15.0], [15.1]])
+
+
+def test_regroup_pairs_up_neighbours_across_a_bad_grouping():
+    """Pairs {0,2},{1,3},{4,6},{5,7} on a line: regrouping lowers the sum of squares, sizes stay 2."""
+    start = np.array([0, 1, 0, 1, 2, 3, 2, 3])
+    lab, gains = regroup(_LINE, np.ones((8, 1)), np.array([1.8]), np.array([2.2]), np.ones(1),
+                         start, 4, 2, 2, lp_work=1e12)
+    assert gains >= 1
+    assert _sse(_LINE, lab, 4) < _sse(_LINE, start, 4)
+    assert np.bincount(lab, minlength=4).tolist() == [2, 2, 2, 2]
+
+
+def test_regroup_keeps_an_optimal_grouping():
+    """Neighbours already paired: nothing to gain, the labels come back unchanged."""
+    start = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    lab, gains = regroup(_LINE, np.ones((8, 1)), np.array([1.8]), np.array([2.2]), np.ones(1),
+                         start, 4, 2, 2, lp_work=1e12)
+    assert gains == 0
+    assert lab.tolist() == start.tolist()
 
 
 @pytest.mark.slow
