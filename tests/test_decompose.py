@@ -6,11 +6,17 @@ import numpy as np
 import pytest
 from helpers import sample_problem
 
-import optimizer.construct as construct
-import optimizer.decompose as decompose
+from optimizer import construct, decompose
 from optimizer.check import check_plan
 from optimizer.data import prepare
-from optimizer.decompose import _even_out, _sse, decompose_balanced, regroup, solve_group, split_groups
+from optimizer.decompose import (
+    _even_out,
+    _sse,
+    decompose_balanced,
+    regroup,
+    solve_group,
+    split_groups,
+)
 from optimizer.lns import _passes_check
 from optimizer.repair import balance_arrays
 from optimizer.solve import _medoids_of, solve
