@@ -97,6 +97,18 @@ def test_regroup_keeps_an_optimal_grouping():
     assert lab.tolist() == start.tolist()
 
 
+def test_decomposition_is_deterministic(monkeypatch):
+    """600 units, 6 clusters in groups of 2, regrouped in pairs: two runs give the same labels."""
+    monkeypatch.setattr(decompose, "LEAF_CLUSTERS", 2)
+    monkeypatch.setattr(decompose, "REGROUP_CLUSTERS", 2)
+    problem = sample_problem(600, 6, 10.0, with_adjacency=False, balance={"population": 0.10})
+    data = prepare(problem)
+    first = decompose_balanced(problem, data, 6, max_work=2e8, seconds=60.0)
+    second = decompose_balanced(problem, data, 6, max_work=2e8, seconds=60.0)
+    assert first is not None and first[1] == 0.0
+    assert first == second
+
+
 @pytest.mark.slow
 def test_decomposition_meets_sizes_and_balance_on_2000_units(monkeypatch):
     """2 000 units, 20 clusters of 99–101, population ±10 %, groups of 5: the split plan passes check_plan."""
