@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from optimizer.budget import LP_WORK_PER_S, REPAIR_WORK_PER_S, Clock, work
+from optimizer.budget import FLOW_WORK_PER_S, LP_WORK_PER_S, REPAIR_WORK_PER_S, Clock, work
 from optimizer.data import ModelData
 from optimizer.decompose import decompose_balanced
 from optimizer.local_search import sse
@@ -39,6 +39,9 @@ DECOMPOSE_MIN_UNITS = 5_000
 DECOMPOSE_SHARE = 0.5
 #: LP assignment / centre update rounds at most (they stop when nothing changes).
 LP_ROUNDS = 30
+#: Sizes only: share of the nominal time for the flow alternation (it converges
+#: in ~0.1 s of nominal work at 700 units, ~3 s at 10 000 — the share is a cap).
+FLOW_SHARE = 0.3
 #: A phase's safety stop is this many times its nominal share (plus 1 s).
 SAFETY_FACTOR = 3.0
 
@@ -80,6 +83,9 @@ def balanced_start(
 
     labels, violation = seed_labels, math.inf
     if not data.balance:
+        flowed = _flow_start(problem, data, k, seed_labels, nominal, deadline, clock)
+        if flowed is not None:
+            return flowed, 0.0
         labels, violation = repair(seed_labels, budget)
     elif data.n * k <= LP_MAX_PAIRS:
         start = lp() or seed_labels
@@ -114,3 +120,28 @@ def balanced_start(
             if left == 0.0 and sse(X, np.asarray(fixed), k) < sse(X, np.asarray(labels), k):
                 return fixed, left
     return labels, violation
+
+
+def _flow_start(
+    problem: Problem, data: ModelData, k: int, seed_labels: list[int], nominal: float,
+    deadline: float, clock: Clock | None,
+) -> list[int] | None:
+    """Sizes only: k-means-constrained's alternation, by sparse min-cost flow.
+
+    Why: for fixed centres the flow gives the best assignment meeting the sizes
+    (the repair only makes the seed feasible); measured at 3 300 units, seed 0:
+    0.081 in ~1 s against 0.087 repaired. None (the repair path runs) when a
+    rule other than the sizes is present — the flow knows only the sizes.
+    """
+    from optimizer.flow_assign import best_of_starts, flow_allowed
+
+    rules = problem.rules
+    if not flow_allowed(problem, data):
+        return None
+    X = np.asarray(problem.features.values, dtype=np.float64)
+    share = FLOW_SHARE * nominal
+    end = min(deadline, time.monotonic() + SAFETY_FACTOR * share + 1.0)
+    result = best_of_starts(X, seed_labels, k, rules.min_size or 1, rules.max_size or data.n,
+                            seed=problem.settings.seed, max_work=work(share, FLOW_WORK_PER_S),
+                            deadline=end, clock=clock)
+    return None if result is None else result.labels.tolist()
