@@ -116,7 +116,7 @@ def grouped_start(
         share = max_work * len(block) / n
         lab, left = solve_group(
             X[block], V[block], lo, hi, mean, g, min_size, max_size,
-            seed=problem.settings.seed, lp_work=share,
+            lp_work=share,
             repair_work=share / LP_WORK_PER_S * REPAIR_WORK_PER_S, clock=clock, end=end,
         )
         labels[block] = lab + offset
