@@ -60,6 +60,7 @@ from features.types import FeatureMatrix
 from optimizer.budget import (
     DTIME_PER_S,
     LS_WORK_PER_S,
+    LP_WORK_PER_S,
     REGION_WORK_PER_S,
     REPAIR_WORK_PER_S,
     Clock,
@@ -89,6 +90,9 @@ MEDOIDS_PER_CLUSTER = 3
 NEAREST_MEDOIDS = 6
 #: The restricted model is widened (candidates doubled) at most this many times.
 MAX_WIDENINGS = 8
+#: one_region / one_function: share of the nominal time for the per-block start
+#: (300 sample units, 50 clusters: 0.4 s of work; the share is a cap).
+GROUPED_SHARE = 0.3
 #: Share of the remaining time for the restricted model; LNS gets the rest.
 RESTRICTED_SHARE = 0.2
 #: Time kept for solve's finishing steps, per unit (measured ~0.6 s at 10 000 units, loaded).
@@ -186,8 +190,12 @@ def solve_large(
     if not problem.rules.contiguous and (
         data.balance or problem.rules.min_size or problem.rules.max_size
     ):
-        labels, violation = balanced_start(problem, data, k, seed_labels, deadline,
-                                           seconds=nominal, clock=clock)
+        grouped = _grouped(problem, data, k, nominal, deadline, clock)
+        if grouped is not None:
+            labels, violation = grouped
+        else:
+            labels, violation = balanced_start(problem, data, k, seed_labels, deadline,
+                                               seconds=nominal, clock=clock)
         marks.append(("start", time.monotonic()))
         locked = locked_units(data)
         if locked.any():
@@ -335,6 +343,30 @@ def _final_search(problem, data, k, out, deadline, extra, *, max_work=None, cloc
         ids = np.arange(data.n)
         out.model_cost = int(pair_distances(problem.features, ids, np.asarray(out.medoid_of)).sum())
     extra["ls_final_moves"] = stats.moves + stats.swaps
+
+
+def _grouped(problem: Problem, data: ModelData, k: int, nominal: float, deadline: float,
+             clock: Clock) -> tuple[list[int], float] | None:
+    """one_region / one_function without pinned units: each block solved on its own.
+
+    None (the generic start runs) when the rules do not split the table, when
+    units are pinned (fixed / together / apart: the blocks' solver ignores
+    them), or when the blocks yield no plan meeting sizes and bands.
+    """
+    from optimizer.rule_groups import grouped_start
+    from optimizer.seed import _features_in_unit_order, rule_blocks
+
+    rules = problem.rules
+    if not (rules.one_region or rules.one_function) or locked_units(data).any() or data.apart:
+        return None
+    blocks = rule_blocks(problem, _features_in_unit_order(problem))
+    if len(blocks) < 2:
+        return None
+    share = GROUPED_SHARE * nominal
+    out = grouped_start(problem, data, k, blocks, max_work=work(share, LP_WORK_PER_S),
+                        seconds=max(min(deadline - time.monotonic(), 3.0 * share + 1.0), 0.05),
+                        clock=clock)
+    return out if out is not None and out[1] == 0.0 else None
 
 
 def _outcome_from(problem, data, k, hint, started, progress):

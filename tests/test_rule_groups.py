@@ -96,3 +96,18 @@ def test_grouped_start_none_when_a_block_cannot_hold_a_cluster() -> None:
     data = prepare(problem)
     blocks = rule_blocks(problem, _features_in_unit_order(problem))
     assert grouped_start(problem, data, 30, blocks, max_work=5e8, seconds=30.0) is None
+
+
+@pytest.mark.slow
+def test_solve_one_region_300_units_gets_a_plan() -> None:
+    """300 units, 50 clusters of 5–7, ±75 %, one_region, 8 s: a verified plan (was: no plan)."""
+    from optimizer.check import check_plan
+    from optimizer.solve import solve
+
+    problem = sample_problem(300, 50, 8.0, balance={"population": 0.75}, one_region=True)
+    plan = solve(problem)
+    assert check_plan(plan, problem) == []
+    regions = problem.profiles.frame["region"].tolist()
+    ids = list(problem.unit_ids)
+    for members in plan.assignment.parts().values():
+        assert len({regions[ids.index(u)] for u in members}) == 1
