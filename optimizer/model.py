@@ -37,6 +37,7 @@ class AssignmentModel:
     moved: cp_model.LinearExpr | int = 0
     move_cost: int = 0
     rules_used: list[str] = field(default_factory=list)
+    objective: cp_model.LinearExpr | int = 0  # the minimised expression (for cutoffs)
 
     def hint(self, medoid_of: Mapping[int, int]) -> int:
         """Hint ``unit -> medoid`` (only pairs that exist); returns pairs hinted to 1."""
@@ -117,5 +118,6 @@ def build_model(
     if am.move_cost:
         objective = objective + am.move_cost * am.moved
     model.minimize(objective)
+    am.objective = objective
     am.rules_used = used
     return am

@@ -203,6 +203,15 @@ def _deterministic_time(solver: cp_model.CpSolver, fallback: float) -> float:
         return fallback
 
 
+def _response_state(solver: cp_model.CpSolver) -> dict[str, bool]:
+    """``{"status": True}`` when CP-SAT answered (its response can be read)."""
+    try:
+        solver.best_objective_bound  # noqa: B018 — raises before solve() returned
+    except RuntimeError:
+        return {}
+    return {"status": True}
+
+
 def _reach(start: int, allowed: set[int], neighbors: Sequence[Sequence[int]]) -> set[int]:
     """Units of ``allowed`` reachable from ``start`` through ``allowed`` (``start`` included)."""
     seen = {start}
@@ -298,8 +307,13 @@ def _search(
             if (clock is not None and not interrupted and used < 0.99 * det
                     and status in (cp_model.FEASIBLE, cp_model.UNKNOWN)):
                 clock.mark()  # stopped by the wall clock, not by its deterministic budget
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            bound = max(bound, math.ceil(solver.best_objective_bound - 1e-6))
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) or (
+                status == cp_model.UNKNOWN and "status" in _response_state(solver)):
+            # UNKNOWN still carries a proven objective bound (e.g. under an
+            # objective cutoff, optimizer.small_exact): keep it when finite
+            live = solver.best_objective_bound
+            if math.isfinite(live):
+                bound = max(bound, math.ceil(live - 1e-6))
         if status == cp_model.INFEASIBLE:
             out.infeasible = out.medoid_of is None
             break
