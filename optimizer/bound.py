@@ -156,16 +156,6 @@ def bound_allowance(nominal_s: float) -> int:
     return max(int(BOUND_SHARE * nominal_s * BOUND_WORK_PER_S), 1)
 
 
-def bound_deadline(deadline: float, nominal_s: float) -> float:
-    """Safety stop for the bound: its own share past the phases' deadline.
-
-    The bound runs after the plan is final; the phases before it may have
-    used the clock up to ``deadline`` on a loaded machine, and the bound's
-    allowance is not carved out of theirs, so it may overrun by its share.
-    """
-    return max(deadline, time.monotonic()) + BOUND_SHARE * nominal_s
-
-
 def lagrangian_value(
     features, k: int, min_size: int | None, max_size: int | None, u: np.ndarray,
     *, neighbours: int | None = None, balance: Sequence[tuple[np.ndarray, float, float]] = (),
