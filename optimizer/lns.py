@@ -49,6 +49,7 @@ current grouping.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -57,21 +58,21 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from features.types import FeatureMatrix
+from optimizer.bound import BOUND_SHARE, bound_allowance, lagrangian_bound
 from optimizer.budget import (
     DTIME_PER_S,
-    LS_WORK_PER_S,
     LP_WORK_PER_S,
+    LS_WORK_PER_S,
     REGION_WORK_PER_S,
     REPAIR_WORK_PER_S,
     Clock,
     work,
 )
-from optimizer.bound import BOUND_SHARE, bound_allowance, lagrangian_bound
 from optimizer.candidates import Candidates, restricted_candidates
-from optimizer.flow_assign import RegionStats, flow_allowed, regional_restarts
 from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
 from optimizer.contiguous_repair import contiguous_start
 from optimizer.data import ModelData
+from optimizer.flow_assign import RegionStats, flow_allowed, regional_restarts
 from optimizer.local_search import (
     SearchStats,
     improve,
@@ -324,7 +325,7 @@ def solve_large(
     extra["phases_wall_s"] = round(time.monotonic() - now, 3)
     # wall seconds per phase (machine-dependent, for diagnosis only)
     extra["phase_wall_s"] = " ".join(f"{name}={end - begin:.2f}" for (_, begin), (name, end)
-                                     in zip(marks, marks[1:]))
+                                     in itertools.pairwise(marks))
     out.extra = extra
     out.proven = False
     return out
