@@ -200,7 +200,11 @@ def _lp_rounds(
     spent = 0.0
     cost = _lp_cost(len(X), g, V.shape[1])
     for _ in range(rounds):
-        if spent > 0 and (spent + cost > lp_work or time.monotonic() >= end):
+        if spent > 0 and time.monotonic() >= end:
+            if clock is not None:
+                clock.mark()  # the safety stop, not the allowance, ended the rounds
+            break
+        if spent > 0 and spent + cost > lp_work:
             break
         spent += cost
         if clock is not None:
