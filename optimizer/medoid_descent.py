@@ -134,3 +134,32 @@ def _apply(state, i: int, b: int) -> None:
         u[b] += hi_v[i]
         d[a] -= lo_v[i]
         d[b] += lo_v[i]
+
+
+def assign_to_medoids(
+    cost: np.ndarray, medoids: Sequence[int], min_size: int, max_size: int
+) -> list[int] | None:
+    """Cheapest assignment of every unit to one of ``medoids`` with sizes in bounds.
+
+    A transportation problem solved as a rectangular assignment: each medoid
+    offers ``max_size`` slots, its first ``min_size`` with a bonus larger than
+    any cost so they fill first. Returns labels (index into ``medoids``) or
+    None when the sizes cannot be met. Why: the Lagrangian relaxation's
+    chosen medoids are a good guess; this turns them into a plan.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    c = np.asarray(cost, dtype=np.float64)
+    n, k = len(c), len(medoids)
+    if k * min_size > n or k * max_size < n:
+        return None
+    big = FORBIDDEN
+    cols = np.where(np.isfinite(c[:, list(medoids)]), c[:, list(medoids)], big)
+    slots = np.repeat(np.arange(k), max_size)
+    bonus = np.tile(np.arange(max_size) < min_size, k) * big * 4
+    rows, picked = linear_sum_assignment(cols[:, slots] - bonus[None, :])
+    labels = np.empty(n, dtype=np.int64)
+    labels[rows] = slots[picked]
+    if np.any(cols[np.arange(n), labels] >= big) or np.any(np.bincount(labels, minlength=k) < min_size):
+        return None
+    return labels.tolist()

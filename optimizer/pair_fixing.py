@@ -42,6 +42,8 @@ ITERATIONS = 300
 STEP_START = 2.0
 STEP_DECAY = 0.5
 PATIENCE = 10
+#: Medoid sets kept for the Lagrangian heuristic (optimizer.small_exact).
+MEDOID_SETS = 8
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class FixingResult:
     drop_pairs: list[tuple[int, int]]  # (unit, medoid), unit ≠ medoid
     drop_medoids: list[int]
     iterations: int
+    medoid_sets: tuple[tuple[int, ...], ...] = ()  # chosen medoids at improving steps, newest first
 
     @property
     def drop_pairs_set(self) -> set[tuple[int, int]]:
@@ -106,6 +109,7 @@ def lagrangian_fixing(
     drop_med = np.zeros(n, dtype=bool)
     best_value, theta, stale = -np.inf, STEP_START, 0
     ranks = np.arange(n)[:, None]
+    sets: list[tuple[int, ...]] = []
     it = 0
     for it in range(1, iterations + 1):
         order, s, prefix, finite, rho = _rows(c, u, lo, hi)
@@ -117,6 +121,9 @@ def lagrangian_fixing(
             break
         if value > best_value:
             best_value, stale = value, 0
+            found = tuple(sorted(int(m) for m in chosen))
+            if found not in sets:
+                sets.insert(0, found)
         else:
             stale += 1
             if stale >= PATIENCE:
@@ -163,6 +170,7 @@ def lagrangian_fixing(
         drop_pairs=pairs,
         drop_medoids=[int(m) for m in np.nonzero(drop_med)[0]],
         iterations=it,
+        medoid_sets=tuple(sets[:MEDOID_SETS]),
     )
 
 
