@@ -62,3 +62,15 @@ def test_never_worse_and_keeps_sizes(points, data):
     assert _objective(cost, out) <= _objective(cost, labels)
     new_sizes = np.bincount(out, minlength=k)
     assert new_sizes.min() >= lo and new_sizes.max() <= hi
+
+
+def test_assign_to_medoids_respects_sizes():
+    """Medoids 0 and 2 on the line 0,1,2,20 with exactly 2 units each: unit 1 joins 0, unit 3 joins 2."""
+    from optimizer.medoid_descent import assign_to_medoids
+
+    cost = _line([0, 1, 2, 20])
+    assert assign_to_medoids(cost, (0, 2), 2, 2) == [0, 0, 1, 1]
+    # without the lower size, unit 1 is as close to 2 as to 0 but 3 still goes to 2
+    free = assign_to_medoids(cost, (0, 2), 1, 3)
+    assert free is not None and free[3] == 1 and free[0] == 0
+    assert assign_to_medoids(cost, (0, 2), 3, 3) is None  # 2 × 3 > 4 units
