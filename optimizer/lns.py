@@ -105,8 +105,6 @@ LOCAL_SEARCH_SHARE = 0.5
 #: seed 0: 9 s of nominal work (0.15 × 60 s) took the flow start 0.0795 → 0.0778
 #: (k-means-constrained: 0.0781); half of it stopped at 0.0784.
 REGION_SHARE = 0.15
-#: Share of the time after the first local search kept for the last one (after LNS).
-FINAL_LS_SHARE = 0.1
 
 
 def _central_members(problem: Problem, members: list[int], count: int) -> list[int]:
@@ -190,7 +188,6 @@ def solve_large(
     labels, violation = seed_labels, 0.0
     ls_stats: SearchStats | None = None
     region_stats: RegionStats | None = None
-    sizes_flow = False  # sizes only: flow start, regional restarts, no CP-SAT LNS
     marks: list[tuple[str, float]] = [("", now)]  # phase ends, for details["phase_wall_s"]
     # the repair ignores the graph: under contiguity the (connected) seed is the better hint
     if not problem.rules.contiguous and (
@@ -221,7 +218,6 @@ def solve_large(
                 marks.append(("regional", time.monotonic()))
                 labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
                                         max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
-                sizes_flow = True
                 marks.append(("final_search", time.monotonic()))
         hint = _medoids_of(problem, labels)
     if problem.rules.contiguous and data.neighbors is not None:
@@ -287,22 +283,18 @@ def solve_large(
         extra.update({"region_tries": region_stats.tries, "region_kept": region_stats.kept,
                       "ls_final_moves": stats.moves + stats.swaps})
     if (out.medoid_of is not None and not out.interrupted and _lns_allowed(problem)
-            and not sizes_flow):
-        # sizes only: the regional restarts ended on a run without gain, and the
-        # CP-SAT rounds found nothing after them (3 300 units: 0 of 10 rounds, 24 s)
-        by_sse = ls_stats is not None
-        lns_s = left() * (1.0 - FINAL_LS_SHARE) if by_sse else left()
+            and ls_stats is None):
+        # after the local search the CP-SAT rounds found nothing (sizes only, 3 300
+        # units: 0 of 10 rounds; with bands 0 gains at 700 / 3 300 / 10 000 / 50 000
+        # units in 10 / 6 / 7 / 72 rounds): they run only where the search cannot
+        lns_s = left()
         try:
             lns_started, lns_charged = time.monotonic(), clock.charged_s
             rounds, improved = lns_rounds(problem, data, k, out, deadline, started, progress, stop,
-                                    by_sse=by_sse, dtime=lns_s * DTIME_PER_S, clock=clock)
+                                    dtime=lns_s * DTIME_PER_S, clock=clock)
             extra.update({"lns_rounds": rounds, "lns_improvements": improved,
                           "lns_dtime_wall": (round((clock.charged_s - lns_charged) * DTIME_PER_S, 3),
                                              round(time.monotonic() - lns_started, 3))})
-            if by_sse and not out.interrupted:
-                final_s = 0.8 * left()
-                _final_search(problem, data, k, out, deadline, extra,
-                              max_work=work(final_s, LS_WORK_PER_S), clock=clock)
         except KeyboardInterrupt:
             # Ctrl-C in the Python part of LNS: keep the plan in hand (``out`` only
             # ever holds a complete plan; _finish re-verifies it) instead of losing it
@@ -339,21 +331,6 @@ def _regional(problem, data, k, labels, deadline, clock, max_work):
                                    rules.max_size or data.n, seed=problem.settings.seed,
                                    max_work=max_work, deadline=deadline, clock=clock)
     return lab.tolist(), stats
-
-
-def _final_search(problem, data, k, out, deadline, extra, *, max_work=None, clock=None) -> None:
-    """Local search on the LNS result; the medoids and their cost follow the new clusters."""
-    from optimizer.solve import _medoids_of
-
-    _, lab = np.unique(np.asarray(out.medoid_of), return_inverse=True)
-    labels, stats = improve(problem, data, k, lab.tolist(), deadline=deadline,
-                            max_work=max_work, clock=clock)
-    if stats.sse_after < stats.sse_before:
-        hint = _medoids_of(problem, labels)
-        out.medoid_of = [hint[i] for i in range(data.n)]
-        ids = np.arange(data.n)
-        out.model_cost = int(pair_distances(problem.features, ids, np.asarray(out.medoid_of)).sum())
-    extra["ls_final_moves"] = stats.moves + stats.swaps
 
 
 def _grouped(problem: Problem, data: ModelData, k: int, nominal: float, deadline: float,

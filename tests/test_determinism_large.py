@@ -28,7 +28,8 @@ def test_two_large_solves_with_one_worker_give_the_same_plan():
     assert second.details["clock_stopped"] is False
     assert dict(first.assignment.labels) == dict(second.assignment.labels)
     assert first.objective == second.objective
-    assert first.details["lns_rounds"] == second.details["lns_rounds"] > 0
+    assert first.details["ls_passes"] == second.details["ls_passes"] > 0
+    assert first.details["bound_iterations"] == second.details["bound_iterations"] > 0
     assert first.notes == ()
     assert check_plan(first, problem) == []
 
@@ -36,14 +37,14 @@ def test_two_large_solves_with_one_worker_give_the_same_plan():
 @pytest.mark.slow
 def test_clock_stop_is_recorded_and_the_limit_still_holds(monkeypatch):
     """Allowances far beyond the time limit: the wall clock stops them, the plan says so, on time."""
-    problem = sample_problem(400, 20, 4.0, with_adjacency=False, balance={"population": 0.10})
+    problem = sample_problem(400, 20, 1.0, with_adjacency=False, balance={"population": 0.10})
     for module in (lns, construct):
         for name in ("DTIME_PER_S", "LS_WORK_PER_S", "REPAIR_WORK_PER_S", "LP_WORK_PER_S"):
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, getattr(module, name) * 1000)
     started = time.monotonic()
     plan = solve(problem)
-    assert time.monotonic() - started < 4.0 + 3.0
+    assert time.monotonic() - started < 1.0 + 3.0
     assert plan.details["clock_stopped"] is True
     assert len(plan.notes) == 1 and "hạt giống" in plan.notes[0]
     assert check_plan(plan, problem) == []
