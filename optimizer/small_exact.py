@@ -36,8 +36,14 @@ FIRST_SLICE_S = 1.0
 #: / 81.9; 100 units S seed 0: hinted 70.93 (gap 0.011), cutoff only OPTIMAL
 #: 70.25 in 10 s. Both have their turn.
 HINTED_SHARE = 0.3
+#: ... at most this long (a 60 s limit would otherwise delay the proof rounds
+#: by 18 s; the 20 s measurements above gave the hinted search 6 s).
+HINTED_MAX_S = 6.0
 #: Rounds of the Lagrangian heuristic (each: fix, plans from its medoid sets).
 LAGRANGIAN_ROUNDS = 3
+#: The band bound (optimizer.band_bound, ~2 s at 63 units, ~6 s at 100,
+#: loaded) runs only when at least this many seconds are left.
+BAND_MIN_S = 10.0
 
 
 def dense_cost(am: AssignmentModel) -> np.ndarray:
@@ -146,6 +152,8 @@ def search_with_fixing(
     ``fixing_s`` (wall seconds).
     """
     from optimizer.objective import COST_SCALE
+    from optimizer.band_bound import band_lagrangian_bound
+    from optimizer.bound import size_window
     from optimizer.pair_fixing import lagrangian_fixing
     from optimizer.solve import ProgressEvent, _Outcome, _search
 
@@ -188,6 +196,15 @@ def search_with_fixing(
             if key not in fixed and (key[1] in dropped or key in pairs):
                 am.model.add(var == 0)
                 fixed.add(key)
+        if rounds == 0 and len(am.data.balance) == 1 and deadline - time.monotonic() >= BAND_MIN_S:
+            t0 = time.monotonic()
+            col = am.data.balance[0]
+            band = band_lagrangian_bound(cost, am.n_clusters, *size_window(
+                n, am.n_clusters, rules.min_size, rules.max_size), col.ceil_scaled,
+                col.floor_scaled, *col.band_scaled(am.n_clusters), upper)
+            timings["band_bound"] = band / COST_SCALE
+            timings["band_s"] = round(time.monotonic() - t0, 3)
+            fix_bound = max(fix_bound, min(band, upper))
         rounds += 1
         if upper <= fix_bound:  # the Lagrangian bound alone proves the incumbent
             best_bound = upper
@@ -195,7 +212,8 @@ def search_with_fixing(
         end = min(deadline, time.monotonic() + slice_s)
         if rounds == 1:
             # improve first: CP-SAT's neighbourhood search works from the hinted plan
-            end = min(deadline, time.monotonic() + HINTED_SHARE * (deadline - time.monotonic()))
+            share = min(HINTED_SHARE * (deadline - time.monotonic()), HINTED_MAX_S)
+            end = min(deadline, time.monotonic() + share)
             out = _search(problem, am, incumbent, end, started, progress, stop)
         else:
             # then only strictly better plans: INFEASIBLE proves the incumbent optimal
