@@ -19,6 +19,8 @@ held exactly in float64. Deterministic: fixed iteration count.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 #: Discretisation of the band's upper end (states per cluster size).
@@ -28,6 +30,14 @@ ITERATIONS = 150
 STEP_START = 2.0
 PATIENCE = 8
 START_FACTOR = 3.0
+
+
+@dataclass(frozen=True)
+class BandBound:
+    """The bound and the medoids that cannot be open in a plan cheaper than ``upper``."""
+
+    bound: int
+    closed: tuple[int, ...]
 
 
 def _dp(red: np.ndarray, a: np.ndarray, wmax: int, hi: int) -> np.ndarray:
@@ -83,8 +93,12 @@ def band_lagrangian_bound(
     cost: np.ndarray, k: int, lo: int, hi: int, ceil_scaled: np.ndarray,
     floor_scaled: np.ndarray, band_lo: int, band_hi: int, upper: int,
     *, iterations: int = ITERATIONS, width: int = WIDTH,
-) -> int:
+) -> BandBound:
     """Best Lagrangian value found (integer cost units; 0 when it cannot run).
+
+    Also the medoids whose opening alone lifts the bound to ``upper``: no
+    plan cheaper than ``upper`` has them as medoids (the caller keeps the
+    incumbent's own).
 
     ``cost[i, m]`` as in :func:`optimizer.pair_fixing.lagrangian_fixing`;
     ``ceil_scaled``/``floor_scaled``/``band_lo``/``band_hi`` are the model's
@@ -94,7 +108,7 @@ def band_lagrangian_bound(
     c = np.asarray(cost, dtype=np.float64)
     n = len(c)
     if n <= k or band_hi <= 0 or np.any(np.asarray(ceil_scaled) < 0):
-        return 0
+        return BandBound(0, ())
     step = max(int(band_hi) // width, 1)
     a = np.asarray(ceil_scaled, dtype=np.int64) // step
     wmax, wlo = int(band_hi) // step, -(-int(band_lo) // step)
@@ -102,6 +116,7 @@ def band_lagrangian_bound(
     nearest = np.sort(c + np.diag(np.full(n, np.inf)), axis=1)[:, 0]
     u = np.rint(START_FACTOR * np.where(np.isfinite(nearest), nearest, 0.0))
     best, theta, stale = -np.inf, STEP_START, 0
+    closed = np.zeros(n, dtype=bool)
     for _ in range(iterations):
         red = c - u[:, None]
         np.fill_diagonal(red, np.inf)
@@ -112,6 +127,14 @@ def band_lagrangian_bound(
         if not np.all(np.isfinite(rho[chosen])):
             break
         value = float(u.sum() + rho[chosen].sum())
+        # medoid j forced open: its ρ plus the k − 1 best others
+        pos = np.argsort(rho, kind="stable")
+        in_k = np.zeros(n, dtype=bool)
+        in_k[chosen] = True
+        km1 = float(rho[pos[: k - 1]].sum()) if k > 1 else 0.0
+        with np.errstate(invalid="ignore"):
+            forced = u.sum() + rho + np.where(in_k, value - u.sum() - rho, km1)
+        closed |= forced >= upper
         if value > best:
             best, stale = value, 0
         else:
@@ -130,4 +153,5 @@ def band_lagrangian_bound(
         if norm == 0.0:
             break
         u = np.rint(u + theta * max(upper - value, 1.0) / norm * grad)
-    return int(np.floor(best)) if np.isfinite(best) else 0
+    return BandBound(int(np.floor(best)) if np.isfinite(best) else 0,
+                     tuple(int(m) for m in np.nonzero(closed)[0]))

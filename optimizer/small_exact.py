@@ -202,9 +202,15 @@ def search_with_fixing(
             band = band_lagrangian_bound(cost, am.n_clusters, *size_window(
                 n, am.n_clusters, rules.min_size, rules.max_size), col.ceil_scaled,
                 col.floor_scaled, *col.band_scaled(am.n_clusters), upper)
-            timings["band_bound"] = band / COST_SCALE
+            timings["band_bound"] = band.bound / COST_SCALE
             timings["band_s"] = round(time.monotonic() - t0, 3)
-            fix_bound = max(fix_bound, min(band, upper))
+            fix_bound = max(fix_bound, min(band.bound, upper))
+            shut = set(band.closed) - set(incumbent.values())
+            timings["band_closed_medoids"] = len(shut)
+            for key, var in am.x.items():
+                if key[1] in shut and key not in fixed:
+                    am.model.add(var == 0)
+                    fixed.add(key)
         rounds += 1
         if upper <= fix_bound:  # the Lagrangian bound alone proves the incumbent
             best_bound = upper

@@ -23,7 +23,7 @@ def test_band_forces_a_costlier_plan_and_the_bound_sees_it():
     cost = np.abs(np.subtract.outer([0, 1, 10, 11], [0, 1, 10, 11])).astype(float)
     w = np.array([1, 1, 5, 5])
     # only {0,10}/{1,11} or {0,11}/{1,10} fit the band: each costs 10 + 10
-    bound = band_lagrangian_bound(cost, 2, 2, 2, w, w, 5, 7, upper=20, width=7)
+    bound = band_lagrangian_bound(cost, 2, 2, 2, w, w, 5, 7, upper=20, width=7).bound
     assert 2 < bound <= 20
 
 
@@ -46,6 +46,11 @@ def test_never_above_the_optimum(n, data):
     if not feasible:
         return
     width = data.draw(st.sampled_from([3, 10, 300]))
-    bound = band_lagrangian_bound(cost, k, lo, hi, ceil_v, floor_v, band_lo, band_hi,
-                                  upper=min(feasible), iterations=30, width=width)
-    assert bound <= min(feasible)
+    best = min(feasible)
+    res = band_lagrangian_bound(cost, k, lo, hi, ceil_v, floor_v, band_lo, band_hi,
+                                upper=best + 1, iterations=30, width=width)
+    assert res.bound <= best
+    # no medoid of a cheapest plan is closed (upper is above its cost)
+    for plan, c in _plans(cost, k, lo, hi):
+        if c == best and _in_band(plan, ceil_v, floor_v, band_lo, band_hi):
+            assert not set(plan.values()) & set(res.closed)
