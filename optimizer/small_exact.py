@@ -155,9 +155,9 @@ def search_with_fixing(
     bound, objective units), ``fixing_rounds``, ``incumbent_s`` and
     ``fixing_s`` (wall seconds).
     """
-    from optimizer.objective import COST_SCALE
     from optimizer.band_bound import band_lagrangian_bound
     from optimizer.bound import size_window
+    from optimizer.objective import COST_SCALE
     from optimizer.pair_fixing import lagrangian_fixing
     from optimizer.solve import ProgressEvent, _Outcome, _search
 
