@@ -43,7 +43,9 @@ adjacency = "adjacency.csv"
 [clusters]
 count = 30
 [balance]
-population = 0.05
+population = 0.5
+[rules]
+contiguous = true
 [solver]
 time_limit = 300
 workers = 1
@@ -58,7 +60,11 @@ def _cpu_seconds(pid: int) -> float:
 
 @pytest.fixture(scope="module")
 def long_scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 600-unit sample, 30 clusters, ±5 % population, 300 s limit: solves far longer than the test."""
+    """600 units, 30 contiguous clusters, ±50 %, 300 s: searches far longer than the test.
+
+    (Without contiguity the large path now ends once its local search settles —
+    a few seconds — so it would finish before the signal.)
+    """
     folder = tmp_path_factory.mktemp("sigint")
     write_sample(folder, N_UNITS, seed=1)
     (folder / "s.toml").write_text(SCENARIO, encoding="utf-8")
