@@ -49,21 +49,26 @@ def articulation_points(nodes: set[int], neighbors) -> set[int]:
     return art
 
 
+def reach(start: int, allowed: set[int], neighbors) -> set[int]:
+    """Units of ``allowed`` reachable from ``start`` through ``allowed`` (``start`` included)."""
+    seen = {start}
+    stack = [start]
+    while stack:
+        for v in neighbors[stack.pop()]:
+            if v in allowed and v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return seen
+
+
 def pieces(nodes: set[int], neighbors) -> int:
     """Connected pieces of the subgraph induced by ``nodes``."""
     seen: set[int] = set()
     count = 0
     for s in sorted(nodes):
-        if s in seen:
-            continue
-        count += 1
-        seen.add(s)
-        stack = [s]
-        while stack:
-            for u in neighbors[stack.pop()]:
-                if u in nodes and u not in seen:
-                    seen.add(u)
-                    stack.append(u)
+        if s not in seen:
+            count += 1
+            seen |= reach(s, nodes, neighbors)
     return count
 
 

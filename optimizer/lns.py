@@ -49,6 +49,7 @@ current grouping.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import time
@@ -79,6 +80,7 @@ from optimizer.local_search import (
     local_search_allowed,
     locked_units,
     place_locked,
+    sse,
 )
 from optimizer.model import build_model
 from optimizer.neighbourhood import lns_rounds
@@ -94,6 +96,9 @@ MAX_WIDENINGS = 8
 #: one_region / one_function: share of the nominal time for the per-block start
 #: (300 sample units, 50 clusters: 0.4 s of work; the share is a cap).
 GROUPED_SHARE = 0.3
+#: Balanced starts from other seeds after the first (bands, no pinned units):
+#: at most this many, each only while a whole start's allowance is left.
+MAX_RESTARTS = 8
 #: Share of the remaining time for the restricted model; LNS gets the rest.
 RESTRICTED_SHARE = 0.2
 #: Time kept for solve's finishing steps, per unit (measured ~0.6 s at 10 000 units, loaded).
@@ -188,6 +193,7 @@ def solve_large(
     labels, violation = seed_labels, 0.0
     ls_stats: SearchStats | None = None
     region_stats: RegionStats | None = None
+    restarts: tuple[int, int] | None = None
     marks: list[tuple[str, float]] = [("", now)]  # phase ends, for details["phase_wall_s"]
     # the repair ignores the graph: under contiguity the (connected) seed is the better hint
     if not problem.rules.contiguous and (
@@ -219,6 +225,12 @@ def solve_large(
                 labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
                                         max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
                 marks.append(("final_search", time.monotonic()))
+            elif data.balance and grouped is None and not locked.any():
+                # the start + search cost ``one`` nominal seconds: spend what is
+                # left on more of them from other seeds, keeping the best
+                labels, restarts = _restarts(problem, data, k, labels, nominal, left,
+                                             clock.charged_s, deadline, clock)
+                marks.append(("restarts", time.monotonic()))
         hint = _medoids_of(problem, labels)
     if problem.rules.contiguous and data.neighbors is not None:
         # flips and recoms that keep clusters connected: a hint meeting sizes and bands
@@ -279,6 +291,8 @@ def solve_large(
         extra.update({"ls_passes": ls_stats.passes, "ls_moves": ls_stats.moves,
                       "ls_swaps": ls_stats.swaps,
                       "ls_dispersion_gain": 1.0 - ls_stats.sse_after / max(ls_stats.sse_before, 1e-12)})
+    if restarts is not None:
+        extra.update({"restarts_tried": restarts[0], "restarts_kept": restarts[1]})
     if region_stats is not None:
         extra.update({"region_tries": region_stats.tries, "region_kept": region_stats.kept,
                       "ls_final_moves": stats.moves + stats.swaps})
@@ -331,6 +345,41 @@ def _regional(problem, data, k, labels, deadline, clock, max_work):
                                    rules.max_size or data.n, seed=problem.settings.seed,
                                    max_work=max_work, deadline=deadline, clock=clock)
     return lab.tolist(), stats
+
+
+def _restarts(problem: Problem, data: ModelData, k: int, labels: list[int], nominal: float,
+              left: Callable[[], float], one: float, deadline: float,
+              clock: Clock) -> tuple[list[int], tuple[int, int]]:
+    """Balanced starts from other seeds, each followed by the local search; the best kept.
+
+    Why: with bands the local search ends in the optimum of its start's
+    basin, and the CP-SAT rounds after it gained nothing (10 rounds at 700
+    units), while starts from other k-means seeds land 1–4 % apart (700 units,
+    seeds 0–2: 0.364 / 0.349 / 0.347). Each restart gets the first start's
+    allowances (``nominal``), so it costs about ``one`` nominal seconds; they
+    run while that much is left, at most :data:`MAX_RESTARTS` — a count, so
+    the plan stays the same on a rerun; the clock only stops them.
+    Returns the labels and ``(tried, kept)``.
+    """
+    from optimizer.solve import _seed_labels
+
+    X = np.asarray(problem.features.values, dtype=np.float64)
+    best, best_sse = labels, sse(X, np.asarray(labels), k)
+    tried = kept = 0
+    while tried < MAX_RESTARTS and one > 0 and left() >= one and not clock.expired(0.5):
+        tried += 1
+        settings = dataclasses.replace(problem.settings, seed=problem.settings.seed + tried)
+        other = dataclasses.replace(problem, settings=settings)
+        start, violation = balanced_start(other, data, k, _seed_labels(other, k), deadline,
+                                          seconds=nominal, clock=clock)
+        if violation != 0.0:
+            continue
+        start, _ = improve(problem, data, k, start, deadline=deadline, clock=clock,
+                           max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
+        value = sse(X, np.asarray(start), k)
+        if value < best_sse * (1.0 - 1e-12):
+            best, best_sse, kept = start, value, kept + 1
+    return best, (tried, kept)
 
 
 def _grouped(problem: Problem, data: ModelData, k: int, nominal: float, deadline: float,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ from features.i18n import register, tr
 from optimizer.budget import DTIME_PER_S, Clock
 from optimizer.candidates import full_candidates
 from optimizer.check import check_plan
+from optimizer.contiguous_graph import reach
 from optimizer.data import ModelData, prepare
 from optimizer.errors import InfeasibleError, NoSolutionError
 from optimizer.labels import count_moved, label_partition
@@ -212,18 +213,6 @@ def _response_state(solver: cp_model.CpSolver) -> dict[str, bool]:
     return {"status": True}
 
 
-def _reach(start: int, allowed: set[int], neighbors: Sequence[Sequence[int]]) -> set[int]:
-    """Units of ``allowed`` reachable from ``start`` through ``allowed`` (``start`` included)."""
-    seen = {start}
-    stack = [start]
-    while stack:
-        for v in neighbors[stack.pop()]:
-            if v in allowed and v not in seen:
-                seen.add(v)
-                stack.append(v)
-    return seen
-
-
 def _disconnected(data: ModelData, medoid_of: list[int]) -> list[tuple[list[int], int]]:
     """Pieces of each cluster not connected to its medoid: ``(piece, medoid)``."""
     assert data.neighbors is not None
@@ -232,9 +221,9 @@ def _disconnected(data: ModelData, medoid_of: list[int]) -> list[tuple[list[int]
         clusters.setdefault(m, set()).add(i)
     found = []
     for m, members in clusters.items():
-        rest = members - _reach(m, members, data.neighbors)
+        rest = members - reach(m, members, data.neighbors)
         while rest:
-            piece = _reach(min(rest), rest, data.neighbors)
+            piece = reach(min(rest), rest, data.neighbors)
             rest -= piece
             found.append((sorted(piece), m))
     return found

@@ -11,33 +11,11 @@ from click.testing import CliRunner
 
 import scenarios.cli_compare as cli_compare
 from scenarios.cli import main
-from scenarios.definition import BUNDLED_DIR
 from scenarios.runner import run_scenario
+from tests.test_report_cli import MANY, UNITS
 
-UNITS = BUNDLED_DIR / "vn34" / "units.csv"
-
-#: Three quick block scenarios on the bundled 34 provinces.
-THREE = """
-[data]
-units = "{units}"
-
-[similarity]
-population = 1.0
-
-[rules]
-one_function = true
-
-[solver]
-time_limit = 2
-
-[[scenario]]
-name = "5 khối"
-clusters = {{ count = 5, min_size = 6, max_size = 8 }}
-
-[[scenario]]
-name = "4 khối"
-clusters = {{ count = 4, min_size = 6, max_size = 11 }}
-
+#: The two block scenarios of the compare tests, and a third.
+THREE = MANY + """
 [[scenario]]
 name = "6 khối"
 clusters = {{ count = 6, min_size = 4, max_size = 8 }}
