@@ -170,7 +170,7 @@ def solve_large(
     the wall-clock safety stop, and ``extra["clock_stopped"]`` says whether it
     ended a phase.
     """
-    from optimizer.solve import _medoids_of, _search
+    from optimizer.search import _medoids_of, _search
 
     now = time.monotonic()
     # every decision below follows the nominal time (budget.py); the deadline only stops
@@ -269,7 +269,7 @@ def solve_large(
                 pair_distances(problem.features, ids, np.asarray(out.medoid_of)).sum()
             )
             if progress is not None:
-                from optimizer.solve import ProgressEvent
+                from optimizer.search import ProgressEvent
 
                 progress(ProgressEvent(time.monotonic() - started, out.model_cost / COST_SCALE, 0.0))
         if (out.medoid_of is not None or out.interrupted or clock.expired(0.5) or left() <= 0.5
@@ -361,7 +361,7 @@ def _restarts(problem: Problem, data: ModelData, k: int, labels: list[int], nomi
     the plan stays the same on a rerun; the clock only stops them.
     Returns the labels and ``(tried, kept)``.
     """
-    from optimizer.solve import _seed_labels
+    from optimizer.search import _seed_labels
 
     X = np.asarray(problem.features.values, dtype=np.float64)
     best, best_sse = labels, sse(X, np.asarray(labels), k)
@@ -408,7 +408,7 @@ def _grouped(problem: Problem, data: ModelData, k: int, nominal: float, deadline
 
 def _outcome_from(problem, data, k, hint, started, progress):
     """An outcome holding the verified plan ``hint`` (unit -> medoid) as it is."""
-    from optimizer.solve import ProgressEvent, _Outcome
+    from optimizer.search import ProgressEvent, _Outcome
 
     out = _Outcome(n_clusters=k)
     out.bound_scope = "full"

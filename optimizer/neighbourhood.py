@@ -74,7 +74,7 @@ def lns_rounds(problem, data, k, out, deadline, started, progress, stop, *,
     :data:`~optimizer.budget.LNS_ROUND_DTIME` per round), so one worker repeats
     the same rounds; ``deadline`` is then only a safety stop marked on ``clock``.
     """
-    from optimizer.solve import ProgressEvent, _search
+    from optimizer.search import ProgressEvent, _search
 
     rng = np.random.default_rng(problem.settings.seed)
     values = np.asarray(problem.features.values, dtype=np.float64)

@@ -89,7 +89,7 @@ def polished_plan(problem: Problem, am: AssignmentModel, labels) -> dict[int, in
     from optimizer.lns import _passes_check
     from optimizer.local_search import locked_units
     from optimizer.medoid_descent import medoid_descent
-    from optimizer.solve import _medoids_of
+    from optimizer.search import _medoids_of
 
     data, rules = am.data, problem.rules
     k, n = am.n_clusters, data.n
@@ -159,7 +159,7 @@ def search_with_fixing(
     from optimizer.bound import size_window
     from optimizer.objective import COST_SCALE
     from optimizer.pair_fixing import lagrangian_fixing
-    from optimizer.solve import ProgressEvent, _Outcome, _search
+    from optimizer.search import ProgressEvent, _Outcome, _search
 
     begun = time.monotonic()
     stopped = stop is not None and stop.is_set()

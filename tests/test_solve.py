@@ -13,6 +13,7 @@ from helpers import UNITS_OK_SMALL_PAIRS, make_problem, make_profiles, units_ok_
 from ortools.sat.python import cp_model
 
 import optimizer.small_exact as small_exact
+import optimizer.search as search_module
 import optimizer.solve as solve_module
 from optimizer.check import Violation, check_plan
 from optimizer.errors import InfeasibleError, NoSolutionError
@@ -114,13 +115,13 @@ def test_stop_before_any_plan_is_no_solution():
     def never(*args, **kwargs):
         return cp_model.UNKNOWN, cp_model.CpSolver(), True
 
-    orig = solve_module._run_cpsat
-    solve_module._run_cpsat = never
+    orig = search_module._run_cpsat
+    search_module._run_cpsat = never
     try:
         with pytest.raises(NoSolutionError):
             solve(problem, stop=stop)
     finally:
-        solve_module._run_cpsat = orig
+        search_module._run_cpsat = orig
 
 
 @needs_vn34
@@ -145,7 +146,7 @@ def test_ctrl_c_returns_the_best_plan_so_far():
 def test_unknown_status_is_no_solution_with_advice(monkeypatch):
     """When CP-SAT finds nothing in time, NoSolutionError suggests a longer limit."""
     monkeypatch.setattr(
-        solve_module, "_run_cpsat", lambda *a, **k: (cp_model.UNKNOWN, cp_model.CpSolver(), False)
+        search_module, "_run_cpsat", lambda *a, **k: (cp_model.UNKNOWN, cp_model.CpSolver(), False)
     )
     # nothing found at all: the heuristic incumbent (optimizer.small_exact) finds nothing either
     monkeypatch.setattr(small_exact, "heuristic_incumbent", lambda *a, **k: None)

@@ -59,15 +59,15 @@ def test_balanced_starts_meet_sizes_and_bands():
 
 def test_restricted_infeasibility_is_never_reported_as_proof(monkeypatch):
     """If the pruned model says 'infeasible' and nothing else works, the answer is NoSolution, not a proof."""
-    import optimizer.solve as solve_module
+    import optimizer.search as search_module
     from optimizer.errors import NoSolutionError
 
     problem = sample_problem(160, 4, 2.0, balance={"population": 0.10})
 
     def infeasible_search(problem, am, hint, deadline, started, progress, stop, **kwargs):
-        return solve_module._Outcome(n_clusters=am.n_clusters, infeasible=True)
+        return search_module._Outcome(n_clusters=am.n_clusters, infeasible=True)
 
-    monkeypatch.setattr(solve_module, "_search", infeasible_search)
+    monkeypatch.setattr(search_module, "_search", infeasible_search)
     monkeypatch.setattr("optimizer.lns._passes_check", lambda *a: False)
     with pytest.raises(NoSolutionError):
         solve(problem)
