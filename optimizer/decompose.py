@@ -25,8 +25,15 @@ import numpy as np
 
 from optimizer.budget import LP_WORK_PER_S, REPAIR_WORK_PER_S, Clock
 from optimizer.data import ModelData
+from optimizer.local_search import sse
 from optimizer.problem import Problem
-from optimizer.repair import balance_arrays, repair_arrays
+from optimizer.repair import (
+    balance_arrays,
+    balanced_lp,
+    cluster_means,
+    largest_shares,
+    repair_arrays,
+)
 
 #: Groups of at most this many clusters are solved directly. Measured at
 #: 10 000 units, K = 200, LP allowance 17.6 nominal s (dispersion of the start,
@@ -257,19 +264,12 @@ def regroup(
             new, left, _ = repair_arrays(X[idx], V[idx], lo, hi, mean, min_size, max_size, new,
                                          len(cl), allowance=used / LP_WORK_PER_S * REPAIR_WORK_PER_S,
                                          end=end, clock=clock)
-            if left == 0.0 and _sse(X[idx], new, len(cl)) < _sse(X[idx], old, len(cl)) - 1e-9:
+            if left == 0.0 and sse(X[idx], new, len(cl)) < sse(X[idx], old, len(cl)) - 1e-9:
                 lab[idx] = cl[new]
                 gains += 1
         if gains == before:
             break
     return lab, gains
-
-
-def _sse(X: np.ndarray, lab: np.ndarray, g: int) -> float:
-    """Within-cluster sum of squares (what the benchmark's dispersion divides)."""
-    sums = np.zeros((g, X.shape[1]))
-    np.add.at(sums, lab, X)
-    return float((X ** 2).sum() - ((sums ** 2).sum(axis=1) / np.maximum(np.bincount(lab, minlength=g), 1)).sum())
 
 
 def _principal_axes(centred: np.ndarray) -> np.ndarray:
@@ -290,9 +290,7 @@ def _kmeans(X: np.ndarray, g: int, axis: int = 0) -> np.ndarray:
     lab = np.empty(len(X), dtype=np.int64)
     lab[order] = np.arange(len(X)) * g // len(X)
     for _ in range(KMEANS_ITERATIONS):
-        centres = np.zeros((g, X.shape[1]))
-        np.add.at(centres, lab, X)
-        centres /= np.maximum(np.bincount(lab, minlength=g), 1)[:, None]
+        centres = cluster_means(X, lab, g)
         new = np.argmin(((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2), axis=1)
         if np.array_equal(new, lab):
             break
@@ -305,32 +303,12 @@ def _lp_assign(
     min_size: int, max_size: int, lab: np.ndarray,
 ) -> np.ndarray | None:
     """Every unit to its largest share in the balanced LP around ``lab``'s centres, or None."""
-    from scipy.optimize import linprog
-    from scipy.sparse import csr_matrix, vstack
-
     m = len(X)
-    centres = np.zeros((g, X.shape[1]))
-    np.add.at(centres, lab, X)
-    centres /= np.maximum(np.bincount(lab, minlength=g), 1)[:, None]
+    centres = cluster_means(X, lab, g)
     d = ((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
     rows, cols = np.repeat(np.arange(m), g), np.tile(np.arange(g), m)
-    var = np.arange(m * g)
-    eq = csr_matrix((np.ones(m * g), (rows, var)), shape=(m, m * g))
-    blocks = [csr_matrix((np.ones(m * g), (cols, var)), shape=(g, m * g))]
-    lo_rows, hi_rows = [np.full(g, float(min_size))], [np.full(g, float(max_size))]
-    for c in range(V.shape[1]):
-        if not np.isfinite(lo[c]) and not np.isfinite(hi[c]):
-            continue
-        blocks.append(csr_matrix((V[rows, c], (cols, var)), shape=(g, m * g)))
-        lo_rows.append(np.full(g, lo[c]))
-        hi_rows.append(np.full(g, hi[c]))
-    A = vstack(blocks).tocsr()
-    res = linprog(d.ravel(), A_ub=vstack([A, -A]).tocsr(),
-                  b_ub=np.concatenate([np.concatenate(hi_rows), -np.concatenate(lo_rows)]),
-                  A_eq=eq, b_eq=np.ones(m), bounds=(0, 1), method="highs")
-    if res.status != 0:
-        return None
-    return np.argmax(res.x.reshape(m, g), axis=1).astype(np.int64)
+    res = balanced_lp(d.ravel(), rows, cols, m, g, V, lo, hi, min_size, max_size)
+    return None if res.status != 0 else largest_shares(rows, cols, res.x, m)
 
 
 def decompose_balanced(

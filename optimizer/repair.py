@@ -54,6 +54,57 @@ def balance_arrays(data: ModelData, k: int, n: int) -> tuple[np.ndarray, ...]:
     return V, lo, hi, mean
 
 
+def cluster_means(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """``k × features`` means of the clusters of ``labels`` (an empty cluster's row is 0)."""
+    centres = np.zeros((k, X.shape[1]))
+    np.add.at(centres, labels, X)
+    return centres / np.maximum(np.bincount(labels, minlength=k), 1)[:, None]
+
+
+def balanced_lp(
+    cost: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int, k: int, V: np.ndarray,
+    lo: np.ndarray, hi: np.ndarray, min_size: int, max_size: int,
+    *, time_limit: float | None = None,
+):
+    """HiGHS on the balanced assignment LP over the pairs ``(rows[j], cols[j])``.
+
+    Each unit's shares sum to 1; each cluster's size lies in
+    ``[min_size, max_size]`` and its total of balanced column ``c`` in
+    ``[lo[c], hi[c]]`` (columns with neither end finite are left out).
+    The one LP behind :func:`lp_balanced` and :func:`optimizer.decompose.solve_group`.
+    Returns scipy's result (``status`` 0 when solved).
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_matrix, vstack
+
+    m = len(rows)
+    var = np.arange(m)
+    eq = csr_matrix((np.ones(m), (rows, var)), shape=(n, m))
+    blocks = [csr_matrix((np.ones(m), (cols, var)), shape=(k, m))]
+    lo_rows, hi_rows = [np.full(k, float(min_size))], [np.full(k, float(max_size))]
+    for c in range(V.shape[1]):
+        if not (np.isfinite(lo[c]) or np.isfinite(hi[c])):
+            continue
+        blocks.append(csr_matrix((V[rows, c], (cols, var)), shape=(k, m)))
+        lo_rows.append(np.full(k, lo[c]))
+        hi_rows.append(np.full(k, hi[c]))
+    A = vstack(blocks).tocsr()
+    return linprog(cost, A_ub=vstack([A, -A]).tocsr(),
+                   b_ub=np.concatenate([np.concatenate(hi_rows), -np.concatenate(lo_rows)]),
+                   A_eq=eq, b_eq=np.ones(n), bounds=(0, 1), method="highs",
+                   options={"time_limit": time_limit} if time_limit is not None else None)
+
+
+def largest_shares(rows: np.ndarray, cols: np.ndarray, shares: np.ndarray, n: int) -> np.ndarray:
+    """Each unit's cluster of largest share (ties: the first pair listed for the unit)."""
+    best = np.zeros(n)
+    labels = np.full(n, -1, dtype=np.int64)
+    for r, c, x in zip(rows.tolist(), cols.tolist(), shares.tolist()):
+        if x > best[r]:
+            best[r], labels[r] = x, c
+    return labels
+
+
 def repair_balance(
     problem: Problem, data: ModelData, k: int, labels: list[int], *, seconds: float,
     free: np.ndarray | None = None, max_work: int | None = None, clock: Clock | None = None,
@@ -208,9 +259,7 @@ def greedy_balanced(problem: Problem, data: ModelData, k: int, seed_labels: list
     rules = problem.rules
     X = np.asarray(problem.features.values, dtype=np.float64)
     seed = np.asarray(seed_labels, dtype=np.int64)
-    centres = np.zeros((k, X.shape[1]))
-    np.add.at(centres, seed, X)
-    centres /= np.maximum(np.bincount(seed, minlength=k), 1)[:, None]
+    centres = cluster_means(X, seed, k)
     n = len(seed)
     V = np.column_stack([np.nan_to_num(c.values) for c in data.balance])
     mean = np.array([abs(c.values.sum()) / k or 1.0 for c in data.balance])
@@ -264,18 +313,13 @@ def lp_balanced(
     summed over rounds) decides how many rounds run, deterministically;
     ``seconds`` is then a safety stop, marked on ``clock`` when it fires.
     """
-    from scipy.optimize import linprog
-    from scipy.sparse import csr_matrix, vstack
-
     rules = problem.rules
     X = np.asarray(problem.features.values, dtype=np.float64)
     n = len(seed_labels)
     lab = np.asarray(seed_labels, dtype=np.int64)
     min_size = rules.min_size or 0
     max_size = rules.max_size or n
-    V = [np.nan_to_num(c.values) for c in data.balance]
-    mean = [abs(c.values.sum()) / k or 1.0 for c in data.balance]
-    bands = [c.band(k) for c in data.balance]
+    V, lo, hi, mean = balance_arrays(data, k, n)
     best = None
     end = time.monotonic() + seconds if seconds is not None else math.inf
     spent, allowance = 0, math.inf if max_work is None else max_work
@@ -284,9 +328,7 @@ def lp_balanced(
             if clock is not None:
                 clock.mark()
             break
-        centres = np.zeros((k, X.shape[1]))
-        np.add.at(centres, lab, X)
-        centres /= np.maximum(np.bincount(lab, minlength=k), 1)[:, None]
+        centres = cluster_means(X, lab, k)
         d = (
             np.einsum("ij,ij->i", X, X)[:, None]
             + np.einsum("ij,ij->i", centres, centres)[None, :]
@@ -300,8 +342,8 @@ def lp_balanced(
             per_centre = min(n, 3 * max_size)
             # ... and the biggest units may go anywhere: centres of small units
             # need them to reach the band (nearest-only arcs made the LP infeasible)
-            weight = sum(np.abs(v) / mu for v, mu in zip(V, mean)) if V else np.zeros(n)
-            n_big = min(math.ceil(BIG_SHARE * n), BIG_MAX_PAIRS // k) if V else 0
+            weight = (np.abs(V) / mean).sum(axis=1) if data.balance else np.zeros(n)
+            n_big = min(math.ceil(BIG_SHARE * n), BIG_MAX_PAIRS // k) if data.balance else 0
             big = np.argsort(-weight, kind="stable")[:n_big]
             pairs = np.unique(np.concatenate([
                 np.repeat(np.arange(n), nearest) * k + near.ravel(), np.arange(n) * k + lab,
@@ -318,29 +360,13 @@ def lp_balanced(
         spent += cost
         if clock is not None:
             clock.charge(cost, LP_WORK_PER_S)
-        var = np.arange(m)
-        eq = csr_matrix((np.ones(m), (rows, var)), shape=(n, m))
-        blocks = [csr_matrix((np.ones(m), (cols, var)), shape=(k, m))]
-        lo_rows, hi_rows = [np.full(k, float(min_size))], [np.full(k, float(max_size))]
-        for v, (lo, hi), mu in zip(V, bands, mean):
-            blocks.append(csr_matrix((v[rows], (cols, var)), shape=(k, m)))
-            lo_rows.append(np.full(k, lo + BAND_MARGIN * mu))
-            hi_rows.append(np.full(k, hi - BAND_MARGIN * mu))
-        A = vstack(blocks).tocsr()
-        A_ub = vstack([A, -A]).tocsr()
-        b_ub = np.concatenate([np.concatenate(hi_rows), -np.concatenate(lo_rows)])
-        res = linprog(d[rows, cols], A_ub=A_ub, b_ub=b_ub, A_eq=eq, b_eq=np.ones(n),
-                      bounds=(0, 1), method="highs",
-                      options={"time_limit": max(end - time.monotonic(), 0.05)} if seconds is not None else None)
+        res = balanced_lp(d[rows, cols], rows, cols, n, k, V, lo, hi, min_size, max_size,
+                          time_limit=max(end - time.monotonic(), 0.05) if seconds is not None else None)
         if res.status != 0:
             if res.status == 1 and clock is not None:
                 clock.mark()  # HiGHS stopped on its (safety) time limit
             return best
-        share = np.zeros(n)
-        new = np.full(n, -1, dtype=np.int64)
-        for r, c, x in zip(rows.tolist(), cols.tolist(), res.x.tolist()):
-            if x > share[r]:
-                share[r], new[r] = x, c
+        new = largest_shares(rows, cols, res.x, n)
         best = new.tolist()
         if np.array_equal(new, lab):
             break  # converged: the centres will not move again

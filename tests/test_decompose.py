@@ -11,13 +11,13 @@ from optimizer.check import check_plan
 from optimizer.data import prepare
 from optimizer.decompose import (
     _even_out,
-    _sse,
     decompose_balanced,
     regroup,
     solve_group,
     split_groups,
 )
 from optimizer.lns import _passes_check
+from optimizer.local_search import sse
 from optimizer.repair import balance_arrays
 from optimizer.solve import _medoids_of, solve
 
@@ -84,7 +84,7 @@ def test_regroup_pairs_up_neighbours_across_a_bad_grouping():
     lab, gains = regroup(_LINE, np.ones((8, 1)), np.array([1.8]), np.array([2.2]), np.ones(1),
                          start, 4, 2, 2, lp_work=1e12)
     assert gains >= 1
-    assert _sse(_LINE, lab, 4) < _sse(_LINE, start, 4)
+    assert sse(_LINE, lab, 4) < sse(_LINE, start, 4)
     assert np.bincount(lab, minlength=4).tolist() == [2, 2, 2, 2]
 
 
