@@ -31,8 +31,10 @@ from ortools.graph.python import min_cost_flow
 
 from optimizer.budget import FLOW_WORK_PER_S, REGION_WORK_PER_S, Clock
 from optimizer.data import ModelData
+from optimizer.local_search import sse
 from optimizer.objective import COST_SCALE
 from optimizer.problem import Problem
+from optimizer.repair import cluster_means
 
 #: Arcs per unit to its nearest centres (plus the arc to its current cluster).
 #: Measured (700 units, K 50, one KMeans start): 8 nearest → 0.1117, every centre → 0.1131;
@@ -89,7 +91,7 @@ def _arc_weight(n: int) -> int:
     Measured (loaded machine, 8 nearest): 700 units 4.7e-7 s/arc, 3 300 1.7e-6,
     10 000 3.2e-6 — with √n weights 5.6e7, 3.5e7 and 3.1e7 units/s.
     """
-    return max(int(math.isqrt(max(n, 1))), 1)
+    return max(math.isqrt(max(n, 1)), 1)
 
 
 def _sq_dist(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -176,7 +178,6 @@ def flow_kmeans(
     Returns None when no plan meets the sizes.
     """
     X = np.asarray(X, dtype=np.float64)
-    n = len(X)
     lab = np.asarray(labels, dtype=np.int64)
     min_size = max(min_size, 1)
     keep = lab if sizes_ok(lab, k, min_size, max_size) else None
@@ -189,9 +190,7 @@ def flow_kmeans(
             if spent < allowance and clock is not None:
                 clock.mark()
             break
-        sums = np.zeros((k, X.shape[1]))
-        np.add.at(sums, lab, X)
-        centres = sums / np.maximum(np.bincount(lab, minlength=k), 1)[:, None]
+        centres = cluster_means(X, lab, k)
         new, used, w = assign(_sq_dist(X, centres), min_size, max_size, nearest=nearest, keep=keep)
         rounds += 1
         widened += w
@@ -208,15 +207,6 @@ def flow_kmeans(
     if best is None:
         return None
     return FlowResult(best, rounds, converged, widened, spent)
-
-
-def _sse(X: np.ndarray, labels: np.ndarray, k: int) -> float:
-    """Within-cluster sum of squares (centroid form)."""
-    sums = np.zeros((k, X.shape[1]))
-    np.add.at(sums, labels, X)
-    size = np.bincount(labels, minlength=k)
-    return float(np.einsum("ij,ij->", X, X)) - float(
-        (np.einsum("ij,ij->i", sums, sums) / np.maximum(size, 1)).sum())
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,15 +247,13 @@ def regional_restarts(
     allowance = math.inf if max_work is None else max_work
     tries = kept = spent = stall = 0
     order: list[int] = []
-    tol = REGION_MIN_GAIN * max(_sse(X, np.zeros(len(X), dtype=np.int64), 1), 1e-12)
+    tol = REGION_MIN_GAIN * max(sse(X, np.zeros(len(X), dtype=np.int64), 1), 1e-12)
     while region >= 2 and stall < stall_limit and spent < allowance:
         if time.monotonic() >= deadline:
             if clock is not None:
                 clock.mark()
             break
-        sums = np.zeros((k, X.shape[1]))
-        np.add.at(sums, lab, X)
-        centres = sums / np.maximum(np.bincount(lab, minlength=k), 1)[:, None]
+        centres = cluster_means(X, lab, k)
         if not order:  # a new sweep: every cluster leads a region once, in a seeded order
             order = rng.permutation(k).tolist()
         pick = order.pop()
@@ -278,7 +266,7 @@ def regional_restarts(
         tries += 1
         spent += len(units) * region + (result.work if result is not None else 0)
         old = np.searchsorted(np.sort(near), lab[units])
-        if result is not None and _sse(sub, result.labels, region) < _sse(sub, old, region) - tol:
+        if result is not None and sse(sub, result.labels, region) < sse(sub, old, region) - tol:
             lab[units] = np.sort(near)[result.labels]
             kept += 1
             stall = 0
@@ -310,7 +298,7 @@ def best_of_starts(
                        deadline=deadline, clock=clock)
     if best is None:
         return None
-    spent, best_sse = best.work, _sse(X, best.labels, k)
+    spent, best_sse = best.work, sse(X, best.labels, k)
     extra = len(X) * k  # the k-means++ draw and first assignment of a restart
     for r in range(restarts):
         if spent > allowance / 2 or time.monotonic() >= deadline:
@@ -322,6 +310,6 @@ def best_of_starts(
         spent += (trial.work if trial is not None else 0) + extra
         if clock is not None:
             clock.charge(extra, FLOW_WORK_PER_S)
-        if trial is not None and _sse(X, trial.labels, k) < best_sse:
-            best, best_sse = trial, _sse(X, trial.labels, k)
+        if trial is not None and sse(X, trial.labels, k) < best_sse:
+            best, best_sse = trial, sse(X, trial.labels, k)
     return dataclass_replace(best, work=spent)

@@ -14,7 +14,6 @@ from optimizer.data import prepare
 from optimizer.flow_assign import (
     FLOW_COST_SCALE,
     _sq_dist,
-    _sse,
     assign,
     best_of_starts,
     flow_allowed,
@@ -22,6 +21,7 @@ from optimizer.flow_assign import (
     regional_restarts,
     sizes_ok,
 )
+from optimizer.local_search import sse
 from optimizer.solve import solve
 
 
@@ -96,7 +96,7 @@ def test_alternation_is_deterministic_and_never_worse_than_a_feasible_start():
     b = flow_kmeans(X, start, 10, 29, 31)
     assert a.labels.tolist() == b.labels.tolist() and a.rounds == b.rounds
     assert sizes_ok(a.labels, 10, 29, 31)
-    assert _sse(X, a.labels, 10) < _sse(X, start, 10)
+    assert sse(X, a.labels, 10) < sse(X, start, 10)
 
 
 def test_a_tiny_work_allowance_stops_after_one_round():
@@ -114,12 +114,12 @@ def test_restarts_and_regional_restarts_never_worsen_and_repeat():
     start = np.arange(400) % 20
     one = flow_kmeans(X, start, 20, 19, 21)
     best = best_of_starts(X, start, 20, 19, 21, seed=0, restarts=2)
-    assert _sse(X, best.labels, 20) <= _sse(X, one.labels, 20)
+    assert sse(X, best.labels, 20) <= sse(X, one.labels, 20)
     lab, stats = regional_restarts(X, best.labels, 20, 19, 21, seed=0, region=4, max_stall=10)
     again, _ = regional_restarts(X, best.labels, 20, 19, 21, seed=0, region=4, max_stall=10)
     assert lab.tolist() == again.tolist() and stats.tries >= 10
     assert sizes_ok(lab, 20, 19, 21)
-    assert _sse(X, lab, 20) <= _sse(X, best.labels, 20)
+    assert sse(X, lab, 20) <= sse(X, best.labels, 20)
 
 
 def test_flow_applies_to_sizes_only():
