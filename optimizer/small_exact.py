@@ -5,7 +5,13 @@ spends seconds finding a good plan (100 units S: none in 2 s) and then
 branches on all n² pairs. The large path's construct + local search gives a
 near-optimal plan in well under a second; with it as upper bound,
 :mod:`optimizer.pair_fixing` fixes to 0 every pair that cannot beat it, and
-CP-SAT, hinted with that plan, only has to prove (or improve) it.
+the proof (or a better plan) comes from HiGHS on the reduced model started
+from that plan (:mod:`optimizer.mip_exact`) when its rules are sizes, count
+and bands, else from CP-SAT hinted with it. Measured (60 s limit, K = 8,
+seeds 0–2): S at 63 / 100 units proven in 0.5–5.5 s (CP-SAT: 0.6–24 s); F
+63 units seed 0 proven in 55 s and gaps 0.01–0.07 elsewhere (CP-SAT:
+none proven, gaps 0.04–0.12), with better plans (63 F seed 1: 84.66
+against CP-SAT's 89.20).
 
 Validity: the incumbent passes :func:`optimizer.check.check_plan` and every
 pair it uses exists in the model, so it is a plan of the model; dropped pairs
@@ -23,6 +29,7 @@ from collections.abc import Callable
 import numpy as np
 
 from optimizer.budget import LS_WORK_PER_S, work
+from optimizer.mip_exact import mip_applies, solve_mip
 from optimizer.model import AssignmentModel
 from optimizer.problem import Problem
 
@@ -144,16 +151,18 @@ def search_with_fixing(
     progress: Callable | None,
     stop: threading.Event | None,
 ):
-    """Incumbent, then rounds of fixing and CP-SAT for a strictly better plan.
+    """Incumbent, fixing, then HiGHS (sizes, count, bands) or rounds of CP-SAT.
 
-    Each round fixes the pairs that cannot beat the incumbent and asks CP-SAT
+    With only the MIP's rules (:func:`optimizer.mip_exact.mip_applies`) one
+    HiGHS run from the incumbent, on the pairs the fixing kept, takes all the
+    time left (it stops on ``stop`` or Ctrl-C). Otherwise each round fixes the pairs that cannot beat the incumbent and asks CP-SAT
     for a plan below its cost (``objective <= upper − 1``): INFEASIBLE proves
     the incumbent optimal; a better plan becomes the incumbent and the next
     round fixes against it. Without a heuristic incumbent this is the plain
     search. ``details`` get ``fixed_pairs`` (pair variables fixed to 0 for
     the proof of the final incumbent), ``fixing_bound`` (the Lagrangian
     bound, objective units), ``fixing_rounds``, ``incumbent_s`` and
-    ``fixing_s`` (wall seconds).
+    ``fixing_s`` (wall seconds), and with HiGHS ``mip_s`` and ``mip_status``.
     """
     from optimizer.band_bound import band_lagrangian_bound
     from optimizer.bound import size_window
@@ -221,6 +230,12 @@ def search_with_fixing(
         if upper <= fix_bound:  # the Lagrangian bound alone proves the incumbent
             best_bound = upper
             break
+        if mip_applies(am):
+            upper, incumbent, best_bound, interrupted = _mip_proof(
+                am, rules, upper, incumbent, fixed, max(best_bound, fix_bound), deadline,
+                started, progress, stop, timings, problem.settings.seed)
+            out.interrupted = interrupted
+            break
         end = min(deadline, time.monotonic() + slice_s)
         if rounds == 1:
             # improve first: CP-SAT's neighbourhood search works from the hinted plan
@@ -257,3 +272,25 @@ def search_with_fixing(
     out.extra["fixing_bound"] = fix_bound / COST_SCALE
     out.extra["fixing_rounds"] = rounds
     return out
+
+
+def _mip_proof(am, rules, upper, incumbent, fixed, bound, deadline, started, progress, stop,
+               timings, seed) -> tuple[int, dict[int, int], int, bool]:
+    """HiGHS on the fixed model from the incumbent; ``(upper, incumbent, bound, interrupted)``.
+
+    ``fixed`` pairs cannot beat the incumbent, so they stay out of the MIP.
+    """
+    from optimizer.objective import COST_SCALE
+    from optimizer.search import ProgressEvent
+
+    res = solve_mip(am, [incumbent[i] for i in range(am.data.n)], min_size=rules.min_size,
+                    max_size=rules.max_size, dropped=fixed,
+                    time_limit=deadline - time.monotonic(), seed=seed, stop=stop)
+    timings["mip_s"] = round(res.seconds, 3)
+    timings["mip_status"] = res.status
+    if res.medoid_of is not None and res.cost is not None and res.cost < upper:
+        upper, incumbent = res.cost, dict(enumerate(res.medoid_of))
+        if progress is not None:
+            progress(ProgressEvent(time.monotonic() - started, upper / COST_SCALE,
+                                   res.bound / COST_SCALE))
+    return upper, incumbent, max(bound, min(res.bound, upper)), res.interrupted

@@ -1,0 +1,96 @@
+"""optimizer.mip_exact: HiGHS proves or beats the incumbent on the exact small model."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from helpers import make_problem, make_profiles
+from test_bruteforce import brute_force
+
+from optimizer.candidates import full_candidates
+from optimizer.data import prepare
+from optimizer.mip_exact import mip_applies, solve_mip
+from optimizer.model import build_model
+
+
+def _line(values, pops=None, **rules):
+    pops = pops or [10.0 + i for i in range(len(values))]
+    rows = [{"unit_id": f"u{i}", "x": float(v), "population": float(p)}
+            for i, (v, p) in enumerate(zip(values, pops, strict=True))]
+    return make_problem(make_profiles(rows), weights={"x": 1.0}, time_limit_s=20.0, **rules)
+
+
+def _model(problem, k):
+    data = prepare(problem)
+    cands = full_candidates(data, k, max_size=problem.rules.max_size, contiguous=False)
+    return build_model(problem, k, cands, data=data)
+
+
+def _cost(am, plan):
+    return sum(am.cost[i, m] for i, m in enumerate(plan))
+
+
+def _mip(am, problem, incumbent, **kw):
+    rules = problem.rules
+    return solve_mip(am, incumbent, min_size=rules.min_size, max_size=rules.max_size,
+                     time_limit=10.0, **kw)
+
+
+def test_poor_incumbent_is_replaced_by_the_proven_optimum():
+    """Two obvious groups of three; the incumbent mixes them; HiGHS returns and proves the split."""
+    problem = _line([0, 1, 2, 9, 10, 11], n_clusters=2, min_size=3, max_size=3)
+    am = _model(problem, 2)
+    res = _mip(am, problem, [1, 1, 4, 1, 4, 4])  # {0, 1, 9} and {2, 10, 11}
+    assert res.proven and res.medoid_of == [1, 1, 1, 4, 4, 4]
+    assert res.cost == _cost(am, res.medoid_of) == res.bound == brute_force(problem)[2]
+
+
+def test_optimal_incumbent_is_proven_and_kept():
+    problem = _line([0, 1, 2, 9, 10, 11], n_clusters=2, min_size=3, max_size=3)
+    am = _model(problem, 2)
+    best = [1, 1, 1, 4, 4, 4]
+    res = _mip(am, problem, best)
+    assert res.proven and res.medoid_of is None
+    assert res.bound == _cost(am, best) == brute_force(problem)[2]
+
+
+def test_band_splits_the_heavy_pair_like_brute_force():
+    """Populations 100, 100, 1 … : a band of ±10 % forces units 0 and 1 apart."""
+    problem = _line([0, 1, 2, 9, 10, 11], pops=[100, 100, 1, 1, 1, 1], n_clusters=2,
+                    min_size=3, max_size=3, balance={"population": 0.1})
+    am = _model(problem, 2)
+    assert mip_applies(am)
+    res = _mip(am, problem, [0, 4, 0, 0, 4, 4])  # {0, 2, 3} and {1, 4, 5}: meets the band
+    best = res.cost if res.medoid_of is not None else _cost(am, [0, 4, 0, 0, 4, 4])
+    assert res.proven and best == brute_force(problem)[2]
+    plan = res.medoid_of or [0, 4, 0, 0, 4, 4]
+    assert plan[0] != plan[1]
+
+
+def test_dropped_pairs_are_never_used():
+    problem = _line([0, 1, 2, 9, 10, 11], n_clusters=2, min_size=3, max_size=3)
+    am = _model(problem, 2)
+    dropped = {(2, 1), (2, 0)}  # unit 2 may not join medoids 0 or 1
+    res = _mip(am, problem, [1, 1, 4, 1, 4, 4], dropped=dropped)
+    assert res.medoid_of is not None
+    assert not {(i, m) for i, m in enumerate(res.medoid_of)} & dropped
+
+
+def test_a_set_stop_cancels_the_run():
+    values = [float(i * 7 % 23) for i in range(40)]
+    problem = _line(values, n_clusters=4, min_size=9, max_size=11)
+    am = _model(problem, 4)
+    incumbent = [10 * (i // 10) for i in range(40)]  # blocks of ten by index: a plan of the model
+    stop = threading.Event()
+    stop.set()
+    res = _mip(am, problem, incumbent, stop=stop)
+    assert res.bound <= _cost(am, incumbent)
+    if not res.proven:
+        assert res.interrupted
+
+
+@pytest.mark.parametrize("extra", [{"together": (("u0", "u5"),)}, {"apart": (("u0", "u1"),)}])
+def test_pairwise_rules_stay_with_cp_sat(extra):
+    problem = _line([0, 1, 2, 9, 10, 11], n_clusters=2, **extra)
+    assert not mip_applies(_model(problem, 2))
