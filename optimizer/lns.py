@@ -107,9 +107,10 @@ FINISH_S_PER_UNIT = 1e-4
 LOCAL_SEARCH_SHARE = 0.5
 #: Sizes only: share of the nominal time for the regional flow restarts (a cap:
 #: they end after a run of ``k`` tries without gain). Measured at 3 300 units,
-#: seed 0: 9 s of nominal work (0.15 × 60 s) took the flow start 0.0795 → 0.0778
-#: (k-means-constrained: 0.0781); half of it stopped at 0.0784.
-REGION_SHARE = 0.15
+#: seeds 0–2, 8 nearest arcs per unit in a region: 0.10 × 60 s → 0.0784 / 0.0785 /
+#: 0.0803 in 6.5–7.0 s wall (k-means-constrained 0.0781 / 0.0799 / 0.0813 in
+#: 20–24 s); 0.15 with every arc in a region took 8.1–8.7 s for 0.0778 / 0.0783 / 0.0804.
+REGION_SHARE = 0.10
 
 
 def _central_members(problem: Problem, members: list[int], count: int) -> list[int]:
