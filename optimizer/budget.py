@@ -24,15 +24,20 @@ DTIME_PER_S = 0.8
 #: Deterministic time charged per LNS round for the Python side (sub-problem,
 #: model build, checks), so the number of rounds follows the budget too.
 LNS_ROUND_DTIME = 0.05
-#: Local-search work units (unit-pair evaluations) per nominal second
-#: (measured 1.9e7 at 700 units, 1.6e8 at 3 300, with the step overhead below).
-LS_WORK_PER_S = 2.0e7
+#: Local-search work units (unit-pair evaluations) per nominal second. Measured
+#: with the step overhead below and the 3-cycles: 3.3e8 at 700 units, 3.5e8 at
+#: 3 300 (F, seed 0). It was 2.0e7, from before the numpy steps: 3 300 F charged
+#: 17 nominal s for 1 s of search, and the restarts never got their turn.
+LS_WORK_PER_S = 1.0e8
 #: Work units charged per local-search step for its Python and numpy overhead.
 STEP_OVERHEAD = 20_000
 #: Repair work units (unit-pair evaluations) per nominal second.
 REPAIR_WORK_PER_S = 2.0e7
-#: LP work units (columns × rows, per round) per nominal second
-#: (measured 1.0e8 at 700 units, 1.7e8 at 3 300).
+#: LP work units (columns × rows, per round) per nominal second (measured
+#: 1.0e8 at 700 units, 1.7e8 at 3 300; again, F seed 0: 7.8e7 at 400, 1.2e8 at
+#: 700, 2.4e8 at 3 300 — HiGHS's time grows slower than the product, so the
+#: rate is set by the small tables: 1.0e8 let a 400-unit, 8 s solve run into
+#: its safety stop).
 LP_WORK_PER_S = 7.0e7
 #: Min-cost-flow work units (unit→cluster arcs × √n, per round) per nominal second
 #: (measured on the loaded machine: 5.6e7 at 700 units, 3.5e7 at 3 300, 3.1e7 at 10 000).
@@ -40,6 +45,10 @@ FLOW_WORK_PER_S = 3.0e7
 #: Regional flow restarts: work units (region units × clusters + the alternation's
 #: weighted arcs) per nominal second (measured 1.75e8 at 3 300 units, loaded).
 REGION_WORK_PER_S = 1.5e8
+#: Regional restarts under bands (:mod:`optimizer.band_regions`): work units
+#: (LP rounds × (region units × clusters + a call's set-up), plus repair steps ×
+#: region units) per nominal second (measured 5.3e6 at 700 units, 3.3e6 at 3 300).
+BAND_REGION_WORK_PER_S = 4.0e6
 
 
 @dataclass

@@ -223,6 +223,20 @@ def _lp_rounds(
     return lab, spent
 
 
+def lp_rounds(
+    X: np.ndarray, V: np.ndarray, lo: np.ndarray, hi: np.ndarray, g: int, min_size: int,
+    max_size: int, lab: np.ndarray, rounds: int,
+) -> tuple[np.ndarray, int]:
+    """Up to ``rounds`` LP assignment / centre rounds from ``lab`` (no allowance); labels, rounds run.
+
+    For callers that do their own accounting (:mod:`optimizer.band_regions`).
+    """
+    cost = _lp_cost(len(X), g, V.shape[1])
+    new, spent = _lp_rounds(X, V, lo, hi, g, min_size, max_size, lab, rounds, math.inf, None,
+                            math.inf)
+    return new, round(spent / cost)
+
+
 def regroup(
     X: np.ndarray, V: np.ndarray, lo: np.ndarray, hi: np.ndarray, mean: np.ndarray,
     labels: np.ndarray, k: int, min_size: int, max_size: int, *, lp_work: float,

@@ -12,6 +12,9 @@ units — and the measured dense models ran out of time and memory
 2. **Local search** (:mod:`optimizer.local_search`) on the within-cluster sum
    of squares — the dispersion users and the benchmark see — keeping every
    rule. When its plan passes ``check_plan`` the restricted model is skipped.
+   With bands, whole-table starts from other seeds follow while one fits in
+   the time kept for them, then **regional restarts** of the best plan
+   (:mod:`optimizer.band_regions`) and a last local search.
 3. Otherwise (contiguity, one_region/one_function, max_moves/stability, or no
    balanced plan found) the **restricted model**: each seed cluster offers a
    few candidate medoids, each unit may join only its nearest ones plus its
@@ -61,6 +64,7 @@ from sklearn.neighbors import NearestNeighbors
 from features.types import FeatureMatrix
 from optimizer.bound import BOUND_SHARE, bound_allowance, lagrangian_bound
 from optimizer.budget import (
+    BAND_REGION_WORK_PER_S,
     DTIME_PER_S,
     LP_WORK_PER_S,
     LS_WORK_PER_S,
@@ -111,6 +115,12 @@ LOCAL_SEARCH_SHARE = 0.5
 #: 0.0803 in 6.5–7.0 s wall (k-means-constrained 0.0781 / 0.0799 / 0.0813 in
 #: 20–24 s); 0.15 with every arc in a region took 8.1–8.7 s for 0.0778 / 0.0783 / 0.0804.
 REGION_SHARE = 0.10
+#: Bands: share of the time left after the first start and search kept from the
+#: whole-table restarts for the regional restarts of the best plan
+#: (:mod:`optimizer.band_regions`), and the share of what is then left that
+#: they may spend (a cap: they end after sweeps without gain).
+BAND_REGION_SHARE = 0.4
+BAND_REGION_SPEND = 0.8
 
 
 def _central_members(problem: Problem, members: list[int], count: int) -> list[int]:
@@ -227,11 +237,20 @@ def solve_large(
                                         max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
                 marks.append(("final_search", time.monotonic()))
             elif data.balance and grouped is None and not locked.any():
-                # the start + search cost ``one`` nominal seconds: spend what is
-                # left on more of them from other seeds, keeping the best
-                labels, restarts = _restarts(problem, data, k, labels, nominal, left,
-                                             clock.charged_s, deadline, clock)
+                # starts from other seeds while each fits (``one`` is what the
+                # first cost) and a share stays for the regional restarts of the best
+                reserve = BAND_REGION_SHARE * left()
+                labels, restarts = _restarts(problem, data, k, labels, nominal,
+                                             lambda: left() - reserve, clock.charged_s,
+                                             deadline, clock)
                 marks.append(("restarts", time.monotonic()))
+                labels, region_stats = _band_regions(
+                    problem, data, k, labels, deadline, clock,
+                    work(BAND_REGION_SPEND * left(), BAND_REGION_WORK_PER_S))
+                marks.append(("band_regions", time.monotonic()))
+                labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
+                                        max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
+                marks.append(("final_search", time.monotonic()))
         hint = _medoids_of(problem, labels)
     if problem.rules.contiguous and data.neighbors is not None:
         # flips and recoms that keep clusters connected: a hint meeting sizes and bands
@@ -345,6 +364,20 @@ def _regional(problem, data, k, labels, deadline, clock, max_work):
     lab, stats = regional_restarts(X, np.asarray(labels), k, rules.min_size or 1,
                                    rules.max_size or data.n, seed=problem.settings.seed,
                                    max_work=max_work, deadline=deadline, clock=clock)
+    return lab.tolist(), stats
+
+
+def _band_regions(problem, data, k, labels, deadline, clock, max_work):
+    """Bands: regional restarts (:func:`optimizer.band_regions.band_region_restarts`)."""
+    from optimizer.band_regions import band_region_restarts
+    from optimizer.repair import balance_arrays
+
+    rules = problem.rules
+    X = np.asarray(problem.features.values, dtype=np.float64)
+    V, lo, hi, mean = balance_arrays(data, k, data.n)
+    lab, stats = band_region_restarts(X, V, lo, hi, mean, labels, k, rules.min_size or 1,
+                                      rules.max_size or data.n, seed=problem.settings.seed,
+                                      max_work=max_work, deadline=deadline, clock=clock)
     return lab.tolist(), stats
 
 
