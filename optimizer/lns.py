@@ -52,7 +52,6 @@ current grouping.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import threading
 import time
@@ -66,7 +65,6 @@ from optimizer.bound import BOUND_SHARE, bound_allowance, lagrangian_bound
 from optimizer.budget import (
     BAND_REGION_WORK_PER_S,
     DTIME_PER_S,
-    LP_WORK_PER_S,
     LS_WORK_PER_S,
     REGION_WORK_PER_S,
     REPAIR_WORK_PER_S,
@@ -77,14 +75,20 @@ from optimizer.candidates import Candidates, restricted_candidates
 from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
 from optimizer.contiguous_repair import contiguous_start
 from optimizer.data import ModelData
-from optimizer.flow_assign import RegionStats, flow_allowed, regional_restarts
+from optimizer.flow_assign import RegionStats, flow_allowed
+from optimizer.lns_phases import (
+    LOCAL_SEARCH_SHARE,
+    band_regions,
+    grouped,
+    regional,
+    restarts,
+)
 from optimizer.local_search import (
     SearchStats,
     improve,
     local_search_allowed,
     locked_units,
     place_locked,
-    sse,
 )
 from optimizer.model import build_model
 from optimizer.neighbourhood import lns_rounds
@@ -97,18 +101,10 @@ MEDOIDS_PER_CLUSTER = 3
 NEAREST_MEDOIDS = 6
 #: The restricted model is widened (candidates doubled) at most this many times.
 MAX_WIDENINGS = 8
-#: one_region / one_function: share of the nominal time for the per-block start
-#: (300 sample units, 50 clusters: 0.4 s of work; the share is a cap).
-GROUPED_SHARE = 0.3
-#: Balanced starts from other seeds after the first (bands, no pinned units):
-#: at most this many, each only while a whole start's allowance is left.
-MAX_RESTARTS = 8
 #: Share of the remaining time for the restricted model; LNS gets the rest.
 RESTRICTED_SHARE = 0.2
 #: Time kept for solve's finishing steps, per unit (measured ~0.6 s at 10 000 units, loaded).
 FINISH_S_PER_UNIT = 1e-4
-#: Share of the time left after the repair for the local search (it usually ends sooner).
-LOCAL_SEARCH_SHARE = 0.5
 #: Sizes only: share of the nominal time for the regional flow restarts (a cap:
 #: they end after a run of ``k`` tries without gain). Measured at 3 300 units,
 #: seeds 0–2, 8 nearest arcs per unit in a region: 0.10 × 60 s → 0.0784 / 0.0785 /
@@ -204,15 +200,15 @@ def solve_large(
     labels, violation = seed_labels, 0.0
     ls_stats: SearchStats | None = None
     region_stats: RegionStats | None = None
-    restarts: tuple[int, int] | None = None
+    restart_stats: tuple[int, int] | None = None
     marks: list[tuple[str, float]] = [("", now)]  # phase ends, for details["phase_wall_s"]
     # the repair ignores the graph: under contiguity the (connected) seed is the better hint
     if not problem.rules.contiguous and (
         data.balance or problem.rules.min_size or problem.rules.max_size
     ):
-        grouped = _grouped(problem, data, k, nominal, deadline, clock)
-        if grouped is not None:
-            labels, violation = grouped
+        by_block = grouped(problem, data, k, nominal, deadline, clock)
+        if by_block is not None:
+            labels, violation = by_block
         else:
             labels, violation = balanced_start(problem, data, k, seed_labels, deadline,
                                                seconds=nominal, clock=clock)
@@ -230,21 +226,21 @@ def solve_large(
             ls_stats = stats
             marks.append(("local_search", time.monotonic()))
             if flow_allowed(problem, data):
-                labels, region_stats = _regional(problem, data, k, labels, deadline, clock,
+                labels, region_stats = regional(problem, data, k, labels, deadline, clock,
                                                  work(REGION_SHARE * nominal, REGION_WORK_PER_S))
                 marks.append(("regional", time.monotonic()))
                 labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
                                         max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
                 marks.append(("final_search", time.monotonic()))
-            elif data.balance and grouped is None and not locked.any():
+            elif data.balance and by_block is None and not locked.any():
                 # starts from other seeds while each fits (``one`` is what the
                 # first cost) and a share stays for the regional restarts of the best
                 reserve = BAND_REGION_SHARE * left()
-                labels, restarts = _restarts(problem, data, k, labels, nominal,
-                                             lambda: left() - reserve, clock.charged_s,
-                                             deadline, clock)
+                labels, restart_stats = restarts(problem, data, k, labels, nominal,
+                                                 lambda: left() - reserve, clock.charged_s,
+                                                 deadline, clock)
                 marks.append(("restarts", time.monotonic()))
-                labels, region_stats = _band_regions(
+                labels, region_stats = band_regions(
                     problem, data, k, labels, deadline, clock,
                     work(BAND_REGION_SPEND * left(), BAND_REGION_WORK_PER_S))
                 marks.append(("band_regions", time.monotonic()))
@@ -311,8 +307,8 @@ def solve_large(
         extra.update({"ls_passes": ls_stats.passes, "ls_moves": ls_stats.moves,
                       "ls_swaps": ls_stats.swaps,
                       "ls_dispersion_gain": 1.0 - ls_stats.sse_after / max(ls_stats.sse_before, 1e-12)})
-    if restarts is not None:
-        extra.update({"restarts_tried": restarts[0], "restarts_kept": restarts[1]})
+    if restart_stats is not None:
+        extra.update({"restarts_tried": restart_stats[0], "restarts_kept": restart_stats[1]})
     if region_stats is not None:
         extra.update({"region_tries": region_stats.tries, "region_kept": region_stats.kept,
                       "ls_final_moves": stats.moves + stats.swaps})
@@ -355,89 +351,6 @@ def solve_large(
     out.extra = extra
     out.proven = False
     return out
-
-
-def _regional(problem, data, k, labels, deadline, clock, max_work):
-    """Sizes only: regional flow restarts (:func:`optimizer.flow_assign.regional_restarts`)."""
-    rules = problem.rules
-    X = np.asarray(problem.features.values, dtype=np.float64)
-    lab, stats = regional_restarts(X, np.asarray(labels), k, rules.min_size or 1,
-                                   rules.max_size or data.n, seed=problem.settings.seed,
-                                   max_work=max_work, deadline=deadline, clock=clock)
-    return lab.tolist(), stats
-
-
-def _band_regions(problem, data, k, labels, deadline, clock, max_work):
-    """Bands: regional restarts (:func:`optimizer.band_regions.band_region_restarts`)."""
-    from optimizer.band_regions import band_region_restarts
-    from optimizer.repair import balance_arrays
-
-    rules = problem.rules
-    X = np.asarray(problem.features.values, dtype=np.float64)
-    V, lo, hi, mean = balance_arrays(data, k, data.n)
-    lab, stats = band_region_restarts(X, V, lo, hi, mean, labels, k, rules.min_size or 1,
-                                      rules.max_size or data.n, seed=problem.settings.seed,
-                                      max_work=max_work, deadline=deadline, clock=clock)
-    return lab.tolist(), stats
-
-
-def _restarts(problem: Problem, data: ModelData, k: int, labels: list[int], nominal: float,
-              left: Callable[[], float], one: float, deadline: float,
-              clock: Clock) -> tuple[list[int], tuple[int, int]]:
-    """Balanced starts from other seeds, each followed by the local search; the best kept.
-
-    Why: with bands the local search ends in the optimum of its start's
-    basin, and the CP-SAT rounds after it gained nothing (10 rounds at 700
-    units), while starts from other k-means seeds land 1–4 % apart (700 units,
-    seeds 0–2: 0.364 / 0.349 / 0.347). Each restart gets the first start's
-    allowances (``nominal``), so it costs about ``one`` nominal seconds; they
-    run while that much is left, at most :data:`MAX_RESTARTS` — a count, so
-    the plan stays the same on a rerun; the clock only stops them.
-    Returns the labels and ``(tried, kept)``.
-    """
-    from optimizer.search import _seed_labels
-
-    X = np.asarray(problem.features.values, dtype=np.float64)
-    best, best_sse = labels, sse(X, np.asarray(labels), k)
-    tried = kept = 0
-    while tried < MAX_RESTARTS and one > 0 and left() >= one and not clock.expired(0.5):
-        tried += 1
-        settings = dataclasses.replace(problem.settings, seed=problem.settings.seed + tried)
-        other = dataclasses.replace(problem, settings=settings)
-        start, violation = balanced_start(other, data, k, _seed_labels(other, k), deadline,
-                                          seconds=nominal, clock=clock)
-        if violation != 0.0:
-            continue
-        start, _ = improve(problem, data, k, start, deadline=deadline, clock=clock,
-                           max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
-        value = sse(X, np.asarray(start), k)
-        if value < best_sse * (1.0 - 1e-12):
-            best, best_sse, kept = start, value, kept + 1
-    return best, (tried, kept)
-
-
-def _grouped(problem: Problem, data: ModelData, k: int, nominal: float, deadline: float,
-             clock: Clock) -> tuple[list[int], float] | None:
-    """one_region / one_function without pinned units: each block solved on its own.
-
-    None (the generic start runs) when the rules do not split the table, when
-    units are pinned (fixed / together / apart: the blocks' solver ignores
-    them), or when the blocks yield no plan meeting sizes and bands.
-    """
-    from optimizer.rule_groups import grouped_start
-    from optimizer.seed import _features_in_unit_order, rule_blocks
-
-    rules = problem.rules
-    if not (rules.one_region or rules.one_function) or locked_units(data).any() or data.apart:
-        return None
-    blocks = rule_blocks(problem, _features_in_unit_order(problem))
-    if len(blocks) < 2:
-        return None
-    share = GROUPED_SHARE * nominal
-    out = grouped_start(problem, data, k, blocks, max_work=work(share, LP_WORK_PER_S),
-                        seconds=max(min(deadline - time.monotonic(), 3.0 * share + 1.0), 0.05),
-                        clock=clock)
-    return out if out is not None and out[1] == 0.0 else None
 
 
 def _outcome_from(problem, data, k, hint, started, progress):

@@ -8,7 +8,7 @@ import pytest
 from helpers import make_problem, make_profiles, sample_problem
 
 from features.sample import generate_units
-from optimizer import construct, lns
+from optimizer import construct, lns, lns_phases
 from optimizer.budget import Clock, work
 from optimizer.check import check_plan
 from optimizer.data import prepare
@@ -39,7 +39,7 @@ def test_clock_stop_is_recorded_and_the_limit_still_holds(monkeypatch):
     """Allowances far beyond the time limit: the wall clock stops them, the plan says so, on time."""
     # 1 500 units: the LP start alone needs several seconds, whatever the machine's speed
     problem = sample_problem(1500, 30, 1.0, with_adjacency=False, balance={"population": 0.10})
-    for module in (lns, construct):
+    for module in (lns, lns_phases, construct):
         for name in ("DTIME_PER_S", "LS_WORK_PER_S", "REPAIR_WORK_PER_S", "LP_WORK_PER_S"):
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, getattr(module, name) * 1000)
