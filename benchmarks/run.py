@@ -304,7 +304,8 @@ def _commit() -> str:
         ).stdout.strip()
 
     head = git("rev-parse", "--short", "HEAD") or "nogit"
-    dirty = git("status", "--porcelain", "--", "features", "optimizer", "benchmarks")
+    dirty = git("status", "--porcelain", "--", "features", "optimizer", "benchmarks",
+                ":(exclude)benchmarks/results")
     return head + ("+dirty" if dirty else "")
 
 
