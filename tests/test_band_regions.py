@@ -78,11 +78,18 @@ def test_a_past_deadline_stops_before_any_try_and_is_marked():
 
 
 @pytest.mark.slow
-def test_banded_large_solve_reports_its_regional_restarts():
+def test_banded_large_solve_reports_its_regional_restarts(monkeypatch):
     """400 units, ±10 % population: the large path runs the regional restarts and every rule holds."""
+    from optimizer import lns_phases
     from optimizer.check import check_plan
 
-    problem = sample_problem(400, 20, 8.0, with_adjacency=False, balance={"population": 0.10})
+    # no whole-table restarts before them: on a loaded machine those can run
+    # into the wall-clock safety stop, which then ends the solve first
+    monkeypatch.setattr(lns_phases, "MAX_RESTARTS", 0)
+    problem = sample_problem(400, 20, 10.0, with_adjacency=False, balance={"population": 0.10})
     plan = solve(problem)
-    assert plan.details["region_tries"] > 0
     assert check_plan(plan, problem) == []
+    if plan.details["clock_stopped"]:
+        pytest.skip("machine too loaded: the safety stop ended the solve before the phase")
+    assert plan.details["restarts_tried"] == 0
+    assert plan.details["region_tries"] > 0
