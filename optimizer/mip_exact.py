@@ -28,6 +28,8 @@ regions, functions, contiguity and moves stay with CP-SAT.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -178,7 +180,7 @@ def solve_mip(
 
 def _highs(time_limit: float, seed: int) -> highspy.Highs:
     """A silent, deterministic HiGHS with a time limit and an interruptible solve."""
-    h = highspy.Highs()
+    h = _new_highs()
     h.silent()
     h.setOptionValue("time_limit", max(float(time_limit), 0.01))
     h.setOptionValue("mip_rel_gap", 0.0)
@@ -186,6 +188,24 @@ def _highs(time_limit: float, seed: int) -> highspy.Highs:
     h.setOptionValue("random_seed", int(seed))
     h.HandleUserInterrupt = True
     return h
+
+
+def _new_highs() -> highspy.Highs:
+    """A Highs instance made with the process's stdout (fd 1) pointed at /dev/null.
+
+    Why: HiGHS prints its licence banner from C++ on the first construction,
+    before any option can silence it — it would land in the middle of
+    ``cumkhoi plan``'s output (and of JSON a script reads from stdout).
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _run(h: highspy.Highs, stop: threading.Event | None) -> bool:

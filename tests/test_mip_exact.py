@@ -94,3 +94,22 @@ def test_a_set_stop_cancels_the_run():
 def test_pairwise_rules_stay_with_cp_sat(extra):
     problem = _line([0, 1, 2, 9, 10, 11], n_clusters=2, **extra)
     assert not mip_applies(_model(problem, 2))
+
+
+def test_no_highs_banner_on_stdout():
+    """HiGHS prints a licence banner on its first construction; the plan's stdout must not carry it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys; sys.path.insert(0, 'tests')\n"
+        "from test_mip_exact import _line, _model, _mip\n"
+        "problem = _line([0, 1, 2, 9, 10, 11], n_clusters=2, min_size=3, max_size=3)\n"
+        "res = _mip(_model(problem, 2), problem, [1, 1, 4, 1, 4, 4])\n"
+        "print('proven', res.proven)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip() == "proven True"
