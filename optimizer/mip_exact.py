@@ -203,14 +203,14 @@ def _new_highs() -> highspy.Highs:
     ``cumkhoi plan``'s output (and of JSON a script reads from stdout).
     """
     sys.stdout.flush()
-    saved = os.dup(1)
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)  # no file is written
     try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 1)
-            return highspy.Highs()
+        os.dup2(null, 1)
+        return highspy.Highs()
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+        os.close(null)
 
 
 def _run(h: highspy.Highs, stop: threading.Event | None) -> bool:
