@@ -30,9 +30,9 @@ import numpy as np
 
 from optimizer.budget import BAND_REGION_WORK_PER_S, Clock
 from optimizer.decompose import lp_rounds
-from optimizer.flow_assign import RegionStats
+from optimizer.flow_assign import RegionPicker, RegionStats
 from optimizer.local_search import sse
-from optimizer.repair import cluster_means, repair_arrays
+from optimizer.repair import repair_arrays
 
 #: Clusters re-clustered together by one try (measured above: 4 was best at 700 units).
 BAND_REGION_CLUSTERS = 4
@@ -60,31 +60,21 @@ def band_region_restarts(
     (the bands with their margins). ``max_work`` is in work units at
     :data:`optimizer.budget.BAND_REGION_WORK_PER_S` (charged on ``clock``).
     """
-    from sklearn.cluster import kmeans_plusplus
-
     X = np.asarray(X, dtype=np.float64)
     lab = np.asarray(labels, dtype=np.int64).copy()
-    rng = np.random.default_rng(seed)
     region = min(region, k)
+    picker = RegionPicker(k, region, seed)
     allowance = math.inf if max_work is None else max_work
     tries = kept = stall = 0
     spent = 0.0
-    order: list[int] = []
     tol = 1e-9 * max(sse(X, np.zeros(len(X), dtype=np.int64), 1), 1e-12)
     while region >= 2 and stall < STALL_SWEEPS * k and spent < allowance:
         if time.monotonic() >= deadline:
             if clock is not None:
                 clock.mark()
             break
-        centres = cluster_means(X, lab, k)
-        if not order:  # a new sweep: every cluster leads a region once, in a seeded order
-            order = rng.permutation(k).tolist()
-        pick = order.pop()
-        near = np.sort(np.argsort(((centres - centres[pick]) ** 2).sum(axis=1), kind="stable")[:region])
-        idx = np.flatnonzero(np.isin(lab, near))
+        near, idx, start = picker.draw(X, lab)
         sub = X[idx]
-        init, _ = kmeans_plusplus(sub, region, random_state=int(rng.integers(2**31 - 1)))
-        start = np.argmin(((sub[:, None, :] - init[None, :, :]) ** 2).sum(axis=2), axis=1)
         new, rounds = lp_rounds(sub, V[idx], lo, hi, region, min_size, max_size, start,
                                 BAND_REGION_ROUNDS)
         new, left, steps = repair_arrays(sub, V[idx], lo, hi, mean, min_size, max_size, new,

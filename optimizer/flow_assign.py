@@ -221,6 +221,36 @@ class RegionStats:
     work: int
 
 
+class RegionPicker:
+    """Regions for regional restarts: a cluster and its nearest ones, with a fresh start.
+
+    Every cluster leads a region once per sweep, in an order drawn from the
+    generator seeded with ``seed``; the region's units get k-means++ centres
+    from the same generator, so a run is deterministic. Shared by the sizes-only
+    restarts here and the banded ones (:mod:`optimizer.band_regions`).
+    """
+
+    def __init__(self, k: int, region: int, seed: int) -> None:
+        self.k, self.region = k, region
+        self.rng = np.random.default_rng(seed)
+        self.order: list[int] = []
+
+    def draw(self, X: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(clusters, units, start)``: the region's clusters (sorted), its units, start labels 0..region-1."""
+        from sklearn.cluster import kmeans_plusplus
+
+        centres = cluster_means(X, labels, self.k)
+        if not self.order:  # a new sweep: every cluster leads a region once, in a seeded order
+            self.order = self.rng.permutation(self.k).tolist()
+        pick = self.order.pop()
+        near = np.sort(np.argsort(((centres - centres[pick]) ** 2).sum(axis=1),
+                                  kind="stable")[: self.region])
+        units = np.flatnonzero(np.isin(labels, near))
+        init, _ = kmeans_plusplus(X[units], self.region,
+                                  random_state=int(self.rng.integers(2**31 - 1)))
+        return near, units, np.argmin(_sq_dist(X[units], init), axis=1)
+
+
 def regional_restarts(
     X: np.ndarray, labels: np.ndarray, k: int, min_size: int, max_size: int, *, seed: int,
     region: int = REGION_CLUSTERS, max_stall: int | None = None, max_work: int | None = None,
@@ -240,37 +270,27 @@ def regional_restarts(
     after ``max_stall`` tries in a row without gain (default: ``k``, a sweep),
     or when ``max_work`` is spent; ``deadline`` only stops, marked on ``clock``.
     """
-    from sklearn.cluster import kmeans_plusplus
-
     X = np.asarray(X, dtype=np.float64)
     lab = np.asarray(labels, dtype=np.int64).copy()
-    rng = np.random.default_rng(seed)
     region = min(region, k)
+    picker = RegionPicker(k, region, seed)
     stall_limit = k if max_stall is None else max_stall
     allowance = math.inf if max_work is None else max_work
     tries = kept = spent = stall = 0
-    order: list[int] = []
     tol = REGION_MIN_GAIN * max(sse(X, np.zeros(len(X), dtype=np.int64), 1), 1e-12)
     while region >= 2 and stall < stall_limit and spent < allowance:
         if time.monotonic() >= deadline:
             if clock is not None:
                 clock.mark()
             break
-        centres = cluster_means(X, lab, k)
-        if not order:  # a new sweep: every cluster leads a region once, in a seeded order
-            order = rng.permutation(k).tolist()
-        pick = order.pop()
-        near = np.argsort(((centres - centres[pick]) ** 2).sum(axis=1), kind="stable")[:region]
-        units = np.flatnonzero(np.isin(lab, near))
+        near, units, start = picker.draw(X, lab)
         sub = X[units]
-        init, _ = kmeans_plusplus(sub, region, random_state=int(rng.integers(2**31 - 1)))
-        start = np.argmin(_sq_dist(sub, init), axis=1)
         result = flow_kmeans(sub, start, region, min_size, max_size, nearest=min(FLOW_NEAREST, region))
         tries += 1
         spent += len(units) * region + (result.work if result is not None else 0)
-        old = np.searchsorted(np.sort(near), lab[units])
+        old = np.searchsorted(near, lab[units])
         if result is not None and sse(sub, result.labels, region) < sse(sub, old, region) - tol:
-            lab[units] = np.sort(near)[result.labels]
+            lab[units] = near[result.labels]
             kept += 1
             stall = 0
         else:
