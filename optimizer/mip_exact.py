@@ -40,6 +40,7 @@ import numpy as np
 from scipy.sparse import coo_matrix, vstack
 
 from optimizer.model import AssignmentModel
+from optimizer.solver_wait import wait_cancellable
 
 #: Rules the MIP states exactly (``AssignmentModel.rules_used`` names).
 MIP_RULES = frozenset({"partition", "count", "size", "balance"})
@@ -52,8 +53,6 @@ MIP_ABS_GAP = 0.999
 #: reductions slowed the proofs (60 s limit: 63 units S seed 2 3.7 s of MIP off
 #: vs 4.7 s on, 63 F seed 0 proven in 37 s vs 46 s; 100 S seed 1 1.3 s vs 1.1 s).
 MIP_PRESOLVE = "off"
-#: Seconds between checks of the stop request while HiGHS runs.
-POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,7 @@ def solve_mip(
     status = h.modelStatusToString(h.getModelStatus())
     plan, plan_cost = None, None
     info = h.getInfo()
-    if info.primal_solution_status == 2:  # feasible
+    if info.primal_solution_status == int(highspy.SolutionStatus.kSolutionStatusFeasible):
         plan = _plan(np.asarray(h.getSolution().col_value), rows_i, cols_m, n)
         if plan is not None and _meets_rows(am, plan, min_size or 1, max_size):
             plan_cost = int(sum(am.cost[i, m] for i, m in enumerate(plan)))
@@ -174,12 +173,12 @@ def solve_mip(
         else:
             plan = None
     best = upper if plan_cost is None else plan_cost
-    if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-        return MipResult(plan, plan_cost, best, True, status, seconds, interrupted)
+    # the bound is HiGHS's own (of the loosened model, so valid for the exact
+    # one), never "optimal ⇒ best": an optimum HiGHS found on the loosened
+    # rows but _meets_rows rejected may lie below ``best``
     dual = info.mip_dual_bound
-    bound = math.ceil(dual - 1e-6) if math.isfinite(dual) else 0
-    return MipResult(plan, plan_cost, min(max(bound, 0), best), False, status, seconds,
-                     interrupted)
+    bound = min(max(math.ceil(dual - 1e-6), 0), best) if math.isfinite(dual) else 0
+    return MipResult(plan, plan_cost, bound, bound >= best, status, seconds, interrupted)
 
 
 def _highs(time_limit: float, seed: int) -> highspy.Highs:
@@ -214,20 +213,9 @@ def _new_highs() -> highspy.Highs:
 
 
 def _run(h: highspy.Highs, stop: threading.Event | None) -> bool:
-    """Solve in HiGHS's thread, polling ``stop``; Ctrl-C cancels too. True when cancelled."""
-    interrupted = False
+    """Solve in HiGHS's thread; ``stop`` or Ctrl-C cancel it. True when cancelled."""
     h.startSolve()
-    while True:
-        try:
-            done, _ = h.wait(POLL_S)
-            if done:
-                return interrupted
-            if stop is not None and stop.is_set() and not interrupted:
-                h.cancelSolve()
-                interrupted = True
-        except KeyboardInterrupt:
-            h.cancelSolve()
-            interrupted = True
+    return wait_cancellable(lambda timeout: h.wait(timeout)[0], h.cancelSolve, stop)
 
 
 def _plan(x: np.ndarray, rows_i: np.ndarray, cols_m: np.ndarray, n: int) -> list[int] | None:

@@ -32,6 +32,7 @@ from optimizer.objective import (
 )
 from optimizer.problem import Problem
 from optimizer.seed import seed_clusters
+from optimizer.solver_wait import wait_cancellable
 
 #: First time slice of a contiguity round; each round with new cuts doubles it.
 CONTIGUITY_FIRST_SLICE_S = 1.0
@@ -123,21 +124,12 @@ def _run_cpsat(
 
     worker = threading.Thread(target=run, name="cumkhoi-cpsat", daemon=True)
     worker.start()
-    interrupted = False
-    try:
-        while worker.is_alive():
-            worker.join(0.05)
-            if stop is not None and stop.is_set() and not interrupted:
-                solver.stop_search()
-                interrupted = True
-    except KeyboardInterrupt:
-        solver.stop_search()
-        interrupted = True
-        while worker.is_alive():
-            try:
-                worker.join(0.05)
-            except KeyboardInterrupt:
-                continue
+
+    def finished(timeout: float) -> bool:
+        worker.join(timeout)
+        return not worker.is_alive()
+
+    interrupted = wait_cancellable(finished, solver.stop_search, stop)
     if "error" in result and not interrupted:
         raise result["error"]
     # interrupted before CP-SAT answered: no response to read, nothing found

@@ -8,15 +8,15 @@ near-optimal plan in well under a second; with it as upper bound,
 the proof (or a better plan) comes from HiGHS on the reduced model started
 from that plan (:mod:`optimizer.mip_exact`) when its rules are sizes, count
 and bands, else from CP-SAT hinted with it. Measured (60 s limit, K = 8,
-seeds 0–2): S at 63 / 100 units proven in 0.5–5.5 s (CP-SAT: 0.6–24 s); F
-63 units seed 0 proven in 55 s and gaps 0.01–0.07 elsewhere (CP-SAT:
-none proven, gaps 0.04–0.12), with better plans (63 F seed 1: 84.66
-against CP-SAT's 89.20).
+seeds 0–2, benchmark at 711e1fa): S at 63 / 100 units proven in 0.5–4.2 s
+(CP-SAT: 0.6–24 s); F 63 units seed 0 proven in 41 s and gaps 0.016–0.073
+elsewhere (CP-SAT: none proven, gaps 0.04–0.12), with better plans (63 F
+seed 1: 84.66 against CP-SAT's 89.20).
 
 Validity: the incumbent passes :func:`optimizer.check.check_plan` and every
 pair it uses exists in the model, so it is a plan of the model; dropped pairs
 only remove plans costing at least as much as it, hence the model optimum
-and every bound CP-SAT proves stay those of the full model.
+and every bound CP-SAT or HiGHS proves stay those of the full model.
 """
 
 from __future__ import annotations

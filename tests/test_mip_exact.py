@@ -77,17 +77,28 @@ def test_dropped_pairs_are_never_used():
     assert not {(i, m) for i, m in enumerate(res.medoid_of)} & dropped
 
 
-def test_a_set_stop_cancels_the_run():
-    values = [float(i * 7 % 23) for i in range(40)]
-    problem = _line(values, n_clusters=4, min_size=9, max_size=11)
-    am = _model(problem, 4)
-    incumbent = [10 * (i // 10) for i in range(40)]  # blocks of ten by index: a plan of the model
+def test_a_set_stop_cancels_a_long_run_at_once():
+    """63 units, ±10 % population (a proof takes HiGHS ~40 s): a set stop ends it within a second."""
+    import time
+
+    from helpers import sample_problem
+
+    from optimizer.search import _seed_labels
+    from optimizer.small_exact import heuristic_incumbent
+
+    problem = sample_problem(63, 8, 60.0, with_adjacency=False, balance={"population": 0.10})
+    am = _model(problem, 8)
+    start = heuristic_incumbent(problem, am, _seed_labels(problem, 8), time.monotonic() + 30)
+    assert start is not None
+    incumbent = [start[i] for i in range(63)]
     stop = threading.Event()
     stop.set()
-    res = _mip(am, problem, incumbent, stop=stop)
-    assert res.bound <= _cost(am, incumbent)
-    if not res.proven:
-        assert res.interrupted
+    began = time.monotonic()
+    res = solve_mip(am, incumbent, min_size=problem.rules.min_size,
+                    max_size=problem.rules.max_size, time_limit=60.0, stop=stop)
+    assert time.monotonic() - began < 5.0
+    assert res.interrupted and not res.proven
+    assert res.bound < _cost(am, incumbent)
 
 
 @pytest.mark.parametrize("extra", [{"together": (("u0", "u5"),)}, {"apart": (("u0", "u1"),)}])
