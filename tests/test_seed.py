@@ -274,3 +274,34 @@ def test_one_function_seed_is_block_mode():
     assert check_plan(make_plan(labels), problem) == []
     assert labels["u4"] == labels["u5"]
     assert labels["u4"] not in {labels["u6"], labels["u7"]}
+
+
+def test_kmeans_single_threaded_on_ordinary_tables(monkeypatch):
+    """KMeans runs on one OpenMP thread up to KMEANS_ONE_THREAD_MAX units.
+
+    Why: its result must not depend on the machine's core count, and on a
+    loaded machine two waiting threads made it 14x slower (see the constant).
+    """
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_info
+
+    import optimizer.seed as seed_module
+
+    seen: list[int] = []
+    original = KMeans.fit_predict
+
+    def spy(self, x, *args, **kwargs):
+        seen.extend(p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp")
+        return original(self, x, *args, **kwargs)
+
+    monkeypatch.setattr(KMeans, "fit_predict", spy)
+    x = np.random.default_rng(0).normal(size=(60, 3))
+    labels = seed_module._kmeans_labels(x, 4, seed=0)
+    assert len(set(labels.tolist())) == 4
+    assert seen and set(seen) == {1}
+    # above the limit the machine's threads are kept (on a 1-core machine both are 1)
+    default = {p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"}
+    monkeypatch.setattr(seed_module, "KMEANS_ONE_THREAD_MAX", 10)
+    seen.clear()
+    seed_module._kmeans_labels(x, 4, seed=0)
+    assert seen and set(seen) == default
