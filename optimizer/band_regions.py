@@ -24,14 +24,12 @@ wall clock only stops it, marked on ``clock``.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
 from optimizer.budget import BAND_REGION_WORK_PER_S, Clock
 from optimizer.decompose import lp_rounds
-from optimizer.flow_assign import RegionPicker, RegionStats
-from optimizer.local_search import sse
+from optimizer.flow_assign import RegionStats, search_regions
 from optimizer.repair import repair_arrays
 
 #: Clusters re-clustered together by one try (measured above: 4 was best at 700 units).
@@ -60,34 +58,17 @@ def band_region_restarts(
     (the bands with their margins). ``max_work`` is in work units at
     :data:`optimizer.budget.BAND_REGION_WORK_PER_S` (charged on ``clock``).
     """
-    X = np.asarray(X, dtype=np.float64)
-    lab = np.asarray(labels, dtype=np.int64).copy()
-    region = min(region, k)
-    picker = RegionPicker(k, region, seed)
-    allowance = math.inf if max_work is None else max_work
-    tries = kept = stall = 0
-    spent = 0.0
-    tol = 1e-9 * max(sse(X, np.zeros(len(X), dtype=np.int64), 1), 1e-12)
-    while region >= 2 and stall < STALL_SWEEPS * k and spent < allowance:
-        if time.monotonic() >= deadline:
-            if clock is not None:
-                clock.mark()
-            break
-        near, idx, start = picker.draw(X, lab)
-        sub = X[idx]
-        new, rounds = lp_rounds(sub, V[idx], lo, hi, region, min_size, max_size, start,
+    def try_region(units: np.ndarray, start: np.ndarray) -> tuple[np.ndarray | None, float]:
+        sub = X[units]
+        new, rounds = lp_rounds(sub, V[units], lo, hi, region, min_size, max_size, start,
                                 BAND_REGION_ROUNDS)
-        new, left, steps = repair_arrays(sub, V[idx], lo, hi, mean, min_size, max_size, new,
+        new, left, steps = repair_arrays(sub, V[units], lo, hi, mean, min_size, max_size, new,
                                          region, allowance=TRY_REPAIR_WORK)
-        tries += 1
-        spent += rounds * (len(idx) * region + ROUND_WORK) + steps * len(idx)
-        old = np.searchsorted(near, lab[idx])
-        if left == 0.0 and sse(sub, new, region) < sse(sub, old, region) - tol:
-            lab[idx] = near[new]
-            kept += 1
-            stall = 0
-        else:
-            stall += 1
-    if clock is not None:
-        clock.charge(spent, BAND_REGION_WORK_PER_S)
-    return lab, RegionStats(tries, kept, int(spent))
+        work = rounds * (len(units) * region + ROUND_WORK) + steps * len(units)
+        return (new if left == 0.0 else None), work
+
+    X = np.asarray(X, dtype=np.float64)
+    region = min(region, k)
+    return search_regions(X, labels, k, region, seed, try_region, stall_limit=STALL_SWEEPS * k,
+                          max_work=max_work, rate=BAND_REGION_WORK_PER_S, deadline=deadline,
+                          clock=clock)

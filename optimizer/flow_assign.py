@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
 
@@ -270,13 +271,41 @@ def regional_restarts(
     after ``max_stall`` tries in a row without gain (default: ``k``, a sweep),
     or when ``max_work`` is spent; ``deadline`` only stops, marked on ``clock``.
     """
+    def try_region(units: np.ndarray, start: np.ndarray) -> tuple[np.ndarray | None, float]:
+        result = flow_kmeans(X[units], start, region, min_size, max_size,
+                             nearest=min(FLOW_NEAREST, region))
+        work = len(units) * region + (result.work if result is not None else 0)
+        return (result.labels if result is not None else None), work
+
     X = np.asarray(X, dtype=np.float64)
-    lab = np.asarray(labels, dtype=np.int64).copy()
     region = min(region, k)
+    return search_regions(X, labels, k, region, seed, try_region,
+                          stall_limit=k if max_stall is None else max_stall, max_work=max_work,
+                          rate=REGION_WORK_PER_S, deadline=deadline, clock=clock)
+
+
+def search_regions(
+    X: np.ndarray, labels: list[int] | np.ndarray, k: int, region: int, seed: int,
+    try_region: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray | None, float]], *,
+    stall_limit: int, max_work: float | None, rate: float, deadline: float = math.inf,
+    clock: Clock | None = None,
+) -> tuple[np.ndarray, RegionStats]:
+    """The loop both regional restarts share: draw a region, re-cluster it, keep a gain.
+
+    ``try_region(units, start)`` re-clusters the region's ``units`` from
+    ``start`` (labels 0..region-1) and returns its labels, or None when it
+    found no plan for them, with the work it spent. A try is kept only when
+    the region's sum of squares drops (by more than :data:`REGION_MIN_GAIN`
+    of the table's); the rest of the plan never changes. The search ends
+    after ``stall_limit`` tries in a row without gain or when ``max_work``
+    (charged on ``clock`` at ``rate``) is spent; ``deadline`` only stops it,
+    marked on ``clock``.
+    """
+    lab = np.asarray(labels, dtype=np.int64).copy()
     picker = RegionPicker(k, region, seed)
-    stall_limit = k if max_stall is None else max_stall
     allowance = math.inf if max_work is None else max_work
-    tries = kept = spent = stall = 0
+    tries = kept = stall = 0
+    spent = 0.0
     tol = REGION_MIN_GAIN * max(sse(X, np.zeros(len(X), dtype=np.int64), 1), 1e-12)
     while region >= 2 and stall < stall_limit and spent < allowance:
         if time.monotonic() >= deadline:
@@ -284,20 +313,20 @@ def regional_restarts(
                 clock.mark()
             break
         near, units, start = picker.draw(X, lab)
-        sub = X[units]
-        result = flow_kmeans(sub, start, region, min_size, max_size, nearest=min(FLOW_NEAREST, region))
+        new, work = try_region(units, start)
         tries += 1
-        spent += len(units) * region + (result.work if result is not None else 0)
+        spent += work
+        sub = X[units]
         old = np.searchsorted(near, lab[units])
-        if result is not None and sse(sub, result.labels, region) < sse(sub, old, region) - tol:
-            lab[units] = near[result.labels]
+        if new is not None and sse(sub, new, region) < sse(sub, old, region) - tol:
+            lab[units] = near[new]
             kept += 1
             stall = 0
         else:
             stall += 1
     if clock is not None:
-        clock.charge(spent, REGION_WORK_PER_S)
-    return lab, RegionStats(tries, kept, spent)
+        clock.charge(spent, rate)
+    return lab, RegionStats(tries, kept, int(spent))
 
 
 def best_of_starts(
