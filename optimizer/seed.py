@@ -170,7 +170,7 @@ def _features_in_unit_order(problem: Problem) -> np.ndarray:
 #: cores busy (another process), 0.063 vs 0.14 s (worst 1.3 s) at 700 and
 #: 0.068 vs 0.95 s at 3 300 — OpenMP threads waiting for each other on a
 #: loaded machine, which the solve's time allowances do not foresee (its
-#: regional restarts call KMeans again). At 50 000 units threads pay: 5.7 vs
+#: whole-table restarts call KMeans again). At 50 000 units threads pay: 5.7 vs
 #: 3.8 s, so large tables keep them.
 KMEANS_ONE_THREAD_MAX = 20_000
 
