@@ -209,8 +209,8 @@ def lagrangian_bound(
     """
     values = np.asarray(getattr(features, "values", features), dtype=np.float64)
     n = len(values)
-    if incumbent_labels is None or n <= k or k <= 0:
-        return BoundResult(0, 0, 0, 0, False)
+    if incumbent_labels is None or n <= k or k <= 0 or values.shape[1] == 0:
+        return BoundResult(0, 0, 0, 0, False)  # (no columns: every plan costs 0)
     lo, hi = size_window(n, k, min_size, max_size)
     if lo > hi:
         return BoundResult(0, 0, 0, 0, False)

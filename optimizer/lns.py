@@ -61,7 +61,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from features.types import FeatureMatrix
-from optimizer.bound import BOUND_SHARE, bound_allowance, lagrangian_bound
+from optimizer.bound import BOUND_SHARE, bound_allowance, lagrangian_bound, size_window
 from optimizer.budget import (
     BAND_REGION_WORK_PER_S,
     DTIME_PER_S,
@@ -72,6 +72,12 @@ from optimizer.budget import (
     work,
 )
 from optimizer.candidates import Candidates, restricted_candidates
+from optimizer.column_bound import (
+    COLUMN_BOUND_WORK_PER_S,
+    balanced_feature_columns,
+    decomposed_bound,
+    other_columns,
+)
 from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
 from optimizer.contiguous_repair import contiguous_start
 from optimizer.data import ModelData
@@ -329,14 +335,29 @@ def solve_large(
             # Ctrl-C in the Python part of LNS: keep the plan in hand (``out`` only
             # ever holds a complete plan; _finish re-verifies it) instead of losing it
             out.interrupted = True
-    # the bound reported is valid for every plan of the scenario (optimizer/bound.py)
+    # the bound reported is valid for every plan of the scenario (optimizer/bound.py);
+    # with bands on a similarity column that column gets its own, far stronger bound
+    # (optimizer/column_bound.py, three quarters of the share) and the Lagrangian
+    # bounds the other columns' part
+    columns = balanced_feature_columns(problem, data) if out.medoid_of is not None else []
+    share = 0.25 if columns else 1.0
+    values = other_columns(problem, columns) if columns else problem.features
     lagrangian = lagrangian_bound(
-        problem.features, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,
-        max_work=bound_allowance(bound_nominal),
+        values, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,
+        max_work=max(int(share * bound_allowance(bound_nominal)), 1),
         deadline=max(bound_end, time.monotonic() + 0.1),
-        balance=[(b.values, *b.band(k)) for b in data.balance])
-    out.bound = max(full_lower_bound(problem.features, k), lagrangian.bound)
+        balance=[] if columns else [(b.values, *b.band(k)) for b in data.balance])
     extra["bound_iterations"] = lagrangian.iterations
+    if columns:
+        lagrangian_part, details = decomposed_bound(
+            problem, k, *size_window(data.n, k, problem.rules.min_size, problem.rules.max_size),
+            out.medoid_of, columns, lagrangian.bound,
+            max_work=work((1 - share) * BOUND_SHARE * bound_nominal, COLUMN_BOUND_WORK_PER_S),
+            deadline=max(bound_end, time.monotonic() + 0.1))
+        extra.update(details)
+    else:
+        lagrangian_part = lagrangian.bound
+    out.bound = max(full_lower_bound(problem.features, k), lagrangian_part)
     if lagrangian.clock_stopped:  # the plan is unaffected; only the bound may differ on a rerun
         extra["bound_clock_stopped"] = True
     out.bound_scope = "full"
