@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimizer.subgradient import StepFactor
+
 #: Discretisation of the band's upper end (states per cluster size).
 WIDTH = 300
 #: Subgradient iterations, step factor, halving and its patience.
@@ -115,7 +117,7 @@ def band_lagrangian_bound(
     # start: three times each unit's nearest other unit (as measured above)
     nearest = np.sort(c + np.diag(np.full(n, np.inf)), axis=1)[:, 0]
     u = np.rint(START_FACTOR * np.where(np.isfinite(nearest), nearest, 0.0))
-    best, theta, stale = -np.inf, STEP_START, 0
+    best, step = -np.inf, StepFactor(STEP_START, PATIENCE)
     closed = np.zeros(n, dtype=bool)
     for _ in range(iterations):
         red = c - u[:, None]
@@ -135,12 +137,8 @@ def band_lagrangian_bound(
         with np.errstate(invalid="ignore"):
             forced = u.sum() + rho + np.where(in_k, value - u.sum() - rho, km1)
         closed |= forced >= upper
-        if value > best:
-            best, stale = value, 0
-        else:
-            stale += 1
-            if stale >= PATIENCE:
-                theta, stale = theta / 2, 0
+        step.update(value > best)
+        best = max(best, value)
         if best >= upper:
             break
         count = np.zeros(n)
@@ -152,6 +150,6 @@ def band_lagrangian_bound(
         norm = float(grad @ grad)
         if norm == 0.0:
             break
-        u = np.rint(u + theta * max(upper - value, 1.0) / norm * grad)
+        u = np.rint(u + step.theta * max(upper - value, 1.0) / norm * grad)
     return BandBound(int(np.floor(best)) if np.isfinite(best) else 0,
                      tuple(int(m) for m in np.nonzero(closed)[0]))

@@ -61,6 +61,7 @@ from optimizer.bound_rows import (
     neighbour_graph,
 )
 from optimizer.objective import COST_SCALE
+from optimizer.subgradient import StepFactor
 
 #: Exact costs kept per unit, as a multiple of the largest cluster size
 #: (700 units S, 1e8 work: gap 0.153 at 4, 0.147 at 8, 0.147 at 16).
@@ -226,7 +227,7 @@ def lagrangian_bound(
     rho, _, done = cluster_rows(g, g.near, lo, hi)
     best = int(np.floor(g.near.sum() + np.sort(rho, kind="stable")[:k].sum()))
     spent = int(n * q * graph_work(n)) + done
-    theta, stale, it, stopped = STEP_START, 0, 1, False
+    step, it, stopped = StepFactor(STEP_START, PATIENCE, STEP_DECAY), 1, False
     # start where L is higher: the incumbent's own costs, or halfway to the
     # nearest-neighbour costs with outliers capped (own costs above D_i make
     # every medoid grab those units: 10 000 units S, L(own) = −2 × the plan)
@@ -238,7 +239,7 @@ def lagrangian_bound(
         values_at.append(float(np.rint(u0).sum() + np.sort(rho, kind="stable")[:k].sum()))
     u = starts[int(np.argmax(values_at))]
     best = max(best, int(np.floor(max(values_at))))
-    while spent < max_work and theta >= STEP_MIN and best < target:
+    while spent < max_work and step.theta >= STEP_MIN and best < target:
         if deadline is not None and time.monotonic() >= deadline:
             stopped = True
             break
@@ -251,12 +252,9 @@ def lagrangian_bound(
             value -= 1.0 + 1e-9 * float(np.abs(u).sum() + np.abs(rho[chosen]).sum())
         spent += done + n
         it += 1
+        step.update(value > best)
         if value > best:
-            best, stale = int(np.floor(value)), 0
-        else:
-            stale += 1
-            if stale >= PATIENCE:
-                theta, stale = theta * STEP_DECAY, 0
+            best = int(np.floor(value))
         # subgradient: 1 − (how many chosen clusters hold unit i)
         members, done = members_of(g, u, lo, hi, grid, at, chosen)
         spent += done
@@ -269,5 +267,5 @@ def lagrangian_bound(
         if norm == 0.0:
             break
         aim = best + TARGET_RATIO * (target - best)
-        u = u + theta * max(aim - value, 0.0) / norm * grad
+        u = u + step.theta * max(aim - value, 0.0) / norm * grad
     return BoundResult(best, it, q, spent, stopped)

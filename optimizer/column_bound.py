@@ -47,6 +47,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimizer.subgradient import StepFactor
+
 #: Cells the centre's line is cut into (quantiles of the column).
 CELLS = 128
 #: Band multipliers: 0 and ± scale · 2^(j/2) for j in this range.
@@ -157,7 +159,7 @@ def column_band_bound(
     edge = band_edge(grid, blo, bhi)
     g_cells = len(a)
     last = np.zeros(g_cells, dtype=np.int64)  # each cell's best multiplier so far
-    best, theta, stale, it, spent, stopped = -np.inf, STEP_START, 0, 0, 0, False
+    best, step, it, spent, stopped = -np.inf, StepFactor(STEP_START, PATIENCE), 0, 0, False
     while spent < max_work:
         if deadline is not None and time.monotonic() >= deadline:
             stopped = True
@@ -172,15 +174,11 @@ def column_band_bound(
         bound = float(u.sum() + k * per_cell[cell])
         it += 1
         spent += int(tried.size) * n
-        if bound > best:
-            best, stale = bound, 0
-        else:
-            stale += 1
-            if stale >= PATIENCE:
-                theta, stale = theta / 2, 0
-        if binned and theta < BINNED_UNTIL:
-            binned, theta = False, STEP_START * BINNED_UNTIL * 4
-        if best >= target or theta < 1e-6:
+        step.update(bound > best)
+        best = max(best, bound)
+        if binned and step.theta < BINNED_UNTIL:
+            binned, step.theta = False, STEP_START * BINNED_UNTIL * 4
+        if best >= target or step.theta < 1e-6:
             break
         # subgradient: the k relaxed clusters are copies of the cheapest cell's set
         size = int(m[cell]) + lo
@@ -190,10 +188,10 @@ def column_band_bound(
         grad[chosen] -= k
         if binned:  # the subgradient in the cells' multipliers
             grad = np.bincount(bin_of, weights=grad, minlength=len(a))
-            shared = shared + theta * max(target - bound, 1e-12) / float(grad @ grad) * grad
+            shared = shared + step.theta * max(target - bound, 1e-12) / float(grad @ grad) * grad
             u = shared[bin_of]
         else:
-            u = u + theta * max(target - bound, 1e-12) / float(grad @ grad) * grad
+            u = u + step.theta * max(target - bound, 1e-12) / float(grad @ grad) * grad
     value = max(best, 0.0) * (1.0 - FLOAT_MARGIN) if np.isfinite(best) else 0.0
     return ColumnBound(min(value, target), it, spent, stopped)
 

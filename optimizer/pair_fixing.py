@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.bound import size_window
+from optimizer.subgradient import StepFactor
 
 #: Subgradient iterations. 100 units, K = 8 (S, seed 0): the bound stops
 #: moving after ~150; each iteration costs ~2 ms there.
@@ -107,7 +108,7 @@ def lagrangian_fixing(
     u = np.rint(own)
     drop = np.zeros((n, n), dtype=bool)
     drop_med = np.zeros(n, dtype=bool)
-    best_value, theta, stale = -np.inf, STEP_START, 0
+    best_value, step = -np.inf, StepFactor(STEP_START, PATIENCE, STEP_DECAY)
     ranks = np.arange(n)[:, None]
     sets: list[tuple[int, ...]] = []
     it = 0
@@ -119,15 +120,12 @@ def lagrangian_fixing(
         value = float(u.sum()) + sum_k
         if not np.isfinite(value):
             break
+        step.update(value > best_value)
         if value > best_value:
-            best_value, stale = value, 0
+            best_value = value
             found = tuple(sorted(int(m) for m in chosen))
             if found not in sets:
                 sets.insert(0, found)
-        else:
-            stale += 1
-            if stale >= PATIENCE:
-                theta, stale = theta * STEP_DECAY, 0
         # the best k−1 other medoids' ρ when medoid m is forced in
         in_k = np.zeros(n, dtype=bool)
         in_k[chosen] = True
@@ -159,7 +157,7 @@ def lagrangian_fixing(
         norm = float(grad @ grad)
         if norm == 0.0 or best_value >= upper:
             break
-        u = np.rint(u + theta * max(upper - value, 1.0) / norm * grad)
+        u = np.rint(u + step.theta * max(upper - value, 1.0) / norm * grad)
     for i, m in keep.items():
         drop[i, m] = False
         drop_med[m] = False
