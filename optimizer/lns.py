@@ -61,7 +61,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from features.types import FeatureMatrix
-from optimizer.bound import BOUND_SHARE, bound_allowance, lagrangian_bound, size_window
+from optimizer.bound import BOUND_SHARE, BOUND_WORK_PER_S, lagrangian_bound, size_window
 from optimizer.budget import (
     BAND_REGION_WORK_PER_S,
     DTIME_PER_S,
@@ -341,10 +341,14 @@ def solve_large(
     # bounds the other columns' part
     columns = balanced_feature_columns(problem, data) if out.medoid_of is not None else []
     share = 0.25 if columns else 1.0
+    # that bound is far from converged in its share at 3 300+ units, while the
+    # search often ends before its nominal time: it also takes the nominal time
+    # the phases left unspent (a count of work, so still deterministic)
+    bound_s = BOUND_SHARE * bound_nominal + (left() if columns else 0.0)
     values = other_columns(problem, columns) if columns else problem.features
     lagrangian = lagrangian_bound(
         values, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,
-        max_work=max(int(share * bound_allowance(bound_nominal)), 1),
+        max_work=work(share * bound_s, BOUND_WORK_PER_S),
         deadline=max(bound_end, time.monotonic() + 0.1),
         balance=[] if columns else [(b.values, *b.band(k)) for b in data.balance])
     extra["bound_iterations"] = lagrangian.iterations
@@ -352,7 +356,7 @@ def solve_large(
         lagrangian_part, details = decomposed_bound(
             problem, k, *size_window(data.n, k, problem.rules.min_size, problem.rules.max_size),
             out.medoid_of, columns, lagrangian.bound,
-            max_work=work((1 - share) * BOUND_SHARE * bound_nominal, COLUMN_BOUND_WORK_PER_S),
+            max_work=work((1 - share) * bound_s, COLUMN_BOUND_WORK_PER_S),
             deadline=max(bound_end, time.monotonic() + 0.1))
         extra.update(details)
     else:

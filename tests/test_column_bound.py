@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 
 from optimizer.bound import lagrangian_bound
 from optimizer.column_bound import (
+    CELLS,
+    MIN_CELLS,
     balanced_feature_columns,
+    cells_for,
     column_band_bound,
     decomposed_bound,
     incumbent_value,
@@ -41,6 +44,16 @@ def _feasible(labels, k, lo, hi, p, band_lo, band_hi) -> bool:
     sizes = np.bincount(lab, minlength=k)
     totals = np.bincount(lab, weights=p, minlength=k)
     return bool(np.all((sizes >= lo) & (sizes <= hi) & (totals >= band_lo) & (totals <= band_hi)))
+
+
+def test_cells_follow_the_work() -> None:
+    """Few cells when the work buys few evaluations, all of them when it buys plenty."""
+    n = 10_000
+    assert cells_for(10**6, n) == MIN_CELLS
+    assert cells_for(10**15, n) == CELLS
+    middle = cells_for(4 * n * 1000 * 100, n)
+    assert MIN_CELLS < middle < CELLS
+    assert cells_for(4 * n * 1000 * 101, n) >= middle
 
 
 def test_incumbent_value_by_hand() -> None:
