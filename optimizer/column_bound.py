@@ -35,6 +35,12 @@ tables, seed 0, F, 60 s solves; bound share as in :mod:`optimizer.lns`):
 (plan: 2 324), 10 000 units 2 778; with the other columns' Lagrangian added
 the reported F gaps fall from 0.49 / 0.75 / 0.92 to 0.36 / 0.42 / 0.66.
 Per-unit multipliers from the start reached 342 / 1 434 / 0 in the same work.
+With the phases' unspent nominal time added to the bound's share and the
+cells cut to the work (:func:`cells_for`): 3 300 units 1 697, 10 000 units
+4 573, gaps 0.40 / 0.44 (3 seeds' medians), 50 000 units (600 s) 0.42 (was
+0.69). Run to convergence the bound stops near 1 787 at 3 300 units (the
+identical-clusters relaxation itself, whatever the cells), against ~2 210
+for the best population-only plan found (annealing), so a gap remains.
 
 Determinism: iterations follow ``max_work`` (cells × multipliers × units per
 evaluation); the deadline only stops early.

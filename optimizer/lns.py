@@ -61,7 +61,13 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from features.types import FeatureMatrix
-from optimizer.bound import BOUND_SHARE, BOUND_WORK_PER_S, lagrangian_bound, size_window
+from optimizer.bound import (
+    BOUND_SHARE,
+    BOUND_WORK_PER_S,
+    lagrangian_bound,
+    size_window,
+    useful_work,
+)
 from optimizer.budget import (
     BAND_REGION_WORK_PER_S,
     DTIME_PER_S,
@@ -343,8 +349,15 @@ def solve_large(
     share = 0.25 if columns else 1.0
     # that bound is far from converged in its share at 3 300+ units, while the
     # search often ends before its nominal time: it also takes the nominal time
-    # the phases left unspent (a count of work, so still deterministic)
-    bound_s = BOUND_SHARE * bound_nominal + (left() if columns else 0.0)
+    # the phases left unspent (a count of work, so still deterministic); the
+    # Lagrangian alone takes of it what it needs for a useful number of steps
+    bound_s = BOUND_SHARE * bound_nominal
+    if columns:
+        bound_s += left()
+    else:
+        wanted = useful_work(data.n, size_window(data.n, k, problem.rules.min_size,
+                                                 problem.rules.max_size)[1]) / BOUND_WORK_PER_S
+        bound_s = max(bound_s, min(bound_s + left(), wanted))
     values = other_columns(problem, columns) if columns else problem.features
     lagrangian = lagrangian_bound(
         values, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from features.types import FeatureMatrix
 from optimizer import bound as bound_mod
 from optimizer import bound_rows
-from optimizer.bound import lagrangian_bound, lagrangian_value, size_window
+from optimizer.bound import (
+    MIN_FACTOR,
+    lagrangian_bound,
+    lagrangian_value,
+    neighbour_count,
+    size_window,
+    useful_work,
+)
 from optimizer.lns import full_lower_bound
 from optimizer.objective import distance_matrix, pair_distances
 
@@ -287,3 +294,11 @@ def test_allowance_too_small_for_the_neighbour_search_skips_the_bound() -> None:
     result = lagrangian_bound(f, 100, 19, 21, np.arange(2000) % 100, max_work=1_000)
     assert result.bound == 0
     assert result.iterations == 0
+
+
+@pytest.mark.parametrize(("n", "hi"), [(700, 15), (3300, 34), (10_000, 51), (50_000, 101)])
+def test_useful_work_buys_the_floor_neighbourhood_for_the_target_steps(n: int, hi: int) -> None:
+    """With useful_work the neighbour search fits and the count is at least its floor (or the memory cap)."""
+    work = useful_work(n, hi)
+    q = neighbour_count(n, hi, work)
+    assert q >= min(MIN_FACTOR * hi, neighbour_count(n, hi))
