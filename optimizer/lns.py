@@ -343,21 +343,23 @@ def solve_large(
             out.interrupted = True
     # the bound reported is valid for every plan of the scenario (optimizer/bound.py);
     # with bands on a similarity column that column gets its own, far stronger bound
-    # (optimizer/column_bound.py, three quarters of the share) and the Lagrangian
+    # (optimizer/column_bound.py, three quarters of the bound's time) and the Lagrangian
     # bounds the other columns' part
     columns = balanced_feature_columns(problem, data) if out.medoid_of is not None else []
     share = 0.25 if columns else 1.0
     # that bound is far from converged in its share at 3 300+ units, while the
     # search often ends before its nominal time: it also takes the nominal time
     # the phases left unspent (a count of work, so still deterministic); the
-    # Lagrangian alone takes of it what it needs for a useful number of steps
+    # Lagrangian alone takes of it what it needs for a useful number of steps.
+    # Not after Ctrl-C: the planner asked for the plan now.
+    window = size_window(data.n, k, problem.rules.min_size, problem.rules.max_size)
     bound_s = BOUND_SHARE * bound_nominal
+    spare = 0.0 if out.interrupted else left()
     if columns:
-        bound_s += left()
+        bound_s += spare
     else:
-        wanted = useful_work(data.n, size_window(data.n, k, problem.rules.min_size,
-                                                 problem.rules.max_size)[1]) / BOUND_WORK_PER_S
-        bound_s = max(bound_s, min(bound_s + left(), wanted))
+        wanted = useful_work(data.n, window[1]) / BOUND_WORK_PER_S
+        bound_s = max(bound_s, min(bound_s + spare, wanted))
     values = other_columns(problem, columns) if columns else problem.features
     lagrangian = lagrangian_bound(
         values, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,
@@ -367,8 +369,7 @@ def solve_large(
     extra["bound_iterations"] = lagrangian.iterations
     if columns:
         lagrangian_part, details = decomposed_bound(
-            problem, k, *size_window(data.n, k, problem.rules.min_size, problem.rules.max_size),
-            out.medoid_of, columns, lagrangian.bound,
+            problem, k, *window, out.medoid_of, columns, lagrangian.bound,
             max_work=work((1 - share) * bound_s, COLUMN_BOUND_WORK_PER_S),
             deadline=max(bound_end, time.monotonic() + 0.1))
         extra.update(details)
