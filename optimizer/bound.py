@@ -77,8 +77,12 @@ ROW_COST_PER_NEIGHBOUR = 3
 #: ... but never fewer than this many (small clusters still need a neighbourhood).
 MIN_NEIGHBOURS = 32
 #: Above this many exact (unit, neighbour) costs the neighbour count is cut
-#: (memory: the symmetrised graph holds up to twice as many, 24 bytes each).
-MAX_GRAPH_ENTRIES = 4_000_000
+#: (memory: the symmetrised graph holds up to twice as many, 24 bytes each,
+#: plus the search's own arrays). It binds only past ~20 000 units; measured at
+#: 50 000 units S (standalone, seed 0): 4e6 (q = 80) gap 0.775 in 13 s, peak
+#: 0.64 GB; 1e7 (q = 200) 0.691 in 26 s, 1.2 GB; 2e7 (q = 400) 0.516 in 49 s,
+#: 2.1 GB — far inside issue 7's 8 GB, and the neighbourhood the bound needs.
+MAX_GRAPH_ENTRIES = 20_000_000
 #: Work per neighbour found, GRAPH_WORK_SCALE × n ** GRAPH_WORK_EXPONENT: measured
 #: 0.38 / 0.53 / 1.1 / 3.4 µs per neighbour at 700 / 3 300 / 10 000 / 50 000
 #: units (loaded) at BOUND_WORK_PER_S. At most GRAPH_SHARE of the allowance goes
