@@ -90,3 +90,18 @@ class Clock:
 def work(seconds: float, rate: float) -> int:
     """Work units for ``seconds`` of nominal time at ``rate`` (at least 1)."""
     return max(int(seconds * rate), 1)
+
+
+def bound_seconds(share_s: float, spare_s: float, wanted_s: float | None) -> float:
+    """Nominal seconds for the lower bound: its share, topped up from the phases' unspent time.
+
+    The phases often end before their nominal time (they converge), while the
+    bound at 3 300+ units is far from converged in its share. ``wanted_s``
+    None (the decomposed F bound, which stops itself once converged) takes all
+    of ``spare_s``; otherwise the top-up stops at ``wanted_s`` (what the
+    Lagrangian needs for a useful number of steps), so a fast sizes-only solve
+    stays fast. Pass ``spare_s = 0`` after Ctrl-C.
+    """
+    if wanted_s is None:
+        return share_s + spare_s
+    return max(share_s, min(share_s + spare_s, wanted_s))

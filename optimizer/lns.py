@@ -75,6 +75,7 @@ from optimizer.budget import (
     REGION_WORK_PER_S,
     REPAIR_WORK_PER_S,
     Clock,
+    bound_seconds,
     work,
 )
 from optimizer.candidates import Candidates, restricted_candidates
@@ -353,13 +354,9 @@ def solve_large(
     # Lagrangian alone takes of it what it needs for a useful number of steps.
     # Not after Ctrl-C: the planner asked for the plan now.
     window = size_window(data.n, k, problem.rules.min_size, problem.rules.max_size)
-    bound_s = BOUND_SHARE * bound_nominal
-    spare = 0.0 if out.interrupted else left()
-    if columns:
-        bound_s += spare
-    else:
-        wanted = useful_work(data.n, window[1]) / BOUND_WORK_PER_S
-        bound_s = max(bound_s, min(bound_s + spare, wanted))
+    bound_s = bound_seconds(
+        BOUND_SHARE * bound_nominal, 0.0 if out.interrupted else left(),
+        None if columns else useful_work(data.n, window[1]) / BOUND_WORK_PER_S)
     values = other_columns(problem, columns) if columns else problem.features
     lagrangian = lagrangian_bound(
         values, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,

@@ -9,7 +9,7 @@ from helpers import make_problem, make_profiles, sample_problem
 
 from features.sample import generate_units
 from optimizer import construct, lns, lns_phases
-from optimizer.budget import Clock, work
+from optimizer.budget import Clock, bound_seconds, work
 from optimizer.check import check_plan
 from optimizer.data import prepare
 from optimizer.local_search import improve
@@ -81,3 +81,12 @@ def test_clock_marks_only_when_expired():
     past = Clock(time.monotonic() - 1.0)
     assert past.expired() and past.stopped and past.left() == 0.0
     assert work(0.0, 1e6) == 1 and work(2.0, 10.0) == 20
+
+
+def test_bound_seconds_tops_up_the_share_from_spare_time() -> None:
+    """The decomposed bound takes all the spare time; the Lagrangian only up to what it wants; none spare, none added."""
+    assert bound_seconds(5.0, 4.0, None) == 9.0
+    assert bound_seconds(5.0, 40.0, 18.0) == 18.0  # 10 000 units S: wants more than its share
+    assert bound_seconds(5.0, 4.0, 18.0) == 9.0  # ... but gets only what the phases left
+    assert bound_seconds(5.0, 40.0, 3.8) == 5.0  # 3 300 units S: the share already buys it
+    assert bound_seconds(5.0, 0.0, None) == bound_seconds(5.0, 0.0, 18.0) == 5.0  # after Ctrl-C
