@@ -171,11 +171,6 @@ def useful_work(n: int, hi: int) -> int:
     return int(max(graph + evaluations, graph / GRAPH_SHARE))
 
 
-def bound_allowance(nominal_s: float) -> int:
-    """Work granted to :func:`lagrangian_bound` for a count's nominal seconds."""
-    return max(int(BOUND_SHARE * nominal_s * BOUND_WORK_PER_S), 1)
-
-
 def lagrangian_value(
     features, k: int, min_size: int | None, max_size: int | None, u: np.ndarray,
     *, neighbours: int | None = None, balance: Sequence[tuple[np.ndarray, float, float]] = (),
