@@ -81,6 +81,7 @@ from optimizer.budget import (
 from optimizer.candidates import Candidates, restricted_candidates
 from optimizer.column_bound import (
     COLUMN_BOUND_WORK_PER_S,
+    REST_SHARE,
     balanced_feature_columns,
     decomposed_bound,
     other_columns,
@@ -108,6 +109,7 @@ from optimizer.neighbourhood import lns_rounds
 from optimizer.objective import COST_SCALE, pair_distances
 from optimizer.problem import Problem
 from optimizer.repair import repair_balance
+from optimizer.seed import _features_in_unit_order
 
 #: Candidate medoids per seed cluster and candidate medoids per unit (doubled on failure).
 MEDOIDS_PER_CLUSTER = 3
@@ -347,7 +349,7 @@ def solve_large(
     # (optimizer/column_bound.py, three quarters of the bound's time) and the Lagrangian
     # bounds the other columns' part
     columns = balanced_feature_columns(problem, data) if out.medoid_of is not None else []
-    share = 0.25 if columns else 1.0
+    share = REST_SHARE if columns else 1.0
     # that bound is far from converged in its share at 3 300+ units, while the
     # search often ends before its nominal time: it also takes the nominal time
     # the phases left unspent (a count of work, so still deterministic); the
@@ -357,7 +359,8 @@ def solve_large(
     bound_s = bound_seconds(
         BOUND_SHARE * bound_nominal, 0.0 if out.interrupted else left(),
         None if columns else useful_work(data.n, window[1]) / BOUND_WORK_PER_S)
-    values = other_columns(problem, columns) if columns else problem.features
+    x = _features_in_unit_order(problem) if columns else None
+    values = other_columns(x, columns) if columns else problem.features
     lagrangian = lagrangian_bound(
         values, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,
         max_work=work(share * bound_s, BOUND_WORK_PER_S),
@@ -366,7 +369,7 @@ def solve_large(
     extra["bound_iterations"] = lagrangian.iterations
     if columns:
         lagrangian_part, details = decomposed_bound(
-            problem, k, *window, out.medoid_of, columns, lagrangian.bound,
+            x, k, *window, out.medoid_of, columns, lagrangian.bound,
             max_work=work((1 - share) * bound_s, COLUMN_BOUND_WORK_PER_S),
             deadline=max(bound_end, time.monotonic() + 0.1))
         extra.update(details)

@@ -20,6 +20,7 @@ from optimizer.column_bound import (
     other_columns,
 )
 from optimizer.data import prepare
+from optimizer.seed import _features_in_unit_order
 from optimizer.solve import _true_cost
 
 WORK = 2_000_000
@@ -131,9 +132,10 @@ def test_decomposition_never_above_the_objective_optimum(n: int, seed: int, tol:
             if cost < best:
                 best, best_labels = cost, labels
     assume(best_labels is not None)
-    rest = lagrangian_bound(other_columns(problem, columns), k, lo, hi, best_labels,
+    x = _features_in_unit_order(problem)
+    rest = lagrangian_bound(other_columns(x, columns), k, lo, hi, best_labels,
                             max_work=WORK, neighbours=n - 1)
-    bound, details = decomposed_bound(problem, k, lo, hi, best_labels, columns, rest.bound,
+    bound, details = decomposed_bound(x, k, lo, hi, best_labels, columns, rest.bound,
                                       max_work=WORK)
     assert details["column_bound_iterations"] > 0
     assert bound <= best
