@@ -150,6 +150,7 @@ def search_with_fixing(
     started: float,
     progress: Callable | None,
     stop: threading.Event | None,
+    nominal_s: float | None = None,
 ):
     """Incumbent, fixing, then HiGHS (sizes, count, bands) or rounds of CP-SAT.
 
@@ -209,8 +210,11 @@ def search_with_fixing(
             if key not in fixed and (key[1] in dropped or key in pairs):
                 am.model.add(var == 0)
                 fixed.add(key)
-        left = deadline - time.monotonic()
-        if rounds == 0 and len(am.data.balance) == 1 and left >= BAND_MIN_S:
+        # the band bound's iterations follow the nominal time (a rerun does the
+        # same); the clock only skips it when the limit is already spent
+        left = (problem.settings.time_limit_s if nominal_s is None else nominal_s) - INCUMBENT_S
+        if (rounds == 0 and len(am.data.balance) == 1 and left >= BAND_MIN_S
+                and deadline - time.monotonic() >= BAND_MIN_S / 2):
             t0 = time.monotonic()
             col = am.data.balance[0]
             its = min(BAND_ITERATIONS, max(int(BAND_ITERATIONS * left / BAND_FULL_S), 10))
@@ -288,6 +292,7 @@ def _mip_proof(am, rules, upper, incumbent, fixed, bound, deadline, started, pro
                     time_limit=deadline - time.monotonic(), seed=seed, stop=stop)
     timings["mip_s"] = round(res.seconds, 3)
     timings["mip_status"] = res.status
+    timings["mip_nodes"] = res.nodes
     if res.medoid_of is not None and res.cost is not None and res.cost < upper:
         upper, incumbent = res.cost, dict(enumerate(res.medoid_of))
         if progress is not None:

@@ -56,6 +56,10 @@ register(
             "vi": "Đồng hồ đã dừng một bước tìm kiếm trước khi xong phần việc định sẵn (máy bận hoặc giới hạn thời gian ngắn); chạy lại với cùng dữ liệu và hạt giống có thể cho phương án khác. Hãy tăng --time-limit để kết quả lặp lại được.",
             "en": "The clock stopped a search step before its planned work was done (busy machine or short time limit); a rerun with the same data and seed may give a different plan. Raise --time-limit for a repeatable result.",
         },
+        "solve.exact_clock_stopped": {
+            "vi": "Chưa chứng minh được phương án là tối ưu trong giới hạn thời gian; phương án đã được kiểm tra đủ mọi quy tắc, nhưng tìm kiếm dừng theo đồng hồ nên chạy lại có thể cho phương án khác (tốt ngang hoặc hơn). Tăng --time-limit để có thêm thời gian chứng minh.",
+            "en": "The plan was not proven optimal within the time limit; it meets every rule, but the search stopped on the clock, so a rerun may give a different plan (as good or better). Raise --time-limit to give the proof more time.",
+        },
         "solve.counts_sampled": {
             "vi": "Chỉ thử {tried}/{total} số cụm khả dĩ ({counts}) trong giới hạn thời gian; hãy tăng --time-limit để thử hết.",
             "en": "Only {tried} of {total} possible cluster counts ({counts}) were tried within the time limit; raise --time-limit to try them all.",
@@ -113,7 +117,11 @@ def _solve_count(
         from optimizer.small_exact import search_with_fixing
 
         out = search_with_fixing(problem, am, seed_labels, hint, deadline, started, progress,
-                                 stop)
+                                 stop, nominal_s=nominal_s)
+        if out.medoid_of is not None and not out.proven and not out.interrupted:
+            # the exact search runs until it proves or the limit ends it, and HiGHS
+            # and CP-SAT stopped by a clock need not stop at the same plan twice
+            out.extra["exact_clock_stopped"] = True
     else:
         from optimizer.lns import solve_large
 
@@ -280,6 +288,8 @@ def _finish(
     if clock_stopped:  # the clock ended the count loop: later counts were not tried
         details["clock_stopped"] = True
     notes: tuple[str, ...] = (tr("solve.clock_stopped"),) if details.get("clock_stopped") else ()
+    if details.get("exact_clock_stopped") and status is SolveStatus.FEASIBLE:
+        notes += (tr("solve.exact_clock_stopped"),)
     if possible is not None and len(counts) < len(possible):
         notes += (tr("solve.counts_sampled", tried=len(counts), total=len(possible),
                      counts=", ".join(str(k) for k in counts)),)

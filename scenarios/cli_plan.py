@@ -158,6 +158,8 @@ def _print_summary(result: ScenarioResult, out_dir: Path, files: list[Path]) -> 
     )
     if plan.interrupted:
         console.print(tr("plan.interrupted"), style="yellow")
+    for note in plan.notes:  # e.g. a rerun may differ, or not every cluster count was tried
+        console.print(note, style="yellow")
     columns = list(problem.rules.balance) or [
         c for c in problem.profiles.numeric_columns if c == "population"
     ]

@@ -190,3 +190,21 @@ def test_sample_and_init_accept_the_common_quiet_and_json_options(tmp_path: Path
     assert starter.exit_code == 0
     assert json.loads(starter.output) == {"scenario": str(tmp_path / "s.toml")}
     assert load_scenarios(tmp_path / "s.toml")
+
+
+def test_plan_prints_why_an_unproven_small_plan_may_change_on_a_rerun(tmp_path: Path) -> None:
+    """100 sample units, 8 clusters, population ±10 %, 2 s: the terminal shows the plan's note."""
+    out = tmp_path / "s"
+    assert run("sample", "--units", "100", "--seed", "0", "-o", out, "--quiet").exit_code == 0
+    scenario = out / "f.toml"
+    scenario.write_text(
+        'name = "100 xã — 8 cụm"\n[data]\nunits = "units.csv"\n[clusters]\ncount = 8\n'
+        "min_size = 11\nmax_size = 14\n[balance]\npopulation = 0.10\n[solver]\ntime_limit = 2\n",
+        encoding="utf-8",
+    )
+    result = run("plan", scenario, "-o", tmp_path / "plan")
+    assert result.exit_code == 0, result.output
+    assert "FEASIBLE" in result.output
+    assert "chạy lại có thể cho phương án khác" in " ".join(result.output.split())
+    notes = json.loads((tmp_path / "plan" / "plan.json").read_text(encoding="utf-8"))["notes"]
+    assert len(notes) == 1

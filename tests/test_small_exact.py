@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from helpers import make_problem, make_profiles
+from helpers import make_problem, make_profiles, sample_problem
 from test_bruteforce import brute_force
 
+from optimizer.check import check_plan
 from optimizer.objective import COST_SCALE
 from optimizer.plan import SolveStatus
 from optimizer.solve import solve
@@ -40,3 +41,25 @@ def test_identical_units_proven_by_the_lagrangian_alone():
     plan = solve(problem)
     assert plan.status is SolveStatus.OPTIMAL and plan.objective == 0.0
     assert plan.details["fixing_rounds"] == 1
+
+
+def test_a_proven_plan_carries_no_rerun_note():
+    """The search ended by its own proof: nothing to warn about."""
+    problem = _line_problem([0, 1, 2, 9, 10, 11, 30, 31], n_clusters=3, min_size=2, max_size=3)
+    plan = solve(problem)
+    assert plan.status is SolveStatus.OPTIMAL
+    assert "exact_clock_stopped" not in plan.details and plan.notes == ()
+
+
+def test_an_unproven_small_plan_says_a_rerun_may_differ():
+    """100 units, 8 clusters, ±10 % population, 2 s: HiGHS is stopped by the clock before its proof.
+
+    The time limit, not a count of work, ends the exact search (HiGHS has no
+    deterministic work limit), so the plan must say a rerun can end elsewhere.
+    """
+    problem = sample_problem(100, 8, 2.0, with_adjacency=False, balance={"population": 0.10})
+    plan = solve(problem)
+    assert plan.status is SolveStatus.FEASIBLE
+    assert plan.details["exact_clock_stopped"] is True
+    assert any("chạy lại có thể cho phương án khác" in note for note in plan.notes)
+    assert check_plan(plan, problem) == []
