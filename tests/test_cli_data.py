@@ -10,8 +10,8 @@ from click.testing import CliRunner, Result
 from test_definition import UNITS_CSV, write_case
 
 from scenarios.cli import main
-from scenarios.starter import balance_tolerance
 from scenarios.definition import DEFAULT_SCENARIO, build_problem, load_scenarios
+from scenarios.starter import balance_tolerance
 
 VN34 = DEFAULT_SCENARIO.parent / "vn34"
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.f_floor import criterion_parts, floor_table
+from benchmarks.f_floor import _solve, criterion_parts, floor_table, population_floors
+from benchmarks.instances import POPULATION, load_problem_inputs, prepare_instance
 from benchmarks.measure import dispersion
 
 
@@ -45,3 +46,21 @@ def test_floor_table_on_a_small_table(tmp_path: Path) -> None:
     # the population criterion alone under F's rules does no worse on it than the full plan
     assert pop["alone"] <= pop["cumkhoi F"] + 0.05
     assert 0.0 < total["cumkhoi F"] < 1.0
+
+
+
+@pytest.mark.slow
+def test_population_floors_are_proven_and_below_a_plan(tmp_path: Path) -> None:
+    """300 units, a 2 s F plan as the start: both floors lie between 0 and that plan's population part."""
+    inst = prepare_instance(300, 0, tmp_path)
+    profiles, features = load_problem_inputs(inst.units_path)
+    x = np.asarray(features.values, dtype=np.float64)
+    labels = _solve(profiles, features, inst, 2.0, 0)
+    column = features.groups[POPULATION][0]
+    plan_part = criterion_parts(x, labels, {POPULATION: (column,)})[POPULATION]
+    rows = population_floors(x, profiles, inst, column, labels, 3, column_work=10**7,
+                             proof_cells=64, proof_weight_cells=256)
+    assert [r["criterion"] for r in rows] == ["population ≥", "population ≥"]
+    for r in rows:
+        assert 0.0 <= r["alone"] <= plan_part + 1e-9
+        assert r["how alone"].startswith("proven")
