@@ -163,7 +163,7 @@ def search_with_fixing(
     search. ``details`` get ``fixed_pairs`` (pair variables fixed to 0 for
     the proof of the final incumbent), ``fixing_bound`` (the Lagrangian
     bound, objective units), ``fixing_rounds``, ``incumbent_s`` and
-    ``fixing_s`` (wall seconds), and with HiGHS ``mip_s`` and ``mip_status``.
+    ``fixing_s`` (wall seconds), and with HiGHS ``mip_s``, ``mip_status`` and ``mip_nodes``.
     """
     from optimizer.band_bound import band_lagrangian_bound
     from optimizer.bound import size_window
