@@ -136,6 +136,7 @@ def summary_of(
             n_clusters=plan.n_clusters,
             metrics=result.metrics,
             checks=result.checks,
+            notes=list(plan.notes),
         )
     summary["files"] = [str(p) for p in files]
     return summary
