@@ -387,6 +387,7 @@ def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
             "checks": dict(sorted(result.checks.items())),
             "verdicts": list(comparison.verdicts.get(name, ())),
             "verdict_text": comparison.verdict_text(name),
+            "notes": list(plan.notes) if plan else [],
         }
         if plan is None and type(result.error).__name__ == "NoSolutionError":
             entry["status"] = "NO_SOLUTION"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -156,8 +157,6 @@ def test_duplicate_names_rejected() -> None:
 
 def test_plans_of_different_tables_rejected() -> None:
     """Plans over different unit sets cannot be compared: a user error naming both."""
-    import dataclasses
-
     other = h.result("khác", h.ROWS)
     fewer = dataclasses.replace(
         other.plan,
@@ -193,3 +192,16 @@ def test_comparison_json_is_stable_and_complete() -> None:
     ]
     assert doc["differing_units"][0]["unit_id"] == "03"
     assert doc["timings"]["solve_seconds"] == {"rows": 0.25, "shift": 0.25}
+    assert [s["notes"] for s in doc["scenarios"]] == [[], [], []]
+
+
+def test_comparison_json_carries_each_plans_notes() -> None:
+    """A plan's note (e.g. a rerun may differ) reaches the scripts that read comparison.json."""
+    results = _three()
+    shift = results[1]
+    results[1] = dataclasses.replace(
+        shift, plan=dataclasses.replace(shift.plan, notes=("a rerun may differ",))
+    )
+    with language("en"):
+        doc = comparison_to_json(compare(results))
+    assert [s["notes"] for s in doc["scenarios"]] == [[], ["a rerun may differ"], []]
