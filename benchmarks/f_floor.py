@@ -38,6 +38,7 @@ from benchmarks.instances import (
     load_problem_inputs,
     prepare_instance,
 )
+from benchmarks.pop_lp import PROOF_CELLS, PROOF_WEIGHT_CELLS, partition_floor
 
 
 def criterion_parts(values: np.ndarray, labels: np.ndarray, groups: dict[str, tuple[int, ...]]
@@ -111,7 +112,7 @@ COLUMN_WORK = 3_000_000_000
 
 def population_floors(x: np.ndarray, profiles, inst, column: int, pop_alone: np.ndarray,
                       max_rounds: int, *, column_work: int = COLUMN_WORK,
-                      proof_cells: int | None = None, proof_weight_cells: int | None = None,
+                      proof_cells: int = PROOF_CELLS, proof_weight_cells: int = PROOF_WEIGHT_CELLS,
                       ) -> list[dict[str, object]]:
     """Two lower bounds for the population part of any F plan: the product's and the LP's.
 
@@ -120,7 +121,6 @@ def population_floors(x: np.ndarray, profiles, inst, column: int, pop_alone: np.
     (:mod:`benchmarks.pop_lp`) keeps it exact. Both as shares of the table's
     total sum of squares, like the rows above.
     """
-    from benchmarks.pop_lp import partition_floor
     from optimizer.column_bound import column_band_bound
 
     total = float(((x - x.mean(axis=0)) ** 2).sum())
@@ -132,12 +132,10 @@ def population_floors(x: np.ndarray, profiles, inst, column: int, pop_alone: np.
     band = (mean * (1 - TOLERANCE_F) * (1 - 1e-9), mean * (1 + TOLERANCE_F) * (1 + 1e-9))
     product = column_band_bound(z, p, k, inst.min_size, inst.max_size, *band, pop_alone,
                                 max_work=column_work)
-    resolution = {name: value for name, value in (("cells", proof_cells),
-                                                  ("proof_weight_cells", proof_weight_cells))
-                  if value is not None}
     floor = partition_floor(z, p, k, inst.min_size, inst.max_size, *band, pop_alone,
-                            max_rounds=max_rounds, log=lambda line: print(line, flush=True),
-                            **resolution)
+                            max_rounds=max_rounds, cells=proof_cells,
+                            proof_weight_cells=proof_weight_cells,
+                            log=lambda line: print(line, flush=True))
     return [
         {"criterion": "population ≥", "share": float("nan"), "cumkhoi F": float("nan"),
          "alone": product.value / total,

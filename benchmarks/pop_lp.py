@@ -98,7 +98,7 @@ class _Pricing:
     def __init__(self, z, p, lo, hi, band_lo, band_hi, cost, weight_cells, *, proof: bool):
         self.z, self.p, self.lo, self.hi = z, p, lo, hi
         self.band_lo, self.band_hi = band_lo, band_hi
-        self.cost = cost
+        self.cost, self.proof = cost, proof
         step = band_hi / weight_cells
         self.top = int(np.floor(band_hi / step))
         if proof:
@@ -106,7 +106,6 @@ class _Pricing:
             # every feasible set's rounded weight lies in [loose_lo, top]
             self.w = np.floor(p / step).astype(np.int64)
             self.loose_lo = max(int(np.floor(band_lo / step)) - hi, 0)
-            self.strict_lo, self.strict_hi = 1, 0  # no sets: a proof only
         else:
             # columns: nearest weights, a cell's guard at each end, then the exact check
             self.w = np.rint(p / step).astype(np.int64)
@@ -114,8 +113,12 @@ class _Pricing:
             self.strict_hi = self.top - COLUMN_GUARD
             self.loose_lo = self.strict_lo
 
-    def run(self, pi: np.ndarray, sets: bool = True) -> tuple[float, list[np.ndarray]]:
-        """(min reduced cost over the permissive window, one strict-window set per centre if ``sets``)."""
+    def run(self, pi: np.ndarray) -> tuple[float, list[np.ndarray]]:
+        """(min reduced cost over the window, and for columns one set per centre).
+
+        A proof keeps no decisions (at 1 024 cells they would take gigabytes).
+        """
+        sets = not self.proof
         g, hi, top = self.cost.shape[0], self.hi, self.top
         r = self.cost - pi[None, :]
         dp = np.full((g, hi + 1, top + 1), np.inf)
@@ -213,5 +216,5 @@ def partition_floor(
     # the proof: the same Lagrangian priced over cells, at the master's final multipliers
     proof = _Pricing(z, p, lo, hi, band_lo, band_hi, cell_costs(z, cells), proof_weight_cells,
                      proof=True)
-    bound = float(pi.sum() + k * proof.run(pi, sets=False)[0])
+    bound = float(pi.sum() + k * proof.run(pi)[0])
     return PartitionFloor(max(bound, 0.0), lp, rounds, len(seen), time.perf_counter() - started)

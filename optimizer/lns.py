@@ -109,7 +109,7 @@ from optimizer.neighbourhood import lns_rounds
 from optimizer.objective import COST_SCALE, pair_distances
 from optimizer.problem import Problem
 from optimizer.repair import repair_balance
-from optimizer.seed import _features_in_unit_order
+from optimizer.seed import features_in_unit_order
 
 #: Candidate medoids per seed cluster and candidate medoids per unit (doubled on failure).
 MEDOIDS_PER_CLUSTER = 3
@@ -359,7 +359,7 @@ def solve_large(
     bound_s = bound_seconds(
         BOUND_SHARE * bound_nominal, 0.0 if out.interrupted else left(),
         None if columns else useful_work(data.n, window[1]) / BOUND_WORK_PER_S)
-    x = _features_in_unit_order(problem) if columns else None
+    x = features_in_unit_order(problem) if columns else None
     values = other_columns(x, columns) if columns else problem.features
     lagrangian = lagrangian_bound(
         values, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,

@@ -101,12 +101,12 @@ def grouped(problem: Problem, data: ModelData, k: int, nominal: float, deadline:
     them), or when the blocks yield no plan meeting sizes and bands.
     """
     from optimizer.rule_groups import grouped_start
-    from optimizer.seed import _features_in_unit_order, rule_blocks
+    from optimizer.seed import features_in_unit_order, rule_blocks
 
     rules = problem.rules
     if not (rules.one_region or rules.one_function) or locked_units(data).any() or data.apart:
         return None
-    blocks = rule_blocks(problem, _features_in_unit_order(problem))
+    blocks = rule_blocks(problem, features_in_unit_order(problem))
     if len(blocks) < 2:
         return None
     share = GROUPED_SHARE * nominal

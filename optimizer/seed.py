@@ -68,7 +68,7 @@ def seed_clusters(problem: Problem, n_clusters: int) -> Assignment:
     n_units = len(unit_ids)
     if not 1 <= n_clusters <= n_units:
         raise ValueError(f"n_clusters must be in 1..{n_units}, got {n_clusters}")
-    x = _features_in_unit_order(problem)
+    x = features_in_unit_order(problem)
     blocks = rule_blocks(problem, x)
     if len(blocks) > n_clusters:  # the block rules cannot hold; seed without them
         blocks = [np.arange(n_units)]
@@ -152,7 +152,12 @@ def _size_band(
     return low, high
 
 
-def _features_in_unit_order(problem: Problem) -> np.ndarray:
+def features_in_unit_order(problem: Problem) -> np.ndarray:
+    """The feature matrix with rows in ``problem.unit_ids`` order (float64; one zero column when empty).
+
+    Seeds, rule blocks and the large-table bound index units by that order,
+    while a hand-built :class:`~optimizer.problem.Problem` may hold features in another.
+    """
     fm = problem.features
     x = fm.values
     unit_ids = problem.unit_ids

@@ -20,7 +20,7 @@ from optimizer.column_bound import (
     other_columns,
 )
 from optimizer.data import prepare
-from optimizer.seed import _features_in_unit_order
+from optimizer.seed import features_in_unit_order
 from optimizer.solve import _true_cost
 
 WORK = 2_000_000
@@ -132,7 +132,7 @@ def test_decomposition_never_above_the_objective_optimum(n: int, seed: int, tol:
             if cost < best:
                 best, best_labels = cost, labels
     assume(best_labels is not None)
-    x = _features_in_unit_order(problem)
+    x = features_in_unit_order(problem)
     rest = lagrangian_bound(other_columns(x, columns), k, lo, hi, best_labels,
                             max_work=WORK, neighbours=n - 1)
     bound, details = decomposed_bound(x, k, lo, hi, best_labels, columns, rest.bound,

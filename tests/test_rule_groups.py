@@ -10,7 +10,7 @@ import pytest
 from optimizer.data import prepare
 from optimizer.repair import balance_arrays
 from optimizer.rule_groups import block_counts, grouped_start
-from optimizer.seed import _features_in_unit_order, rule_blocks
+from optimizer.seed import features_in_unit_order, rule_blocks
 from tests.helpers import sample_problem
 
 INF = np.array([np.inf])
@@ -61,7 +61,7 @@ def test_grouped_start_keeps_blocks_sizes_and_bands(rule: str, balance: dict) ->
     """300 sample units, 30 clusters: no cluster mixes blocks; sizes (and bands) met."""
     problem = _wide(sample_problem(300, 30, 10.0, balance=balance, **{rule: True}))
     data = prepare(problem)
-    blocks = rule_blocks(problem, _features_in_unit_order(problem))
+    blocks = rule_blocks(problem, features_in_unit_order(problem))
     assert len(blocks) > 1
     out = grouped_start(problem, data, 30, blocks, max_work=5e8, seconds=30.0)
     assert out is not None
@@ -84,7 +84,7 @@ def test_grouped_start_is_deterministic() -> None:
     """The same problem gives the same labels twice."""
     problem = _wide(sample_problem(240, 24, 10.0, balance={"population": 0.5}, one_region=True))
     data = prepare(problem)
-    blocks = rule_blocks(problem, _features_in_unit_order(problem))
+    blocks = rule_blocks(problem, features_in_unit_order(problem))
     a = grouped_start(problem, data, 24, blocks, max_work=2e8, seconds=30.0)
     b = grouped_start(problem, data, 24, blocks, max_work=2e8, seconds=30.0)
     assert a == b
@@ -94,7 +94,7 @@ def test_grouped_start_none_when_a_block_cannot_hold_a_cluster() -> None:
     """one_function ±40 %: a 7-unit function holds 0.26–0.6 of a cluster's population → None."""
     problem = _wide(sample_problem(300, 30, 10.0, balance={"population": 0.4}, one_function=True))
     data = prepare(problem)
-    blocks = rule_blocks(problem, _features_in_unit_order(problem))
+    blocks = rule_blocks(problem, features_in_unit_order(problem))
     assert grouped_start(problem, data, 30, blocks, max_work=5e8, seconds=30.0) is None
 
 
