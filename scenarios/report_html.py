@@ -317,6 +317,9 @@ def render_plan_html(
         context = {
             "name": result.name,
             "status_text": status_text(result, lang),
+            # what the status line cannot say: an unproven small table may give
+            # another plan on a rerun, the clock cut a phase, counts sampled
+            "notes": list(plan.notes),
             "n_units": problem.profiles.n_units,
             "n_clusters": plan.n_clusters,
             "gap": plan.gap,
@@ -367,6 +370,7 @@ def render_comparison_html(
                     "status_text": status_text(result, lang, short=True),
                     "verdict": comparison.verdict_text(name),
                     "gap": result.plan.gap if result.plan else None,
+                    "notes": list(result.plan.notes) if result.plan else [],
                     "link": links.get(name),
                 }
             )

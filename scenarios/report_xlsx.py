@@ -56,6 +56,7 @@ register(
         "xlsx.col.gap": {"vi": "Sai số tối ưu", "en": "Gap"},
         "xlsx.col.objective": {"vi": "Hàm mục tiêu", "en": "Objective"},
         "xlsx.col.bound": {"vi": "Cận dưới", "en": "Bound"},
+        "xlsx.col.note": {"vi": "Lưu ý", "en": "Note"},
         "xlsx.col.chart_title": {
             "vi": "Tổng {column} theo cụm",
             "en": "{column} total per cluster",
@@ -199,6 +200,8 @@ def write_plan_xlsx(result: ScenarioResult, path: Path, *, lang: str = "vi") -> 
             (tr("html.units"), prof.n_units),
             (tr("html.clusters"), plan.n_clusters),
         ] + [(metric_title(k), result.metrics[k]) for k in metric_order(result.metrics)]
+        # the plan's notes (not proven / a rerun may differ, clock cut a phase)
+        summary += [(tr("xlsx.col.note"), note) for note in plan.notes]
         ws = book.table(
             tr("xlsx.sheet.summary"),
             [tr("xlsx.col.key"), tr("xlsx.col.value")],
@@ -337,6 +340,7 @@ def write_comparison_xlsx(
                     status_cell(comparison.result(name)),
                     plan.gap if plan else None,
                     comparison.verdict_text(name),
+                    " ".join(plan.notes) if plan and plan.notes else None,
                 ]
             )
         book.table(
@@ -346,6 +350,7 @@ def write_comparison_xlsx(
                 tr("html.col.status"),
                 tr("xlsx.col.gap"),
                 tr("html.col.verdict"),
+                tr("xlsx.col.note"),
             ],
             summary,
             percent_cols=(2,),

@@ -249,3 +249,35 @@ def test_comparison_links_to_plan_reports_but_never_to_urls() -> None:
     assert '<a href="a/report.html">xem báo cáo</a>' in html
     assert not EXTERNAL.search(html)
     assert "/etc/x" not in html
+
+
+def _with_note(result, note_key: str = "solve.exact_clock_stopped"):
+    """``result`` whose plan carries the solver's real note, in Vietnamese."""
+    import dataclasses
+
+    import optimizer.solve  # noqa: F401  (registers the solver's notes)
+    from features.i18n import tr
+
+    with language("vi"):
+        note = tr(note_key)
+    return dataclasses.replace(
+        result, plan=dataclasses.replace(result.plan, notes=(note,))
+    ), note
+
+
+def test_plan_html_shows_the_plans_notes() -> None:
+    """A planner reads report.html, not plan.json: a 'rerun may differ' note must be there."""
+    noted, note = _with_note(_result())
+    html = render_plan_html(noted, lang="vi")
+    assert note in html and "chạy lại có thể cho phương án khác" in html
+    assert html.count('class="warn"') == 1
+    assert 'class="warn"' not in render_plan_html(_result(), lang="vi")
+
+
+def test_comparison_html_shows_each_plans_notes_on_its_row() -> None:
+    """The note sits in the noted scenario's status cell only."""
+    noted, note = _with_note(h.result("dịch", SHIFT, metrics={"units_moved": 1}))
+    html = render_comparison_html(compare([_result("hàng"), noted]), lang="vi")
+    assert html.count(note) == 1 and html.count('class="warn"') == 1
+    row = next(r for r in html.split("<tr>") if "<b>dịch</b>" in r)
+    assert note in row

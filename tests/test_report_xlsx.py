@@ -136,3 +136,31 @@ def test_comparison_workbook(tmp_path: Path) -> None:
     differing = book["Đơn vị khác nhau"]
     assert [c.value for c in differing[2]] == ["03", "Quảng Ninh", "Cụm A", "Cụm B"]
     assert len(book["Biểu đồ"]._charts) >= 2
+
+
+def test_plan_and_comparison_workbooks_show_the_plans_notes(tmp_path: Path) -> None:
+    """A note ('rerun may differ') reaches the Excel summary of the plan and the comparison."""
+    import dataclasses
+
+    import optimizer.solve  # noqa: F401  (registers the solver's notes)
+    from features.i18n import language, tr
+
+    with language("vi"):
+        note = tr("solve.exact_clock_stopped")
+    plain = h.result("hàng", h.ROWS, metrics={"dispersion": 0.3})
+    named = h.result("có lưu ý", h.ROWS, metrics={"dispersion": 0.3})
+    noted = dataclasses.replace(named, plan=dataclasses.replace(named.plan, notes=(note,)))
+    write_plan_xlsx(noted, tmp_path / "report.xlsx", lang="vi")
+    summary = openpyxl.load_workbook(tmp_path / "report.xlsx")["Tổng quan"]
+    rows = [(r[0].value, r[1].value) for r in summary.iter_rows(min_row=2)]
+    assert ("Lưu ý", note) in rows
+    assert summary.cell(6, 1).value == "Sai số tối ưu"  # the gap row stays where it was
+    write_plan_xlsx(plain, tmp_path / "plain.xlsx", lang="vi")
+    plain_rows = openpyxl.load_workbook(tmp_path / "plain.xlsx")["Tổng quan"]
+    assert "Lưu ý" not in [r[0].value for r in plain_rows.iter_rows(min_row=2)]
+
+    shifted = h.result("dịch", SHIFT, metrics={"dispersion": 0.2})
+    write_comparison_xlsx(compare([plain, noted, shifted]), tmp_path / "c.xlsx", lang="vi")
+    summary = openpyxl.load_workbook(tmp_path / "c.xlsx")["Tổng quan"]
+    assert summary.cell(1, 5).value == "Lưu ý"
+    assert [summary.cell(r, 5).value for r in (2, 3, 4)] == [None, note, None]
