@@ -72,9 +72,8 @@ class Instance:
 
 def load_problem_inputs(units_path: Path):
     """Profiles and FeatureMatrix through cumkhoi's public loader and encoder."""
-    from features.load import load_units
-
     from features.engineer import build_features
+    from features.load import load_units
 
     profiles = load_units(units_path)
     return profiles, build_features(profiles, WEIGHTS)

@@ -16,7 +16,13 @@ import time
 
 import numpy as np
 
-from optimizer.budget import FLOW_WORK_PER_S, LP_WORK_PER_S, REPAIR_WORK_PER_S, Clock, work
+from optimizer.budget import (
+    FLOW_WORK_PER_S,
+    LP_WORK_PER_S,
+    REPAIR_WORK_PER_S,
+    Clock,
+    work,
+)
 from optimizer.data import ModelData
 from optimizer.decompose import decompose_balanced
 from optimizer.local_search import sse

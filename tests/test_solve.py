@@ -12,8 +12,8 @@ import pytest
 from helpers import UNITS_OK_SMALL_PAIRS, make_problem, make_profiles, units_ok_small
 from ortools.sat.python import cp_model
 
-import optimizer.small_exact as small_exact
 import optimizer.search as search_module
+import optimizer.small_exact as small_exact
 import optimizer.solve as solve_module
 from optimizer.check import Violation, check_plan
 from optimizer.errors import InfeasibleError, NoSolutionError
