@@ -208,6 +208,8 @@ def test_plan_prints_why_an_unproven_small_plan_may_change_on_a_rerun(tmp_path: 
     assert "chạy lại có thể cho phương án khác" in " ".join(result.output.split())
     notes = json.loads((tmp_path / "plan" / "plan.json").read_text(encoding="utf-8"))["notes"]
     assert len(notes) == 1
+    # ... and so does the planner's report
+    assert notes[0] in (tmp_path / "plan" / "report.html").read_text(encoding="utf-8")
     # a script reading the --json summary sees the same note
     again = run("plan", scenario, "-o", tmp_path / "plan", "--force", "--json", "--lang", "en")
     assert again.exit_code == 0, again.output
