@@ -367,6 +367,7 @@ def solve_large(
         deadline=max(bound_end, time.monotonic() + 0.1),
         balance=[] if columns else [(b.values, *b.band(k)) for b in data.balance])
     extra["bound_iterations"] = lagrangian.iterations
+    extra["bound_converged"] = lagrangian.converged
     if columns:
         lagrangian_part, details = decomposed_bound(
             x, k, *window, out.medoid_of, columns, lagrangian.bound,

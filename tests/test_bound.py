@@ -302,3 +302,15 @@ def test_useful_work_buys_the_floor_neighbourhood_for_the_target_steps(n: int, h
     work = useful_work(n, hi)
     q = neighbour_count(n, hi, work)
     assert q >= min(MIN_FACTOR * hi, neighbour_count(n, hi))
+
+
+def test_converged_says_whether_more_work_would_have_helped() -> None:
+    """Cut short by its allowance the bound is not converged; given plenty, its steps end on their own."""
+    rng = np.random.default_rng(5)
+    f = _features(rng.normal(size=(60, 3)))
+    labels = np.arange(60) % 6
+    short = lagrangian_bound(f, 6, 9, 11, labels, max_work=1, neighbours=20)
+    assert short.iterations == 1 and not short.converged
+    full = lagrangian_bound(f, 6, 9, 11, labels, max_work=10**10, neighbours=20)
+    assert full.converged and full.bound >= short.bound
+    assert full.work < 10**10  # it stopped itself, not on the allowance

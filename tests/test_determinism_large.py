@@ -47,7 +47,9 @@ def test_clock_stop_is_recorded_and_the_limit_still_holds(monkeypatch):
     plan = solve(problem)
     assert time.monotonic() - started < 1.0 + 3.0
     assert plan.details["clock_stopped"] is True
-    assert len(plan.notes) == 1 and "hạt giống" in plan.notes[0]
+    assert "hạt giống" in plan.notes[0]
+    # the bound had no time either: a large gap may add that note, nothing else
+    assert all("Cận dưới" in note for note in plan.notes[1:])
     assert check_plan(plan, problem) == []
 
 

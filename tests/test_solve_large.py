@@ -135,3 +135,41 @@ def test_max_moves_on_a_large_table_starts_from_the_current_grouping():
     plan = solve(problem)
     assert check_plan(plan, problem) == []
     assert plan.details["units_moved"] <= 150
+
+
+def _planner_table(n_units: int, n_clusters: int, time_limit_s: float):
+    """A sample table as planners set it up: similar in function, region and place; population ±10 %."""
+    frame, _ = generate_units(n_units, seed=0)
+    rows = [
+        {"unit_id": r.unit_id, "name": r["name"], "function": r.function, "region": r.region,
+         "lat": r.lat, "lon": r.lon, "population": float(r.population)}
+        for _, r in frame.iterrows()
+    ]
+    lo, hi = n_units // n_clusters - 1, -(-n_units // n_clusters) + 1
+    return make_problem(make_profiles(rows),
+                        weights={"function": 1.0, "region": 1.0, "location": 1.0},
+                        n_clusters=n_clusters, min_size=lo, max_size=hi,
+                        time_limit_s=time_limit_s, balance={"population": 0.10})
+
+
+def test_a_large_gap_from_a_bound_still_rising_says_so():
+    """1 000 units in 2 s: the bound had no time to converge, and the plan tells the planner."""
+    from features.i18n import language, tr
+
+    problem = _planner_table(1000, 20, 2.0)
+    plan = solve(problem)
+    assert check_plan(plan, problem) == []
+    assert plan.details["bound_converged"] is False and plan.gap >= 0.5
+    with language("vi"):
+        assert tr("solve.bound_still_rising") in plan.notes
+
+
+def test_a_modest_gap_carries_no_bound_note():
+    """400 units in 3 s: the bound is not converged either, but a gap under one half needs no note."""
+    from features.i18n import language, tr
+
+    problem = _planner_table(400, 8, 3.0)
+    plan = solve(problem)
+    assert plan.gap < 0.5
+    with language("vi"):
+        assert tr("solve.bound_still_rising") not in plan.notes
