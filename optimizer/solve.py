@@ -24,6 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from features.i18n import register, tr
+from optimizer.bound import TOPUP_GAP
 from optimizer.candidates import full_candidates
 from optimizer.check import check_plan
 from optimizer.data import ModelData, prepare
@@ -80,9 +81,10 @@ FULL_MODEL_MAX_UNITS = 150
 #: From this gap on, a plan whose Lagrangian bound stopped while still rising
 #: says so: planners read a gap of one half as "this plan may be twice too
 #: costly" (sample tables, similarity on function / region / location,
-#: population ±10 %, 60 s: gaps 0.79 / 0.96 at 3 300 / 10 000 units with the
-#: bound still rising; given fifteen times the work, the first falls to 0.53).
-BOUND_NOTE_GAP = 0.5
+#: population ±10 %, 60 s: gaps 0.53 / 0.82 at 3 300 / 10 000 units with the
+#: bound still rising after its top-up, :data:`optimizer.bound.TOPUP_FACTOR`).
+#: The same line as the top-up's: the note speaks of a bound that already had it.
+BOUND_NOTE_GAP = TOPUP_GAP
 
 #: Least nominal seconds one cluster count needs: a fixed part plus a part per
 #: unit (seeding, start, model). Measured: 18 counts of a 300-unit table in a
