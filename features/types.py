@@ -50,10 +50,16 @@ class Profiles:
     has_location: bool
     has_current: bool
     warnings: tuple[str, ...] = ()
+    #: ``unit_ids``, built once: callers index it inside per-unit loops (the
+    #: plan report's map did, 10 000 times at 10 000 units: 15 s of a run).
+    _ids: tuple[UnitId, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_ids", tuple(self.frame.index.tolist()))
 
     @property
     def unit_ids(self) -> tuple[UnitId, ...]:
-        return tuple(self.frame.index)
+        return self._ids
 
     @property
     def n_units(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -54,6 +55,10 @@ _STYLE: dict[str, Any] = {
 }
 #: Maps with more units than this embed dots and edges as a PNG inside the SVG.
 RASTER_ABOVE = 1500
+#: A flow chart with more clusters than this on either side is not drawn: its
+#: bands become hairlines, and at 10 000 sample units (1 667 current clusters,
+#: 200 proposed) it was a 585-inch-tall figure taking 9 s of the report.
+FLOW_MAX_LABELS = 60
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _METADATA = re.compile(r"<metadata>.*?</metadata>", re.DOTALL)
 #: Namespace declarations are not requests, but an HTML parser supplies them
@@ -326,9 +331,7 @@ def flow_svg(
     """
     left = sorted(set(current), key=natural_key)
     right = sorted(set(proposed), key=natural_key)
-    counts: dict[tuple[str, str], int] = {}
-    for a, b in zip(current, proposed, strict=True):
-        counts[(a, b)] = counts.get((a, b), 0) + 1
+    counts = Counter(zip(current, proposed, strict=True))
     n = len(current)
     gap = max(1.0, 0.02 * n)
 
@@ -339,8 +342,7 @@ def flow_svg(
             top += size[label] + gap
         return pos
 
-    size_l = {a: sum(v for (x, _), v in counts.items() if x == a) for a in left}
-    size_r = {b: sum(v for (_, y), v in counts.items() if y == b) for b in right}
+    size_l, size_r = Counter(current), Counter(proposed)
     pos_l, pos_r = stack(left, size_l), stack(right, size_r)
     fallback = dict(zip(right, palette(len(right)), strict=True))
     colours = {b: (colours or {}).get(b, fallback[b]) for b in right}
@@ -349,11 +351,13 @@ def flow_svg(
         fig, ax = plt.subplots(figsize=(7.0, height))
         off_l = dict(pos_l)
         off_r = dict(pos_r)
+        rank_r = {b: i for i, b in enumerate(right)}
+        sent_to: dict[str, list[str]] = {}
+        for a, b in counts:
+            sent_to.setdefault(a, []).append(b)
         for a in left:
-            for b in right:
-                k = counts.get((a, b), 0)
-                if not k:
-                    continue
+            for b in sorted(sent_to[a], key=rank_r.__getitem__):  # bands in right-hand order
+                k = counts[(a, b)]
                 y0, y1 = off_l[a], off_r[b]
                 verts = [
                     (0.1, y0),

@@ -244,35 +244,44 @@ def natural_key(text: str) -> tuple[object, ...]:
 
 
 def unit_rows(result: ScenarioResult) -> list[dict[str, Any]]:
-    """One row per unit in table order: id, name, cluster, current, moved, categories, figures."""
+    """One row per unit in table order: id, name, cluster, current, moved, categories, figures.
+
+    Columns are read whole, not cell by cell: ``frame.at`` per unit and column
+    took 1.4 s a call at 10 000 units, and a report calls this four times.
+    """
     assert result.plan is not None
     plan, prof = result.plan, result.problem.profiles
     frame = prof.frame
+    n = prof.n_units
+
+    def column(name: str, default: Any) -> list[Any]:
+        return frame[name].tolist() if name in frame else [default] * n
+
+    def text(value: Any) -> str | None:
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        return None if missing else str(value)
+
+    currents = column("current_cluster", None) if prof.has_current else [None] * n
+    figures = {col: frame[col].to_numpy(dtype=float).tolist() for col in prof.numeric_columns}
     out = []
-    for unit in prof.unit_ids:
+    for r, (unit, name, functions, region, current) in enumerate(
+        zip(prof.unit_ids, column("name", ""), column("functions", ()),
+            column("region", None), currents, strict=True)
+    ):
         label = plan.cluster_labels[plan.assignment.labels[unit]]
-        current = frame.at[unit, "current_cluster"] if prof.has_current else None
-        current = (
-            None
-            if current is None or (isinstance(current, float) and math.isnan(current))
-            else str(current)
-        )
-        functions = frame.at[unit, "functions"] if "functions" in frame else ()
-        region = frame.at[unit, "region"] if "region" in frame else None
+        current = text(current)
         out.append(
             {
                 "unit_id": unit,
-                "name": str(frame.at[unit, "name"]),
+                "name": str(name),
                 "cluster": label,
                 "current": current,
                 "moved": (current is not None and current != label)
                 if prof.has_current
                 else None,
                 "function": "; ".join(functions or ()),
-                "region": ""
-                if region is None or (isinstance(region, float) and math.isnan(region))
-                else str(region),
-                **{col: float(frame.at[unit, col]) for col in prof.numeric_columns},
+                "region": text(region) or "",
+                **{col: values[r] for col, values in figures.items()},
             }
         )
     return out

@@ -123,6 +123,10 @@ register(
             "vi": "Thay đổi so với cách chia hiện tại",
             "en": "Changes from the current grouping",
         },
+        "html.plan.flow_skipped": {
+            "vi": "Không vẽ sơ đồ luồng: {current} cụm hiện tại và {proposed} cụm đề xuất (trên {limit} cụm thì các dải quá mảnh để đọc). Bảng dưới liệt kê từng đơn vị chuyển cụm.",
+            "en": "No flow chart: {current} current and {proposed} proposed clusters (above {limit} its bands are too thin to read). The table below lists every unit that changes cluster.",
+        },
         "html.plan.no_moves": {
             "vi": "Không đơn vị nào phải chuyển cụm.",
             "en": "No unit changes cluster.",
@@ -299,13 +303,21 @@ def render_plan_html(
             if col in problem.profiles.numeric_columns
         ]
         units = unit_rows(result)
-        flow = None
+        flow, flow_skipped = None, None
         if problem.profiles.has_current:
-            flow = charts.flow_svg(
-                [u["current"] or "—" for u in units],
-                [u["cluster"] for u in units],
-                {c.label: palette[c.id] for c in clusters},
-            )
+            current = [u["current"] or "—" for u in units]
+            n_current = len(set(current))
+            if max(n_current, plan.n_clusters) <= charts.FLOW_MAX_LABELS:
+                flow = charts.flow_svg(
+                    current,
+                    [u["cluster"] for u in units],
+                    {c.label: palette[c.id] for c in clusters},
+                )
+            else:  # unreadable (hairline bands) and slow: the table of moves says it all
+                flow_skipped = tr(
+                    "html.plan.flow_skipped", current=n_current, proposed=plan.n_clusters,
+                    limit=charts.FLOW_MAX_LABELS,
+                )
         moves = move_rows(result)
         summary = summarize_plan(plan, problem)
         descriptions = describe_plan(
@@ -335,6 +347,7 @@ def render_plan_html(
             "balance_charts": balance_charts,
             "has_current": problem.profiles.has_current,
             "flow_svg": flow,
+            "flow_skipped": flow_skipped,
             "moves": moves,
             "rules": rule_rows(result),
             "manifest": manifest_rows(result),

@@ -281,3 +281,13 @@ def test_comparison_html_shows_each_plans_notes_on_its_row() -> None:
     assert html.count(note) == 1 and html.count('class="warn"') == 1
     row = next(r for r in html.split("<tr>") if "<b>dịch</b>" in r)
     assert note in row
+
+
+def test_flow_chart_gives_way_to_a_note_when_clusters_are_too_many(monkeypatch) -> None:
+    """Above FLOW_MAX_LABELS clusters a side, no hairline chart: a note points to the moves table."""
+    drawn = render_plan_html(_result(), lang="vi")
+    assert "Không vẽ sơ đồ luồng" not in drawn
+    monkeypatch.setattr(charts, "FLOW_MAX_LABELS", 1)
+    skipped = render_plan_html(_result(), lang="vi")
+    assert "Không vẽ sơ đồ luồng: 2 cụm hiện tại và 2 cụm đề xuất" in skipped
+    assert skipped.count("<svg") == drawn.count("<svg") - 1

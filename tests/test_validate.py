@@ -327,3 +327,15 @@ def test_control_characters_in_text_cells_are_reported(tmp_path):
     assert "row 2, column 'name'" in text and "U+001B" in text
     assert "row 3, column 'region'" in text and "U+0007" in text
     assert "row 4" not in text  # a line break inside a quoted cell is allowed
+
+
+def test_unit_ids_follow_the_frame_through_replace() -> None:
+    """unit_ids is built once per Profiles; a replaced frame (a sub-table in LNS) gets its own."""
+    import dataclasses
+
+    from helpers import make_profiles
+
+    profiles = make_profiles([{"unit_id": u, "name": u.upper(), "function": "x"} for u in "bac"])
+    assert profiles.unit_ids == ("b", "a", "c")
+    sub = dataclasses.replace(profiles, frame=profiles.frame.loc[["c", "b"]])
+    assert sub.unit_ids == ("c", "b") and profiles.unit_ids == ("b", "a", "c")
