@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from features.i18n import register, tr
 from optimizer.describe import localize_separators
@@ -190,44 +191,44 @@ def cluster_rows(result: ScenarioResult) -> list[ClusterRow]:
 
     Rows come in natural label order (Cụm 1, Cụm 2, …, Cụm 10), which is how a
     planner looks them up; ``id`` keeps the cluster's colour in every chart.
+    Columns are read once and sliced per cluster (``frame.loc`` per cluster
+    took 2.5 s a call at 50 000 units and 1 000 clusters; a report calls this
+    four times).
     """
     assert result.plan is not None
-    plan, frame = result.plan, result.problem.profiles.frame
-    numeric = result.problem.profiles.numeric_columns
+    plan, prof = result.plan, result.problem.profiles
+    frame, numeric = prof.frame, prof.numeric_columns
+    index = {u: r for r, u in enumerate(prof.unit_ids)}
+    names = frame["name"].astype(str).tolist()
+    functions = frame["functions"].tolist() if "functions" in frame else None
+    regions = frame["region"].tolist() if "region" in frame else None
+    figures = {col: frame[col].to_numpy(dtype=float) for col in numeric}
     parts = plan.assignment.parts()
     rows = []
     for c in range(plan.n_clusters):
         members = list(parts.get(c, ()))
-        sub = frame.loc[members]
-        missing = {col: int(sub[col].isna().sum()) for col in numeric}
-        totals = {
-            col: math.nan if missing[col] else float(sub[col].sum()) for col in numeric
-        }
-        means = {
-            col: float(sub[col].mean()) if len(sub) else math.nan for col in numeric
-        }
-        spread: dict[str, float | None] = {}
-        for col in numeric:
-            vals = sub[col].dropna()
-            lo = float(vals.min()) if len(vals) else math.nan
-            spread[col] = float(vals.max()) / lo if len(vals) and lo > 0 else None
-        functions = (
-            [f for fs in sub["functions"] for f in (fs or ())]
-            if "functions" in sub
-            else []
-        )
-        regions = list(sub["region"]) if "region" in sub else []
+        at = np.fromiter((index[u] for u in members), dtype=np.int64, count=len(members))
+        totals, means, spread, missing = {}, {}, {}, {}
+        for col, values in figures.items():
+            vals = values[at]
+            known = vals[~np.isnan(vals)]
+            missing[col] = len(vals) - len(known)
+            totals[col] = math.nan if missing[col] else float(vals.sum())
+            means[col] = float(known.mean()) if len(known) else math.nan
+            lo = float(known.min()) if len(known) else math.nan
+            spread[col] = float(known.max()) / lo if len(known) and lo > 0 else None
+        found = [f for r in at.tolist() for f in (functions[r] or ())] if functions else []
         rows.append(
             ClusterRow(
                 id=c,
                 label=plan.cluster_labels[c],
                 size=len(members),
-                members=tuple((u, str(frame.at[u, "name"])) for u in members),
+                members=tuple((u, names[r]) for u, r in zip(members, at.tolist(), strict=True)),
                 totals=totals,
                 means=means,
                 spread=spread,
-                main_function=_main(functions) if functions else "—",
-                main_region=_main(regions),
+                main_function=_main(found) if found else "—",
+                main_region=_main([regions[r] for r in at.tolist()] if regions else []),
                 missing={col: k for col, k in missing.items() if k},
             )
         )
