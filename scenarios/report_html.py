@@ -29,7 +29,6 @@ from scenarios.report_data import (
     manifest_rows,
     metric_order,
     metric_title,
-    move_rows,
     rule_rows,
     unit_rows,
 )
@@ -318,7 +317,7 @@ def render_plan_html(
                     "html.plan.flow_skipped", current=n_current, proposed=plan.n_clusters,
                     limit=charts.FLOW_MAX_LABELS,
                 )
-        moves = move_rows(result)
+        moves = [row for row in units if row["moved"]]  # move_rows, without a second pass
         summary = summarize_plan(plan, problem)
         descriptions = describe_plan(
             plan, problem.profiles, sorted(problem.rules.balance) or None
