@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import report_helpers as h
 
@@ -291,3 +292,19 @@ def test_flow_chart_gives_way_to_a_note_when_clusters_are_too_many(monkeypatch) 
     skipped = render_plan_html(_result(), lang="vi")
     assert "Không vẽ sơ đồ luồng: 2 cụm hiện tại và 2 cụm đề xuất" in skipped
     assert skipped.count("<svg") == drawn.count("<svg") - 1
+
+
+def test_balance_chart_of_many_clusters_is_one_sorted_line() -> None:
+    """Above BALANCE_BARS_MAX clusters: a fixed-height chart of sorted totals, not a bar each."""
+
+    def height_pt(svg: str) -> float:
+        return float(re.search(r'height="([\d.]+)pt"', svg).group(1))
+
+    totals = np.linspace(90.0, 110.0, charts.BALANCE_BARS_MAX + 1)
+    labels = [f"Cụm {i}" for i in range(len(totals))]
+    many = charts.balance_svg(labels, totals, column="population", tol=0.1)
+    bars = charts.balance_svg(labels[:-1], totals[:-1], column="population", tol=0.1)
+    assert height_pt(many) < 300 < height_pt(bars)  # 3.2 in against 0.28 in a bar
+    with_gap = totals.copy()
+    with_gap[3] = np.nan  # a total left blank (a member without a figure) is not drawn
+    assert height_pt(charts.balance_svg(labels, with_gap, column="population", tol=0.1)) < 300
