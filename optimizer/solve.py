@@ -83,7 +83,9 @@ FULL_MODEL_MAX_UNITS = 150
 #: costly" (sample tables, similarity on function / region / location,
 #: population ±10 %, 60 s: gaps 0.53 / 0.82 at 3 300 / 10 000 units with the
 #: bound still rising after its top-up, :data:`optimizer.bound.TOPUP_FACTOR`).
-#: The same line as the top-up's: the note speaks of a bound that already had it.
+#: The same line as the top-up's, so where the Lagrangian is the whole bound the
+#: note speaks of one that already had it (with a column bound, ``bound_converged``
+#: is the Lagrangian part's and the note may come without a top-up).
 BOUND_NOTE_GAP = TOPUP_GAP
 
 #: Least nominal seconds one cluster count needs: a fixed part plus a part per

@@ -178,12 +178,14 @@ def sample_problem(
     *,
     seed: int = 0,
     with_adjacency: bool = True,
+    weights: dict[str, float] | None = None,
     **rules: Any,
 ) -> Problem:
     """A ``features.sample`` table as a Problem with the benchmark's size bounds.
 
     Sizes within ``[⌊N/K⌋ − 1, ⌈N/K⌉ + 1]``, similarity on function, location
-    and population (weight 1 each); extra ``rules`` pass to :func:`make_problem`.
+    and population (weight 1 each) unless ``weights`` says otherwise; extra
+    ``rules`` pass to :func:`make_problem`.
     """
     from features.sample import generate_units
 
@@ -197,7 +199,7 @@ def sample_problem(
     lo, hi = n_units // n_clusters - 1, -(-n_units // n_clusters) + 1
     return make_problem(
         make_profiles(rows),
-        weights={"function": 1.0, "location": 1.0, "population": 1.0},
+        weights=weights or {"function": 1.0, "location": 1.0, "population": 1.0},
         pairs=pairs if with_adjacency else None,
         n_clusters=n_clusters, min_size=lo, max_size=hi,
         time_limit_s=time_limit_s, seed=seed, **rules,

@@ -137,19 +137,14 @@ def test_max_moves_on_a_large_table_starts_from_the_current_grouping():
     assert plan.details["units_moved"] <= 150
 
 
+#: A planner's usual similarity: population is balanced (a band) but not a criterion.
+PLANNER_WEIGHTS = {"function": 1.0, "region": 1.0, "location": 1.0}
+
+
 def _planner_table(n_units: int, n_clusters: int, time_limit_s: float):
     """A sample table as planners set it up: similar in function, region and place; population ±10 %."""
-    frame, _ = generate_units(n_units, seed=0)
-    rows = [
-        {"unit_id": r.unit_id, "name": r["name"], "function": r.function, "region": r.region,
-         "lat": r.lat, "lon": r.lon, "population": float(r.population)}
-        for _, r in frame.iterrows()
-    ]
-    lo, hi = n_units // n_clusters - 1, -(-n_units // n_clusters) + 1
-    return make_problem(make_profiles(rows),
-                        weights={"function": 1.0, "region": 1.0, "location": 1.0},
-                        n_clusters=n_clusters, min_size=lo, max_size=hi,
-                        time_limit_s=time_limit_s, balance={"population": 0.10})
+    return sample_problem(n_units, n_clusters, time_limit_s, with_adjacency=False,
+                          weights=PLANNER_WEIGHTS, balance={"population": 0.10})
 
 
 def test_a_large_gap_from_a_bound_still_rising_says_so():
