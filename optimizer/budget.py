@@ -49,6 +49,11 @@ REGION_WORK_PER_S = 1.5e8
 #: (LP rounds × (region units × clusters + a call's set-up), plus repair steps ×
 #: region units) per nominal second (measured 5.3e6 at 700 units, 3.3e6 at 3 300).
 BAND_REGION_WORK_PER_S = 4.0e6
+#: Annealing (:mod:`optimizer.anneal`): work units (unit pairs of the drawn
+#: cluster pairs, plus the per-round charge below) per nominal second.
+ANNEAL_WORK_PER_S = 4.0e7
+#: Work charged per annealing round for its numpy overhead (pairing, ~20 array calls).
+ANNEAL_ROUND_WORK = 8_000
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Why apart from :mod:`optimizer.lns`: that module orders the phases and keeps
 the time; these are the phases themselves — regional flow restarts (sizes
-only), whole-table starts from other seeds and regional restarts (bands), and
+only), regional restarts and annealing (bands), and
 the per-block start of one_region / one_function. Each takes its allowance in
 work units (:mod:`optimizer.budget`), so the plan does not depend on the
 machine's speed.
@@ -10,25 +10,19 @@ machine's speed.
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections.abc import Callable
 
 import numpy as np
 
-from optimizer.budget import LP_WORK_PER_S, LS_WORK_PER_S, Clock, work
-from optimizer.construct import balanced_start
+from optimizer.budget import LP_WORK_PER_S, Clock, work
 from optimizer.data import ModelData
 from optimizer.flow_assign import regional_restarts
-from optimizer.local_search import improve, locked_units, sse
+from optimizer.local_search import locked_units
 from optimizer.problem import Problem
 
 #: one_region / one_function: share of the nominal time for the per-block start
 #: (300 sample units, 50 clusters: 0.4 s of work; the share is a cap).
 GROUPED_SHARE = 0.3
-#: Balanced starts from other seeds after the first (bands, no pinned units):
-#: at most this many, each only while a whole start's allowance is left.
-MAX_RESTARTS = 8
 #: Share of the time left after the repair for the local search (it usually ends sooner).
 LOCAL_SEARCH_SHARE = 0.5
 
@@ -57,39 +51,19 @@ def band_regions(problem, data, k, labels, deadline, clock, max_work):
     return lab.tolist(), stats
 
 
-def restarts(problem: Problem, data: ModelData, k: int, labels: list[int], nominal: float,
-              left: Callable[[], float], one: float, deadline: float,
-              clock: Clock) -> tuple[list[int], tuple[int, int]]:
-    """Balanced starts from other seeds, each followed by the local search; the best kept.
+def banded_anneal(problem, data, k, labels, deadline, clock, max_work):
+    """Bands: annealing over disjoint cluster pairs (:func:`optimizer.anneal.anneal`)."""
+    from optimizer.anneal import anneal
+    from optimizer.repair import balance_arrays
 
-    Why: with bands the local search ends in the optimum of its start's
-    basin, and the CP-SAT rounds after it gained nothing (10 rounds at 700
-    units), while starts from other k-means seeds land 1–4 % apart (700 units,
-    seeds 0–2: 0.364 / 0.349 / 0.347). Each restart gets the first start's
-    allowances (``nominal``), so it costs about ``one`` nominal seconds; they
-    run while that much is left, at most :data:`MAX_RESTARTS` — a count, so
-    the plan stays the same on a rerun; the clock only stops them.
-    Returns the labels and ``(tried, kept)``.
-    """
-    from optimizer.search import _seed_labels
-
+    rules = problem.rules
     X = np.asarray(problem.features.values, dtype=np.float64)
-    best, best_sse = labels, sse(X, np.asarray(labels), k)
-    tried = kept = 0
-    while tried < MAX_RESTARTS and one > 0 and left() >= one and not clock.expired(0.5):
-        tried += 1
-        settings = dataclasses.replace(problem.settings, seed=problem.settings.seed + tried)
-        other = dataclasses.replace(problem, settings=settings)
-        start, violation = balanced_start(other, data, k, _seed_labels(other, k), deadline,
-                                          seconds=nominal, clock=clock)
-        if violation != 0.0:
-            continue
-        start, _ = improve(problem, data, k, start, deadline=deadline, clock=clock,
-                           max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
-        value = sse(X, np.asarray(start), k)
-        if value < best_sse * (1.0 - 1e-12):
-            best, best_sse, kept = start, value, kept + 1
-    return best, (tried, kept)
+    V, lo, hi, _ = balance_arrays(data, k, data.n)
+    lab, stats = anneal(X, V, lo, hi, np.asarray(labels), k, rules.min_size or 1,
+                        rules.max_size or data.n, free=~locked_units(data),
+                        seed=problem.settings.seed, max_work=max_work, deadline=deadline,
+                        clock=clock)
+    return lab.tolist(), stats
 
 
 def grouped(problem: Problem, data: ModelData, k: int, nominal: float, deadline: float,

@@ -204,3 +204,36 @@ def sample_problem(
         n_clusters=n_clusters, min_size=lo, max_size=hi,
         time_limit_s=time_limit_s, seed=seed, **rules,
     )
+
+
+def banded_plan(n: int = 240, k: int = 12) -> tuple[Problem, Any, np.ndarray]:
+    """A sample problem with ±10 % population bands and a plan meeting them after descent.
+
+    The starting point of the band phases (regional restarts, annealing): the
+    balanced start followed by the local search, as the large path runs them.
+    """
+    import time
+
+    from optimizer.construct import balanced_start
+    from optimizer.data import prepare
+    from optimizer.local_search import improve
+    from optimizer.search import _seed_labels
+
+    problem = sample_problem(n, k, 10.0, with_adjacency=False, balance={"population": 0.10})
+    data = prepare(problem)
+    far = time.monotonic() + 1e6
+    labels, violation = balanced_start(problem, data, k, _seed_labels(problem, k), far,
+                                       seconds=5.0)
+    assert violation == 0.0
+    labels, _ = improve(problem, data, k, labels, deadline=far)
+    return problem, data, np.asarray(labels)
+
+
+def sizes_and_band_hold(problem: Problem, data: Any, labels: np.ndarray, k: int) -> bool:
+    """Sizes and the first balance band (the raw rule, without the search's margins)."""
+    rules = problem.rules
+    size = np.bincount(labels, minlength=k)
+    lo, hi = data.balance[0].band(k)
+    totals = np.bincount(labels, weights=data.balance[0].values, minlength=k)
+    return bool((size >= rules.min_size).all() and (size <= rules.max_size).all()
+                and (totals >= lo).all() and (totals <= hi).all())

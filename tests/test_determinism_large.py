@@ -40,7 +40,8 @@ def test_clock_stop_is_recorded_and_the_limit_still_holds(monkeypatch):
     # 1 500 units: the LP start alone needs several seconds, whatever the machine's speed
     problem = sample_problem(1500, 30, 1.0, with_adjacency=False, balance={"population": 0.10})
     for module in (lns, lns_phases, construct):
-        for name in ("DTIME_PER_S", "LS_WORK_PER_S", "REPAIR_WORK_PER_S", "LP_WORK_PER_S"):
+        for name in ("DTIME_PER_S", "LS_WORK_PER_S", "REPAIR_WORK_PER_S", "LP_WORK_PER_S",
+                     "ANNEAL_WORK_PER_S", "BAND_REGION_WORK_PER_S"):
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, getattr(module, name) * 1000)
     started = time.monotonic()

@@ -1,0 +1,136 @@
+"""optimizer.anneal: exact step changes, rules kept, never worse, repeatable, within its work."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from helpers import banded_plan, sizes_and_band_hold
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optimizer import anneal as annealing
+from optimizer.anneal import anneal
+from optimizer.budget import ANNEAL_ROUND_WORK, Clock
+from optimizer.local_search import improve, sse
+from optimizer.repair import balance_arrays
+
+
+def _arrays(problem, data, k):
+    X = np.asarray(problem.features.values, dtype=np.float64)
+    V, lo, hi, _ = balance_arrays(data, k, data.n)
+    return X, V, lo, hi
+
+
+def test_annealing_keeps_the_rules_lowers_the_sum_and_repeats():
+    problem, data, start = banded_plan()
+    k, rules = 12, problem.rules
+    X, V, lo, hi = _arrays(problem, data, k)
+    args = (X, V, lo, hi, start, k, rules.min_size, rules.max_size)
+    lab, stats = anneal(*args, seed=0, max_work=20_000_000)
+    again, _ = anneal(*args, seed=0, max_work=20_000_000)
+    assert lab.tolist() == again.tolist()
+    assert sizes_and_band_hold(problem, data, lab, k)
+    # the start is a local optimum of the descent; annealing gets past it
+    assert stats.sse_after == sse(X, lab, k) < sse(X, start, k)
+    assert stats.rounds > 0 and stats.steps > 0
+    # and what it returns is still a plan the descent can take from
+    polished, _ = improve(problem, data, k, lab.tolist(), deadline=time.monotonic() + 60)
+    assert sizes_and_band_hold(problem, data, np.asarray(polished), k)
+
+
+def test_work_allowance_ends_the_run_and_is_charged():
+    problem, data, start = banded_plan()
+    k, rules = 12, problem.rules
+    X, V, lo, hi = _arrays(problem, data, k)
+    clock = Clock(time.monotonic() + 1e6)
+    _, stats = anneal(X, V, lo, hi, start, k, rules.min_size, rules.max_size,
+                      max_work=200_000, clock=clock)
+    one_round = ANNEAL_ROUND_WORK + 3 * rules.max_size ** 2 * k
+    assert 200_000 <= stats.work <= 200_000 + one_round
+    assert clock.charged_s > 0 and not clock.stopped
+
+
+def test_a_past_deadline_returns_the_start_and_is_marked():
+    problem, data, start = banded_plan()
+    k, rules = 12, problem.rules
+    X, V, lo, hi = _arrays(problem, data, k)
+    clock = Clock(time.monotonic() - 1.0)
+    lab, stats = anneal(X, V, lo, hi, start, k, rules.min_size, rules.max_size,
+                        max_work=10**9, deadline=time.monotonic() - 1.0, clock=clock)
+    assert stats.rounds == 0 and clock.stopped and lab.tolist() == start.tolist()
+
+
+def test_locked_units_never_move():
+    problem, data, start = banded_plan()
+    k, rules = 12, problem.rules
+    X, V, lo, hi = _arrays(problem, data, k)
+    free = np.ones(len(start), dtype=bool)
+    free[::3] = False
+    lab, stats = anneal(X, V, lo, hi, start, k, rules.min_size, rules.max_size, free=free,
+                        max_work=5_000_000)
+    assert stats.steps > 0
+    assert (lab[~free] == start[~free]).all()
+    assert sizes_and_band_hold(problem, data, lab, k)
+
+
+def test_a_single_cluster_is_returned_unchanged():
+    X = np.arange(10.0).reshape(5, 2)
+    V = np.ones((5, 1))
+    lab, stats = anneal(X, V, np.array([0.0]), np.array([9.0]), np.zeros(5, dtype=np.int64),
+                        1, 1, 5, max_work=1000)
+    assert lab.tolist() == [0] * 5 and stats.rounds == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(6, 24),
+    k=st.integers(2, 4),
+    seed=st.integers(0, 10_000),
+)
+def test_every_step_change_is_the_recomputed_change(n: int, k: int, seed: int) -> None:
+    """Each finite option equals the sum of squares recomputed after that step; barred ones break a rule."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    V = rng.uniform(1, 10, size=(n, 1))
+    lab = np.arange(n) % k
+    rng.shuffle(lab)
+    size = np.bincount(lab, minlength=k)
+    totals = np.bincount(lab, weights=V[:, 0], minlength=k)
+    min_size, max_size = int(size.min()) - 1, int(size.max()) + 1
+    lo, hi = np.array([totals.min() - 3.0]), np.array([totals.max() + 3.0])
+    sums = np.zeros((k, 3))
+    np.add.at(sums, lab, X)
+    width = max_size + 1
+    members = annealing._member_table(lab, size.astype(np.int64), k, width)
+    A, B = np.array([0]), np.array([1])
+    sq = np.einsum("ij,ij->i", X, X)
+    movable = np.ones(n, dtype=bool)
+    options = annealing._step_options(X, V, sq, lo, hi, sums, totals[:, None], size, members,
+                                      movable, A, B, min_size, max_size)[0]
+    before = sse(X, lab, k)
+    assert options[-1] == 0.0
+    for code, change in enumerate(options[:-1]):
+        new = lab.copy()
+        if code < width * width:
+            i, j = members[0, code // width], members[1, code % width]
+            if i < 0 or j < 0:
+                assert change == np.inf
+                continue
+            new[i], new[j] = 1, 0
+        else:
+            slot = (code - width * width) % width
+            src, dst = (0, 1) if code < width * width + width else (1, 0)
+            unit = members[src, slot]
+            if unit < 0:
+                assert change == np.inf
+                continue
+            new[unit] = dst
+        new_size = np.bincount(new, minlength=k)
+        new_totals = np.bincount(new, weights=V[:, 0], minlength=k)
+        allowed = bool((new_size >= min_size).all() and (new_size <= max_size).all()
+                       and (new_totals >= lo[0]).all() and (new_totals <= hi[0]).all())
+        if allowed:
+            assert np.isclose(change, sse(X, new, k) - before, atol=1e-9)
+        else:
+            assert change == np.inf
