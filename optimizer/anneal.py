@@ -51,6 +51,15 @@ REFRESH_ROUNDS = 50
 #: and 0.002 alike; colder at the end leaves the plan in a worse basin.
 START_TEMPERATURE = 0.1
 END_TEMPERATURE = 0.002
+#: Without a max_size (or a loose one) a cluster may grow at most this share
+#: above the largest cluster of the start: the member table, hence every
+#: round's arrays, is as wide as the largest cluster allowed.
+GROWTH = 0.25
+#: At most this many step options (pairs × member slots²) are evaluated in one
+#: numpy call (~40 MB per array); the round's pairs are taken in chunks below it.
+#: Clusters wider than its square root (over ~2 200 units) are left to the
+#: local search: one pair's swaps alone would exceed it.
+MAX_OPTIONS = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +92,9 @@ def anneal(
     """Anneal ``labels`` (meeting sizes and the bands ``lo``..``hi`` on ``V``); the best plan seen.
 
     ``X``: the similarity features (n × d), whose within-cluster sum of
-    squares is minimised; ``V``: the balanced values (n × c). ``max_work``
+    squares is minimised; ``V``: the balanced values (n × c). A cluster grows
+    at most :data:`GROWTH` above the start's largest, and clusters too wide for
+    :data:`MAX_OPTIONS` are returned unchanged. ``max_work``
     counts unit pairs evaluated plus :data:`optimizer.budget.ANNEAL_ROUND_WORK`
     per round; the temperature falls geometrically with the share spent.
     """
@@ -102,7 +113,13 @@ def anneal(
     totals = np.zeros((k, V.shape[1]))
     np.add.at(totals, lab, V)
     size = np.bincount(lab, minlength=k).astype(np.int64)
-    width = int(max(max_size, size.max())) + 1
+    largest = int(size.max())
+    max_size = min(max_size, largest + max(2, math.ceil(GROWTH * largest)))
+    width = max(max_size, largest) + 1
+    if width * width > MAX_OPTIONS:
+        value = _sse(X, lab, k)
+        return lab, AnnealStats(0, 0, value, value, 0)
+    chunk = MAX_OPTIONS // (width * width)
     members = _member_table(lab, size, k, width)
 
     def sse_now() -> float:
@@ -128,14 +145,15 @@ def anneal(
         spent += ANNEAL_ROUND_WORK + int((size[A] * size[B] + size[A] + size[B]).sum())
         if len(A) == 0:
             continue
-        options = _step_options(X, V, sq, lo, hi, sums, totals, size, members, movable,
-                                A, B, min_size, max_size)
-        # one Boltzmann draw per pair (Gumbel-max): stay, or a step, by its change
-        gumbel = -np.log(-np.log(rng.random(options.shape)))
-        choice = np.argmin(options / temperature - gumbel, axis=1)
-        delta = options[np.arange(len(A)), choice]
-        steps += _apply(X, V, lab, sums, totals, size, members, A, B, choice, width)
-        current += float(delta.sum())
+        for first in range(0, len(A), chunk):
+            a, b = A[first:first + chunk], B[first:first + chunk]
+            options = _step_options(X, V, sq, lo, hi, sums, totals, size, members, movable,
+                                    a, b, min_size, max_size)
+            # one Boltzmann draw per pair (Gumbel-max): stay, or a step, by its change
+            gumbel = -np.log(-np.log(rng.random(options.shape)))
+            choice = np.argmin(options / temperature - gumbel, axis=1)
+            current += float(options[np.arange(len(a)), choice].sum())
+            steps += _apply(X, V, lab, sums, totals, size, members, a, b, choice, width)
         if current < best - 1e-9 * spread:
             best, best_lab = current, lab.copy()
     if clock is not None:

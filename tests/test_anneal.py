@@ -134,3 +134,37 @@ def test_every_step_change_is_the_recomputed_change(n: int, k: int, seed: int) -
             assert np.isclose(change, sse(X, new, k) - before, atol=1e-9)
         else:
             assert change == np.inf
+
+
+def test_without_a_max_size_clusters_grow_only_a_little():
+    """No max_size: the member table (every round's width) stays near the largest cluster."""
+    problem, data, start = banded_plan()
+    k = 12
+    X, V, lo, hi = _arrays(problem, data, k)
+    largest = int(np.bincount(start, minlength=k).max())
+    lab, stats = anneal(X, V, lo, hi, start, k, 1, len(start), max_work=5_000_000)
+    assert stats.steps > 0 and stats.sse_after <= stats.sse_before
+    cap = largest + max(2, int(np.ceil(annealing.GROWTH * largest)))
+    assert np.bincount(lab, minlength=k).max() <= cap
+
+
+def test_clusters_too_wide_for_pairwise_swaps_are_left_alone(monkeypatch):
+    problem, data, start = banded_plan()
+    k, rules = 12, problem.rules
+    X, V, lo, hi = _arrays(problem, data, k)
+    monkeypatch.setattr(annealing, "MAX_OPTIONS", 100)  # below one pair's 20 × 20 slots
+    lab, stats = anneal(X, V, lo, hi, start, k, rules.min_size, rules.max_size,
+                        max_work=5_000_000)
+    assert stats.rounds == 0 and lab.tolist() == start.tolist()
+
+
+def test_pairs_taken_in_chunks_still_keep_every_rule(monkeypatch):
+    problem, data, start = banded_plan()
+    k, rules = 12, problem.rules
+    X, V, lo, hi = _arrays(problem, data, k)
+    width = rules.max_size + 1
+    monkeypatch.setattr(annealing, "MAX_OPTIONS", width * width)  # one pair per numpy call
+    lab, stats = anneal(X, V, lo, hi, start, k, rules.min_size, rules.max_size,
+                        max_work=5_000_000)
+    assert stats.steps > 0 and stats.sse_after < sse(X, start, k)
+    assert sizes_and_band_hold(problem, data, lab, k)
