@@ -174,8 +174,8 @@ def features_in_unit_order(problem: Problem) -> np.ndarray:
 #: 700 units, 0.052 vs 0.044 s at 3 300, 0.32 vs 0.44 s at 10 000; with both
 #: cores busy (another process), 0.063 vs 0.14 s (worst 1.3 s) at 700 and
 #: 0.068 vs 0.95 s at 3 300 — OpenMP threads waiting for each other on a
-#: loaded machine, which the solve's time allowances do not foresee (its
-#: whole-table restarts call KMeans again). At 50 000 units threads pay: 5.7 vs
+#: loaded machine, which the solve's time allowances do not foresee. At
+#: 50 000 units threads pay: 5.7 vs
 #: 3.8 s, so large tables keep them.
 KMEANS_ONE_THREAD_MAX = 20_000
 
