@@ -65,3 +65,27 @@ def test_banded_large_solve_runs_regional_restarts_then_annealing():
         pytest.skip("machine too loaded: the safety stop ended the solve before the phases")
     assert plan.details["region_tries"] > 0
     assert plan.details["anneal_rounds"] > 0 and plan.details["anneal_gain"] >= 0.0
+
+
+@pytest.mark.slow
+def test_without_enough_rounds_for_annealing_the_regional_restarts_take_its_time(monkeypatch):
+    """The annealing's share would pay for too few rounds: it is skipped, the rules still hold."""
+    from optimizer import lns
+    from optimizer.check import check_plan
+
+    monkeypatch.setattr(lns, "ANNEAL_MIN_ROUNDS", 10**12)
+    problem = sample_problem(400, 20, 10.0, with_adjacency=False, balance={"population": 0.10})
+    plan = solve(problem)
+    assert check_plan(plan, problem) == []
+    assert "anneal_rounds" not in plan.details
+    if not plan.details["clock_stopped"]:
+        assert plan.details["region_tries"] > 0
+
+
+def test_affordable_rounds_follow_the_cluster_sizes():
+    from optimizer.anneal import affordable_rounds
+
+    # same work: clusters of 100 units cost ~100 × more per round than clusters of 10
+    small, large = affordable_rounds(700, 70, 10**9), affordable_rounds(50_000, 500, 10**9)
+    assert small > 20 * large > 0
+    assert affordable_rounds(700, 50, 0) == 0
