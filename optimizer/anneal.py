@@ -15,9 +15,12 @@ never interact, so the changes add up exactly.
 
 Measured (benchmark F, population ±10 %, seeds 0–2, from the first local
 search's plan): 700 units 0.3644 / 0.3491 / 0.3466 → 0.3576 / 0.3409 / 0.3415
-in 18 s, where the whole-table restarts and regional restarts it replaces
-reached 0.3602 / 0.3435 / 0.3452 in the same time; 3 300 units seed 0
-0.3427 → 0.3389 in 25 s (those phases: 0.3404).
+in 18 s, where the whole-table restarts from other seeds and the regional
+restarts reached 0.3602 / 0.3435 / 0.3452 in the same time; 3 300 units seed 0
+0.3427 → 0.3389 in 25 s (those phases: 0.3404). In the product it replaces
+the whole-table restarts and follows a shorter turn of the regional restarts
+(:data:`optimizer.lns.BAND_REGION_SPEND`), when its share pays for
+:data:`MIN_ROUNDS` rounds.
 
 Every step keeps the size bounds and the bands (tightened by
 :data:`optimizer.repair.BAND_MARGIN`, as in the local search), so the plan

@@ -53,3 +53,22 @@ def provinces_small_pairs(provinces_small: Profiles) -> list[tuple[UnitId, UnitI
     return load_adjacency(
         DATA_DIR / "adjacency_provinces_small.csv", provinces_small.unit_ids
     )
+
+
+@pytest.fixture
+def ctrl_c_reaches_python() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt here, even if the test run was started as a background job.
+
+    A shell starts background jobs with SIGINT ignored, and Python then never
+    raises KeyboardInterrupt: every Ctrl-C test would fail for a reason that
+    is not the product's. The tests that send SIGINT restore Python's handler
+    for their duration (and their child processes reset it, see test_interrupt).
+    """
+    import signal
+
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+

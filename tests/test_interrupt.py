@@ -24,9 +24,17 @@ from optimizer.plan import Assignment, Plan, SolveStatus
 from scenarios.cli import main
 from scenarios.definition import build_problem, load_scenarios
 
-pytestmark = pytest.mark.skipif(
-    not Path("/proc/self/stat").exists(), reason="reads the child's CPU time from /proc"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not Path("/proc/self/stat").exists(), reason="reads the child's CPU time from /proc"
+    ),
+    pytest.mark.usefixtures("ctrl_c_reaches_python"),
+]
+
+
+def _default_sigint() -> None:
+    """In the child: SIGINT back to its default, so Python installs its Ctrl-C handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 N_UNITS = 600
 PLAN_FILES = {
@@ -85,6 +93,7 @@ def _plan_then_sigint(
         text=True,
         encoding="utf-8",
         env=env,
+        preexec_fn=_default_sigint,
     )
     started = time.monotonic()
     try:

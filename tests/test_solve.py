@@ -125,7 +125,7 @@ def test_stop_before_any_plan_is_no_solution():
 
 
 @needs_vn34
-def test_ctrl_c_returns_the_best_plan_so_far():
+def test_ctrl_c_returns_the_best_plan_so_far(ctrl_c_reaches_python):
     """SIGINT during a long solve: the solver stops, the best verified plan comes back interrupted."""
     problem = _vn34_problem(time_limit_s=60, min_count=5, max_count=12, contiguous=True,
                             balance={"population": 0.15})
