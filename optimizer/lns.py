@@ -141,10 +141,10 @@ REGION_SHARE = 0.10
 #: ==========================================  ================  ================  ========  ========
 #: phases after the first search               F 700 (median)    F 3 300 (median)  plan 700  plan 3300
 #: ==========================================  ================  ================  ========  ========
-#: whole-table restarts, regional restarts     0.3452            0.3400            136.2     375.5
+#: whole-table restarts, regional restarts     0.3452            0.3404            136.2     375.5
 #: annealing 0.6                               0.3406            0.3398            129.2     380.8
 #: regional 0.4, annealing 0.5                 0.3420            0.3401            130.5     371.4
-#: regional 0.25, annealing 0.6 (kept)         0.3407            see README        see log   377.2
+#: regional 0.25, annealing 0.6 (kept)         0.3407            0.3401            129.4     377.2
 #: ==========================================  ================  ================  ========  ========
 BAND_REGION_SPEND = 0.25
 ANNEAL_SPEND = 0.6
