@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.budget import ANNEAL_ROUND_WORK, ANNEAL_WORK_PER_S, Clock
+from optimizer.local_search import sse
 
 #: Each cluster is paired with one of this many nearest clusters (by centre).
 #: 700 units, 18 s: 4 / 8 / 12 neighbours gave medians 0.3419 / 0.3415 / 0.3414.
@@ -112,7 +113,7 @@ def anneal(
     per round; the temperature falls geometrically with the share spent.
     """
     if k < 2:
-        value = _sse(np.asarray(X, dtype=np.float64), np.asarray(labels), k)
+        value = sse(np.asarray(X, dtype=np.float64), np.asarray(labels), k)
         return np.asarray(labels, dtype=np.int64).copy(), AnnealStats(0, 0, value, value, 0)
     rng = np.random.default_rng(seed)
     X = np.ascontiguousarray(X, dtype=np.float64)
@@ -130,7 +131,7 @@ def anneal(
     max_size = min(max_size, largest + max(2, math.ceil(GROWTH * largest)))
     width = max(max_size, largest) + 1
     if width * width > MAX_OPTIONS:
-        value = _sse(X, lab, k)
+        value = sse(X, lab, k)
         return lab, AnnealStats(0, 0, value, value, 0)
     chunk = MAX_OPTIONS // (width * width)
     members = _member_table(lab, size, k, width)
@@ -171,7 +172,7 @@ def anneal(
             best, best_lab = current, lab.copy()
     if clock is not None:
         clock.charge(spent, ANNEAL_WORK_PER_S)
-    stats = AnnealStats(rounds, steps, before, _sse(X, best_lab, k), spent)
+    stats = AnnealStats(rounds, steps, before, sse(X, best_lab, k), spent)
     return best_lab, stats
 
 
@@ -180,13 +181,6 @@ def affordable_rounds(n: int, k: int, max_work: int) -> int:
     per = n / max(k, 1)
     round_work = ANNEAL_ROUND_WORK + PAIRS_PER_CLUSTER * k * (per * per + 2 * per)
     return int(max_work / round_work)
-
-
-def _sse(X: np.ndarray, labels: np.ndarray, k: int) -> float:
-    """Within-cluster sum of squares recomputed from scratch (no drift from running sums)."""
-    from optimizer.local_search import sse
-
-    return sse(X, labels, k)
 
 
 def _member_table(lab: np.ndarray, size: np.ndarray, k: int, width: int) -> np.ndarray:
