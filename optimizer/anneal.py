@@ -112,9 +112,6 @@ def anneal(
     counts unit pairs evaluated plus :data:`optimizer.budget.ANNEAL_ROUND_WORK`
     per round; the temperature falls geometrically with the share spent.
     """
-    if k < 2:
-        value = sse(np.asarray(X, dtype=np.float64), np.asarray(labels), k)
-        return np.asarray(labels, dtype=np.int64).copy(), AnnealStats(0, 0, value, value, 0)
     rng = np.random.default_rng(seed)
     X = np.ascontiguousarray(X, dtype=np.float64)
     V = np.ascontiguousarray(V, dtype=np.float64)
@@ -130,16 +127,11 @@ def anneal(
     largest = int(size.max())
     max_size = min(max_size, largest + max(2, math.ceil(GROWTH * largest)))
     width = max(max_size, largest) + 1
-    if width * width > MAX_OPTIONS:
-        value = sse(X, lab, k)
-        return lab, AnnealStats(0, 0, value, value, 0)
+    before = sse(X, lab, k)
+    if k < 2 or width * width > MAX_OPTIONS:  # no pair to draw, or too wide to hold
+        return lab, AnnealStats(0, 0, before, before, 0)
     chunk = MAX_OPTIONS // (width * width)
     members = _member_table(lab, size, k, width)
-
-    def sse_now() -> float:
-        return float(sq.sum() - (np.einsum("ij,ij->i", sums, sums) / size).sum())
-
-    before = sse_now()
     spread = max(float(sq.sum() - (X.sum(axis=0) ** 2).sum() / max(n, 1)), 1e-12) / max(n, 1)
     hot, cold = START_TEMPERATURE * spread, END_TEMPERATURE * spread
     current = best = before
