@@ -14,7 +14,7 @@ from scenarios.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 INSTALL_AND_PLAN = "pip install . && cumkhoi plan"
-INSTALL_AND_TEST = 'pip install ".[test]" && python -m pytest'
+INSTALL_AND_TEST = 'pip install ".[test]" && python -m pytest -n 2'
 
 
 def blocks(language: str) -> list[str]:
