@@ -13,6 +13,8 @@ from helpers import make_problem, make_profiles, sample_problem
 from features.types import FeatureMatrix
 from optimizer.check import check_plan
 from optimizer.contiguous_graph import (
+    ENUMERATION_WORK,
+    _enumerate_connected,
     articulation_points,
     connected_sets,
     lightest_connected_total,
@@ -71,6 +73,26 @@ def test_lightest_connected_total_on_a_path():
     assert lightest_connected_total(2, neighbors, values, 3, cap=0) == 7.0
     assert lightest_connected_total(0, neighbors, values, 2) == 10.0
     assert lightest_connected_total(0, [()] * 5, values, 2) == float("inf")
+
+
+def test_lightest_connected_total_on_a_large_grid_stays_a_valid_bound():
+    """A 60×60 grid, sets of 40 around the centre: far too many to list, so the bound is the
+    centre plus the 39 lightest units within 39 steps, and it is below the lightest set found.
+
+    Before the fix the breadth-first reach kept every path to a unit (2^39 entries on a grid)
+    and this never returned; the listing is also cut by its work allowance (incomplete)."""
+    grid = nx.convert_node_labels_to_integers(nx.grid_2d_graph(60, 60))
+    neighbors = [sorted(grid[v]) for v in range(3600)]
+    values = np.random.default_rng(0).uniform(1.0, 10.0, 3600)
+    centre = 30 * 60 + 30
+    ball = [v for v, d in nx.single_source_shortest_path_length(grid, centre, cutoff=39).items()
+            if v != centre]
+    loose = values[centre] + np.sort(values[ball])[:39].sum()
+    assert lightest_connected_total(centre, neighbors, values, 40) == pytest.approx(loose)
+    sets, complete = _enumerate_connected(centre, set(range(3600)), neighbors, 40, 40, 10**6,
+                                          max_work=ENUMERATION_WORK)
+    assert not complete and sets
+    assert loose <= min(values[s].sum() for s in sets)
 
 
 def test_sample_300_heaviest_unit_needs_more_than_75_percent():
