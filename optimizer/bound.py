@@ -60,7 +60,7 @@ from optimizer.bound_rows import (
     members_of,
     neighbour_graph,
 )
-from optimizer.objective import COST_SCALE
+from optimizer.objective import COST_SCALE, central_members
 from optimizer.subgradient import StepFactor
 
 #: Exact costs kept per unit, as a multiple of the largest cluster size
@@ -208,11 +208,9 @@ def _incumbent_costs(values: np.ndarray, labels: np.ndarray) -> tuple[int, np.nd
     total = 0
     for c in np.unique(labels):
         idx = np.nonzero(labels == c)[0]
-        rows, cols = np.repeat(idx, len(idx)), np.tile(idx, len(idx))
-        d = exact_costs(values, rows, cols).reshape(len(idx), len(idx))
-        best = int(np.argmin(d.sum(axis=0)))
-        own[idx] = d[:, best]
-        total += int(d[:, best].sum())
+        (medoid,), (cost,) = central_members(values, idx)
+        own[idx] = exact_costs(values, idx, np.full(len(idx), medoid))
+        total += int(cost)
     return total, own
 
 

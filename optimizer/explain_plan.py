@@ -17,7 +17,7 @@ from features.i18n import register, tr
 from features.types import ClusterId, FeatureMatrix, UnitId
 from optimizer.check import moved_units
 from optimizer.describe import format_number
-from optimizer.objective import cluster_cost, distance_matrix
+from optimizer.objective import central_members, cluster_cost
 from optimizer.plan import Plan, SolveStatus
 from optimizer.problem import Problem
 
@@ -94,21 +94,17 @@ def _cost(
 ) -> tuple[int, int]:
     """Integer cost and medoid row of one cluster (:func:`objective.cluster_cost`).
 
-    Without a full distance matrix only the cluster's own pairs are computed,
-    so explaining one unit of a 10 000-unit table needs no n × n matrix.
+    Without a full distance matrix only the cluster's own pairs are computed
+    (:func:`objective.central_members`, which never holds a cluster's whole
+    pair matrix either), so explaining one unit of a 10 000-unit table needs no
+    n × n matrix.
     """
     if not rows:
         return 0, -1
     if dist is not None:
         return cluster_cost(rows, dist)
-    ordered = sorted(rows)
-    sub = FeatureMatrix(
-        values=features.values[ordered],
-        unit_ids=tuple(features.unit_ids[i] for i in ordered),
-        feature_names=features.feature_names,
-    )
-    cost, local = cluster_cost(range(len(ordered)), distance_matrix(sub))
-    return cost, ordered[local]
+    (medoid,), (cost,) = central_members(features, rows)
+    return int(cost), int(medoid)
 
 
 def criterion_shares(plan: Plan, problem: Problem) -> dict[str, float]:

@@ -70,11 +70,63 @@ def distance_matrix(features: FeatureMatrix) -> np.ndarray:
     return np.rint(d2 * COST_SCALE).astype(np.int64)
 
 
-def pair_distances(features: FeatureMatrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Integer squared distances for the pairs ``(rows[k], cols[k])`` only."""
-    values = np.asarray(features.values, dtype=np.float64)
+def pair_distances(
+    features: FeatureMatrix | np.ndarray, rows: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
+    """Integer squared distances for the pairs ``(rows[k], cols[k])`` only (features or their values)."""
+    values = np.asarray(getattr(features, "values", features), dtype=np.float64)
     diff = values[rows] - values[cols]
     return np.rint(np.einsum("ij,ij->i", diff, diff) * COST_SCALE).astype(np.int64)
+
+
+#: Clusters up to this many members get their whole pair matrix (m² pairs);
+#: larger ones are screened first (:func:`central_members`).
+WHOLE_MATRIX_MAX_MEMBERS = 1_024
+#: Pairs computed at once when a cluster is screened (memory: ~this × columns × 8 bytes).
+PAIR_CHUNK = 1 << 17
+
+
+def central_members(
+    features: FeatureMatrix | np.ndarray, members: Sequence[int], count: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``count`` members with the smallest ``Σ_i d(i, m)`` over the cluster, and those sums.
+
+    Exactly the column sums of the cluster's :func:`pair_distances` matrix
+    (ties: table order), so ``central_members(f, C)[1][0]`` is the cluster's
+    cost and ``[0][0]`` its medoid. Why not that matrix: a cluster of 10 000
+    units needs 10⁸ pairs (~14 GB of differences at 18 columns; a 20 000-unit
+    table in 2 clusters was killed for memory). Above
+    :data:`WHOLE_MATRIX_MAX_MEMBERS` members each sum is first found in
+    closed form, ``m‖f_j‖² − 2 f_j·Σf + Σ‖f‖²`` (O(m) memory), which differs
+    from the rounded integer sum by at most ``m/2`` plus float error; only
+    members whose window could reach the ``count``-th smallest are summed
+    pair by pair.
+    """
+    idx = np.asarray(sorted(members), dtype=np.int64)
+    m = len(idx)
+    count = max(min(count, m), 0)
+    if m <= WHOLE_MATRIX_MAX_MEMBERS:
+        rows, cols = np.repeat(idx, m), np.tile(idx, m)
+        sums = pair_distances(features, rows, cols).reshape(m, m).sum(axis=0)
+        order = np.argsort(sums, kind="stable")[:count]
+        return idx[order], sums[order]
+    values = np.asarray(getattr(features, "values", features), dtype=np.float64)[idx]
+    sq = np.einsum("ij,ij->i", values, values)
+    cross = values @ values.sum(axis=0)
+    approx = COST_SCALE * (m * sq - 2.0 * cross + sq.sum())
+    # per-pair rounding (≤ ½ each) plus a float margin far above the closed form's error
+    slack = m / 2.0 + 1.0 + 1e-9 * COST_SCALE * (m * sq + 2.0 * np.abs(cross) + sq.sum())
+    threshold = np.partition(approx + slack, count - 1)[count - 1] if count else -np.inf
+    candidates = np.nonzero(approx - slack <= threshold)[0]
+    exact = np.zeros(len(candidates), dtype=np.int64)
+    per = max(PAIR_CHUNK // m, 1)
+    for s in range(0, len(candidates), per):
+        block = candidates[s:s + per]
+        rows = np.tile(idx, len(block))
+        cols = np.repeat(idx[block], m)
+        exact[s:s + per] = pair_distances(features, rows, cols).reshape(len(block), m).sum(axis=1)
+    order = np.argsort(exact, kind="stable")[:count]  # candidates ascend: ties keep table order
+    return idx[candidates[order]], exact[order]
 
 
 def move_cost(stability_weight: float) -> int:

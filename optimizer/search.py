@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from ortools.sat.python import cp_model
 
 from optimizer.budget import DTIME_PER_S, Clock
@@ -28,7 +27,7 @@ from optimizer.data import ModelData
 from optimizer.model import AssignmentModel
 from optimizer.objective import (
     COST_SCALE,
-    pair_distances,
+    central_members,
 )
 from optimizer.problem import Problem
 from optimizer.seed import seed_clusters
@@ -304,10 +303,6 @@ def _medoids_of(problem: Problem, labels: list[int]) -> dict[int, int]:
 
 
 def _medoid(problem: Problem, members: list[int]) -> int:
-    idx = np.asarray(sorted(members), dtype=np.int64)
-    rows = np.repeat(idx, len(idx))
-    cols = np.tile(idx, len(idx))
-    d = pair_distances(problem.features, rows, cols).reshape(len(idx), len(idx))
-    return int(idx[int(np.argmin(d.sum(axis=0)))])
+    return int(central_members(problem.features, members)[0][0])
 
 

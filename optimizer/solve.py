@@ -35,7 +35,7 @@ from optimizer.objective import (
     COST_SCALE,
     OBJECTIVE_DEFINITION,
     calinski_harabasz,
-    pair_distances,
+    central_members,
 )
 from optimizer.plan import Assignment, Plan, SolveStatus
 from optimizer.precheck import feasible_counts
@@ -100,14 +100,7 @@ def _true_cost(problem: Problem, clusters: list[int]) -> int:
     groups: dict[int, list[int]] = {}
     for i, c in enumerate(clusters):
         groups.setdefault(c, []).append(i)
-    total = 0
-    for members in groups.values():
-        idx = np.asarray(members, dtype=np.int64)
-        rows = np.repeat(idx, len(idx))
-        cols = np.tile(idx, len(idx))
-        d = pair_distances(problem.features, rows, cols).reshape(len(idx), len(idx))
-        total += int(d.sum(axis=0).min())
-    return total
+    return sum(int(central_members(problem.features, members)[1][0]) for members in groups.values())
 
 
 def _solve_count(
