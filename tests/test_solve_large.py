@@ -184,3 +184,59 @@ def test_a_loose_rising_bound_gets_one_larger_allowance(monkeypatch):
     assert "bound_topup" not in plain.details
     assert dict(plain.assignment.labels) == dict(topped.assignment.labels)
     assert plain.bound < topped.bound <= topped.objective
+
+
+def test_no_top_up_when_it_cannot_end_in_time(monkeypatch):
+    """1 000 units in 2 s with a bound that takes 0.4 s: a top-up (~4× that) would overrun the
+    limit, so it is skipped and recorded; the plan is the same and on time."""
+    import time
+
+    import optimizer.lns as lns
+
+    problem = _planner_table(1000, 20, 2.0)
+    real = lns.lagrangian_bound
+    calls: list[int] = []
+
+    def slow(*args, **kwargs):
+        calls.append(kwargs["max_work"])
+        time.sleep(0.4)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lns, "lagrangian_bound", slow)
+    started = time.monotonic()
+    plan = solve(problem)
+    assert time.monotonic() - started < 2.0 + 1.0
+    assert len(calls) == 1
+    assert plan.details["bound_topup_skipped"] is True and "bound_topup" not in plan.details
+    assert check_plan(plan, problem) == []
+
+
+def test_no_bound_search_when_the_phases_used_its_time(monkeypatch):
+    """The last search overruns the whole limit (a slow machine, or optimistic work rates): the
+    Lagrangian does not start, the bound is the nearest-neighbour one and says the clock cut it."""
+    import time
+
+    import optimizer.lns as lns
+
+    problem = _planner_table(1000, 20, 2.0)
+    real_improve = lns.improve
+    calls: list[int] = []
+
+    def improve_then_stall(*args, **kwargs):
+        out = real_improve(*args, **kwargs)
+        time.sleep(max(started + 2.0 - time.monotonic(), 0.0))  # to the time limit
+        return out
+
+    def never(*args, **kwargs):
+        calls.append(1)
+        return lns.BoundResult(0, 0, 0, 0, False)
+
+    monkeypatch.setattr(lns, "improve", improve_then_stall)
+    monkeypatch.setattr(lns, "lagrangian_bound", never)
+    started = time.monotonic()
+    plan = solve(problem)
+    assert time.monotonic() - started < 2.0 + 1.0
+    assert calls == []
+    assert plan.details["bound_clock_stopped"] is True
+    assert plan.bound == pytest.approx(full_lower_bound(problem.features, 20) / 10_000)
+    assert check_plan(plan, problem) == []
