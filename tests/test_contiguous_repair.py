@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from types import SimpleNamespace
 
 import networkx as nx
 import numpy as np
@@ -23,6 +24,7 @@ from optimizer.contiguous_repair import repair_contiguous
 from optimizer.data import prepare
 from optimizer.local_search import sse
 from optimizer.plan import Assignment, Plan, SolveStatus
+from optimizer.search import _medoids_of
 from optimizer.solve import _seed_labels, solve
 
 PATH6 = [(f"u{i}", f"u{i + 1}") for i in range(5)]
@@ -184,3 +186,31 @@ def test_solve_300_contiguous_returns_a_checked_plan():
     plan = solve(problem)
     assert not check_plan(plan, problem)
     assert plan.details["contig_violation"] == 0.0
+
+
+def test_lns_rounds_do_not_start_what_cannot_end_in_time(monkeypatch):
+    """Each sub-model takes 0.8 s to build (uncharged, unstoppable) with 2.5 s left: the rounds
+    stop while the last one's wall time still fits, so the plan is handed back by the deadline."""
+    import time
+
+    from optimizer import neighbourhood
+
+    problem, _, _ = _sample(1.0)
+    real = neighbourhood.build_model
+
+    def slow_build(*args, **kwargs):
+        time.sleep(0.8)
+        return real(*args, **kwargs)
+
+    plan = solve(problem)  # the outcome to improve, from the whole solve
+    labels = [plan.assignment.labels[u] for u in problem.unit_ids]
+    medoids = _medoids_of(problem, [sorted(set(labels)).index(c) for c in labels])
+    out = SimpleNamespace(medoid_of=[medoids[i] for i in range(300)], bound=0, interrupted=False)
+    out.model_cost = sum(neighbourhood._cluster_cost(problem, [i for i in range(300) if medoids[i] == m], m)
+                         for m in set(out.medoid_of))
+    monkeypatch.setattr(neighbourhood, "build_model", slow_build)
+    deadline = time.monotonic() + 2.5
+    rounds, _ = neighbourhood.lns_rounds(problem, prepare(problem), 50, out, deadline,
+                                         time.monotonic(), None, None)
+    assert time.monotonic() <= deadline
+    assert 1 <= rounds <= 2
