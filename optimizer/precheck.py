@@ -78,6 +78,16 @@ register(
             "vi": "Có {n_labels} nhãn cụm cố định khác nhau nhưng chỉ có {k} cụm.",
             "en": "{n_labels} distinct fixed cluster labels but only {k} clusters.",
         },
+        "precheck.max_moves": {
+            "vi": "Tối đa {limit} đơn vị được đổi cụm (max_moves), nhưng với {k} cụm ít nhất {need} "
+                  "đơn vị phải đổi: mỗi cụm mới giữ tên của nhiều nhất một cụm hiện tại, nên {k} cụm "
+                  "giữ lại được tối đa {keep} đơn vị ở cụm cũ. Hãy nâng max_moves lên ít nhất {need} "
+                  "hoặc tăng số cụm.",
+            "en": "At most {limit} units may change cluster (max_moves), but with {k} clusters at least "
+                  "{need} must: each new cluster keeps the name of at most one current cluster, so {k} "
+                  "clusters keep at most {keep} units where they are. Raise max_moves to at least "
+                  "{need} or use more clusters.",
+        },
         "precheck.apart_big": {
             "vi": "Nhóm phải khác cụm {units} có {size} đơn vị nhưng chỉ có {k} cụm.",
             "en": "Apart group {units} has {size} units but there are only {k} clusters.",
@@ -232,6 +242,14 @@ def count_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError 
                 tr("precheck.apart_big", units=_names([ids[i] for i in group]), size=len(group), k=k),
                 rules=["apart", "count"],
             )
+    if rules.max_moves is not None:
+        keep = most_units_kept(data, k, rules.max_size)
+        need = sum(1 for g in data.current if g >= 0) - keep
+        if need > rules.max_moves:
+            return InfeasibleError(
+                tr("precheck.max_moves", limit=rules.max_moves, k=k, need=need, keep=keep),
+                rules=["max_moves", "count"],
+            )
     if rules.contiguous and problem.graph is not None:
         components = list(nx.connected_components(problem.graph.subgraph(ids)))
         if len(components) > k:
@@ -273,6 +291,18 @@ def count_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError 
                 rules=["one_function", "count"],
             )
     return None
+
+
+def most_units_kept(data: ModelData, k: int, max_size: int | None) -> int:
+    """At most this many units with a known current cluster can keep it with ``k`` clusters.
+
+    A unit stays when its new cluster carries its current cluster's label, and
+    each cluster carries one label: the best case keeps the ``k`` largest
+    current clusters, each up to ``max_size`` units.
+    """
+    sizes = np.bincount([g for g in data.current if g >= 0]) if any(g >= 0 for g in data.current) else np.zeros(0)
+    cap = max_size if max_size is not None else data.n
+    return int(np.sort(np.minimum(sizes, cap))[::-1][:k].sum())
 
 
 #: Under contiguity, the heaviest units of each balanced column checked for a

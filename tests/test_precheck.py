@@ -33,6 +33,11 @@ def _problem(pairs=UNITS_OK_SMALL_PAIRS, profiles=None, **rules):
         ({"n_clusters": 2, "apart": (("A", "B", "C"),)}, ["3", "2"], ["apart", "count"]),
         ({"n_clusters": 2, "one_region": True, "together": (("A", "F"),)}, ["A", "F"], ["one_region", "together"]),
         ({"n_clusters": 3, "one_region": True, "max_size": 2}, ["4", "3"], ["one_region", "count"]),
+        # current X = {A, B, F}, Y = {C, D, E}: one cluster keeps one name, 3 units stay at most
+        ({"n_clusters": 1, "max_moves": 2}, ["at least 3 must", "keep at most 3"], ["max_moves", "count"]),
+        # clusters of ≤ 2 keep ≤ 2 of X and ≤ 2 of Y
+        ({"n_clusters": 3, "max_size": 2, "max_moves": 1}, ["at least 2 must", "keep at most 4"],
+         ["max_moves", "count"]),
     ],
 )
 def test_precheck_messages_carry_numbers(rules, needles, rule_names):
@@ -97,3 +102,8 @@ def test_count_range_skips_impossible_counts():
 def test_feasible_problem_passes():
     """A satisfiable problem passes silently."""
     precheck(_problem(n_clusters=2, min_size=3, max_size=3, balance={"population": 0.0}))
+
+
+def test_max_moves_that_can_hold_passes_the_precheck():
+    """Two clusters {A,B,C} / {D,E,F} named X / Y move only C and F: max_moves = 2 is possible."""
+    precheck(_problem(n_clusters=2, max_moves=2))
