@@ -298,6 +298,16 @@ def solve_large(
         current = _medoids_of(problem, list(data.current))
         if _passes_check(problem, data, [current[i] for i in range(data.n)]):
             hint, labels, violation, direct = current, list(data.current), 0.0, True
+        else:
+            # it breaks a size or band: repaired, it moves only the units the
+            # repair steps take (10 000 units, 1 250 clusters, 35 off the band,
+            # max_moves 1 500: no plan in 30 s without this)
+            mended, left_over = repair_balance(
+                problem, data, k, list(data.current), seconds=clock.left(), free=~locked_units(data),
+                clock=clock, max_work=work(min(REPAIR_SHARE * nominal, REPAIR_MAX_S), REPAIR_WORK_PER_S))
+            repaired = _medoids_of(problem, mended)
+            if left_over == 0.0 and _passes_check(problem, data, [repaired[i] for i in range(data.n)]):
+                hint, labels, violation, direct = repaired, mended, 0.0, True
     skip_model = direct and ls_stats is not None
     while True:
         if skip_model:

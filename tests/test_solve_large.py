@@ -267,3 +267,21 @@ def test_the_improving_lp_is_skipped_when_its_first_round_is_unaffordable(monkey
     monkeypatch.setattr(repair, "balanced_lp", lambda *a, **kw: calls.append(1))
     assert lp_balanced(problem, data, 10, start, nearest=3, keep=start, max_work=1) is None
     assert calls == []
+
+
+def test_max_moves_starts_from_the_current_grouping_repaired():
+    """400 units in their 49 current clusters, 6 of them off a ±60 % population band, at most
+    40 moves: the repaired current grouping is a plan (no plan in 5 s before), every rule holds."""
+    frame, _ = generate_units(400, seed=0)
+    rows = [{"unit_id": r.unit_id, "function": r.function, "region": r.region, "lat": r.lat,
+             "lon": r.lon, "population": float(r.population), "current_cluster": r.current_cluster}
+            for _, r in frame.iterrows()]
+    k = frame.current_cluster.nunique()
+    problem = make_problem(make_profiles(rows), weights={"function": 1.0, "location": 1.0},
+                           n_clusters=k, min_size=6, max_size=10, balance={"population": 0.6},
+                           max_moves=40, time_limit_s=5.0)
+    totals = frame.groupby("current_cluster").population.sum() / (frame.population.sum() / k)
+    assert ((totals - 1).abs() > 0.6).sum() > 0  # the current grouping alone breaks the band
+    plan = solve(problem)
+    assert check_plan(plan, problem) == []
+    assert 0 < plan.details["units_moved"] <= 40
