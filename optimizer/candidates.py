@@ -121,22 +121,28 @@ def _close_blocks(data: ModelData, members: dict[int, tuple[int, ...]]) -> dict[
 
 def restricted_candidates(
     data: ModelData,
-    dist_to: np.ndarray,
+    dist_to: np.ndarray | None,
     medoids: list[int],
     n_nearest: int,
     *,
     always: dict[int, int] | None = None,
+    nearest_of: np.ndarray | None = None,
 ) -> Candidates:
     """Each unit may join its ``n_nearest`` candidate medoids (plus ``always``).
 
-    ``dist_to[i, k]`` is the distance of unit ``i`` to ``medoids[k]``;
+    ``dist_to[i, k]`` is the distance of unit ``i`` to ``medoids[k]``, or
+    ``nearest_of[i]`` already lists positions in ``medoids``, nearest first
+    (large tables, where the n × medoids matrix would not fit);
     ``always[i]`` is a medoid unit ``i`` keeps whatever its distance (its
     cluster in the warm-start plan, so the hint stays feasible).
     """
     n = data.n
     members: dict[int, list[int]] = {m: [] for m in medoids}
     k_near = min(n_nearest, len(medoids))
-    order = np.argsort(dist_to, axis=1, kind="stable")[:, :k_near]
+    if nearest_of is not None:
+        order = nearest_of[:, :k_near]
+    else:
+        order = np.argsort(dist_to, axis=1, kind="stable")[:, :k_near]
     for i in range(n):
         chosen = {medoids[k] for k in order[i]}
         if always is not None and i in always:

@@ -41,6 +41,12 @@ from optimizer.repair import cluster_means
 #: Measured (700 units, K 50, one KMeans start): 8 nearest → 0.1117, every centre → 0.1131;
 #: 3 300 / 10 000 units converged in 19 / 21 rounds (one widening at 10 000).
 FLOW_NEAREST = 8
+#: Unit × centre distance matrices up to this many entries are built whole
+#: (400 MB, ~1.6 GB with temporaries: 50 000 units in 1 000 clusters); beyond,
+#: each unit's nearest centres come from a tree.
+DENSE_DISTANCES_MAX = 50_000_000
+#: ... and the arcs widen at most to this many nearest centres per unit.
+SPARSE_MAX_NEAREST = 256
 #: Squared distances become integer arc costs at this scale (the objective's).
 FLOW_COST_SCALE = COST_SCALE
 #: Assignment / centre-update rounds at most (they stop earlier when labels settle).
@@ -129,6 +135,23 @@ def _arcs(d: np.ndarray, nearest: int, keep: np.ndarray | None) -> tuple[np.ndar
     return np.concatenate([rows, extra]), np.concatenate([cols, keep[extra]])
 
 
+def _sparse_arcs(
+    X: np.ndarray, centres: np.ndarray, nearest: int, keep: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_arcs` and their squared distances without the n × k matrix (nearest centres by tree)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    n = len(X)
+    _, near = NearestNeighbors(n_neighbors=nearest).fit(centres).kneighbors(X)
+    rows = np.repeat(np.arange(n, dtype=np.int64), nearest)
+    cols = near.ravel().astype(np.int64)
+    if keep is not None:
+        extra = np.flatnonzero(~(near == keep[:, None]).any(axis=1))
+        rows, cols = np.concatenate([rows, extra]), np.concatenate([cols, keep[extra]])
+    diff = X[rows] - centres[cols]
+    return rows, cols, np.einsum("ij,ij->i", diff, diff)
+
+
 def assign(
     d: np.ndarray, min_size: int, max_size: int, *, nearest: int = FLOW_NEAREST,
     keep: np.ndarray | None = None,
@@ -141,19 +164,50 @@ def assign(
     plan meeting the sizes (its arcs are always present, so no widening); the
     optimum is over the arc set, which is exact once it holds every arc.
     """
-    n, k = d.shape
+    def arcs(near: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows, cols = _arcs(d, near, keep)
+        return rows, cols, d[rows, cols]
+
+    return _assign_arcs(arcs, *d.shape, min_size, max_size, nearest)
+
+
+def assign_to_centres(
+    X: np.ndarray, centres: np.ndarray, min_size: int, max_size: int, *,
+    nearest: int = FLOW_NEAREST, keep: np.ndarray | None = None,
+) -> tuple[np.ndarray | None, int, int]:
+    """:func:`assign` for units ``X`` and ``centres``, the distance matrix only when it is small.
+
+    Why: 50 000 units in 25 000 pairs need a 50 000 × 25 000 matrix (10 GB, and
+    its temporaries: the run was killed at 24 GB). Above
+    :data:`DENSE_DISTANCES_MAX` entries each unit's nearest centres come from a
+    tree and only those arcs are costed; the widening then stops at
+    :data:`SPARSE_MAX_NEAREST` (None: the caller's repair path runs).
+    """
+    n, k = len(X), len(centres)
+    if n * k <= DENSE_DISTANCES_MAX:
+        return assign(_sq_dist(X, centres), min_size, max_size, nearest=nearest, keep=keep)
+    return _assign_arcs(lambda near: _sparse_arcs(X, centres, near, keep), n, k, min_size,
+                        max_size, min(nearest, k), widest=min(SPARSE_MAX_NEAREST, k))
+
+
+def _assign_arcs(
+    arcs: Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]], n: int, k: int,
+    min_size: int, max_size: int, nearest: int, widest: int | None = None,
+) -> tuple[np.ndarray | None, int, int]:
+    """The flow of :func:`assign` over ``arcs(nearest)``, doubling ``nearest`` up to ``widest``."""
+    widest = k if widest is None else widest
     min_size = max(min_size, 0)
     max_size = min(max_size, n)
     if k * min_size > n or k * max_size < n:
         return None, 0, 0
     widened, total = 0, 0
     while True:
-        rows, cols = _arcs(d, nearest, keep)
+        rows, cols, cost = arcs(nearest)
         smcf = min_cost_flow.SimpleMinCostFlow()
         sink = n + k
-        arcs = smcf.add_arcs_with_capacity_and_unit_cost(
+        arcs_made = smcf.add_arcs_with_capacity_and_unit_cost(
             rows, n + cols, np.ones(len(rows), dtype=np.int64),
-            np.rint(d[rows, cols] * FLOW_COST_SCALE).astype(np.int64))
+            np.rint(cost * FLOW_COST_SCALE).astype(np.int64))
         smcf.add_arcs_with_capacity_and_unit_cost(
             np.arange(n, n + k), np.full(k, sink), np.full(k, max_size - min_size, dtype=np.int64),
             np.zeros(k, dtype=np.int64))
@@ -163,14 +217,14 @@ def assign(
         total += len(rows) * _arc_weight(n)
         status = smcf.solve()
         if status == smcf.OPTIMAL:
-            flow = smcf.flows(arcs)
+            flow = smcf.flows(arcs_made)
             used = flow > 0
             labels = np.empty(n, dtype=np.int64)
             labels[rows[used]] = cols[used]
             return labels, total, widened
-        if nearest >= k:  # every arc and still infeasible: the counts above say it cannot be
+        if nearest >= widest:  # every arc allowed and still infeasible (or no wider arcs)
             return None, total, widened
-        nearest, widened = min(2 * nearest, k), widened + 1
+        nearest, widened = min(2 * nearest, widest), widened + 1
 
 
 def flow_kmeans(
@@ -202,7 +256,7 @@ def flow_kmeans(
                 clock.mark()
             break
         centres = cluster_means(X, lab, k)
-        new, used, w = assign(_sq_dist(X, centres), min_size, max_size, nearest=nearest, keep=keep)
+        new, used, w = assign_to_centres(X, centres, min_size, max_size, nearest=nearest, keep=keep)
         rounds += 1
         widened += w
         spent += used + FLOW_ROUND_OVERHEAD

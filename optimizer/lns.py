@@ -95,7 +95,7 @@ from optimizer.column_bound import (
 from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
 from optimizer.contiguous_repair import contiguous_start
 from optimizer.data import ModelData
-from optimizer.flow_assign import RegionStats, flow_allowed
+from optimizer.flow_assign import DENSE_DISTANCES_MAX, RegionStats, flow_allowed
 from optimizer.lns_phases import (
     LOCAL_SEARCH_SHARE,
     band_regions,
@@ -172,6 +172,11 @@ def _restricted(
         medoids.update(_central_members(problem, members, per_cluster))
     med = sorted(medoids)
     values = np.asarray(problem.features.values, dtype=np.float64)
+    if data.n * len(med) > DENSE_DISTANCES_MAX:
+        # 50 000 units in 25 000 pairs: 75 000 candidate medoids, a 30 GB matrix
+        tree = NearestNeighbors(n_neighbors=min(nearest, len(med))).fit(values[med])
+        _, nearest_of = tree.kneighbors(values)
+        return restricted_candidates(data, None, med, nearest, always=hint, nearest_of=nearest_of)
     sq = np.einsum("ij,ij->i", values, values)
     dist_to = sq[:, None] + sq[med][None, :] - 2.0 * values @ values[med].T
     return restricted_candidates(data, dist_to, med, nearest, always=hint)

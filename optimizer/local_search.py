@@ -41,6 +41,8 @@ NEIGHBOURS = 8
 CYCLE_NEIGHBOURS = 4
 #: A 3-cycle is evaluated only when the three clusters' free units give at most this many triples.
 MAX_CYCLE_TRIPLES = 2_000_000
+#: Up to this many clusters their neighbours come from the whole centre matrix.
+DENSE_CLUSTERS_MAX = 4_000
 #: Swaps of two clusters are evaluated in blocks of at most this many (i, j)
 #: pairs (rows of a at a time; one block up to clusters of 2 000): two clusters
 #: of 10 000 units held ~8 GB of swap arrays at once.
@@ -79,6 +81,27 @@ def _locked(data: ModelData) -> np.ndarray:
         lock[list(group)] = True
     lock |= np.array([f is not None for f in data.fixed], dtype=bool)
     return lock
+
+
+def _nearest_clusters(centres: np.ndarray, count: int) -> np.ndarray:
+    """Each cluster's ``count`` nearest other clusters by centre (k × count, nearest first).
+
+    Up to :data:`DENSE_CLUSTERS_MAX` clusters from the whole k × k matrix; beyond,
+    from a tree (25 000 clusters: the matrix and its sort took 50 s of a 60 s limit
+    and 5 GB, before the search's clock could stop anything).
+    """
+    k = len(centres)
+    if k <= DENSE_CLUSTERS_MAX:
+        cc = np.einsum("ij,ij->i", centres, centres)
+        d = cc[:, None] + cc[None, :] - 2 * centres @ centres.T
+        return np.argsort(d, axis=1, kind="stable")[:, 1 : count + 1]
+    from sklearn.neighbors import NearestNeighbors
+
+    _, idx = NearestNeighbors(n_neighbors=min(count + 1, k)).fit(centres).kneighbors(centres)
+    # drop each cluster itself (not always first when centres coincide)
+    own = idx == np.arange(k)[:, None]
+    order = np.argsort(own, axis=1, kind="stable")
+    return np.take_along_axis(idx, order, axis=1)[:, :count]
 
 
 def sse(X: np.ndarray, labels: np.ndarray, k: int) -> float:
@@ -263,10 +286,7 @@ def improve(
     while passes < MAX_PASSES and not exhausted():
         passes += 1
         changed = False
-        centres = sums / np.maximum(size, 1)[:, None]
-        cc = np.einsum("ij,ij->i", centres, centres)
-        d = cc[:, None] + cc[None, :] - 2 * centres @ centres.T
-        near = np.argsort(d, axis=1, kind="stable")[:, 1 : NEIGHBOURS + 1]
+        near = _nearest_clusters(sums / np.maximum(size, 1)[:, None], NEIGHBOURS)
         pairs = sorted({(min(a, int(b)), max(a, int(b))) for a in range(k) for b in near[a]})
         for a, b in pairs:
             if exhausted():

@@ -153,3 +153,30 @@ def test_sizes_only_large_table_gives_the_same_plan_twice():
     assert first.details["clock_stopped"] is False and second.details["clock_stopped"] is False
     assert dict(first.assignment.labels) == dict(second.assignment.labels)
     assert first.details["region_tries"] == second.details["region_tries"] > 0
+
+
+def test_tree_arcs_give_the_plan_of_the_whole_matrix(monkeypatch):
+    """Above DENSE_DISTANCES_MAX the nearest centres come from a tree (50 000 units in 25 000
+    pairs held a 10 GB matrix): on 600 units, 40 clusters of 14-16, the same plan either way."""
+    import optimizer.flow_assign as flow
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(600, 3))
+    start = np.arange(600) % 40
+    whole = flow.flow_kmeans(X, start, 40, 14, 16)
+    monkeypatch.setattr(flow, "DENSE_DISTANCES_MAX", 0)
+    tree = flow.flow_kmeans(X, start, 40, 14, 16)
+    assert whole is not None and tree is not None
+    assert (tree.labels == whole.labels).all() and tree.rounds == whole.rounds
+
+
+def test_tree_arcs_stop_widening_at_their_cap(monkeypatch):
+    """No plan within the widest tree arcs: None (the repair path runs), never a dense matrix."""
+    import optimizer.flow_assign as flow
+
+    monkeypatch.setattr(flow, "DENSE_DISTANCES_MAX", 0)
+    monkeypatch.setattr(flow, "SPARSE_MAX_NEAREST", 1)
+    # 6 units on a line, centres at both ends: each unit's nearest centre alone cannot give 3 + 3
+    X = np.array([[0.0], [0.1], [0.2], [0.3], [0.4], [10.0]])
+    labels, _, widened = flow.assign_to_centres(X, np.array([[0.0], [10.0]]), 3, 3, nearest=1)
+    assert labels is None and widened == 0

@@ -152,3 +152,22 @@ def test_swaps_evaluated_in_blocks_give_the_same_plan(monkeypatch):
     blocked, s_blocked = improve(problem, prepare(problem), 4, start, deadline=_far())
     assert s_whole.swaps > 0
     assert blocked == whole and s_blocked == s_whole
+
+
+def test_neighbour_clusters_from_a_tree_give_the_same_plan(monkeypatch):
+    """Past DENSE_CLUSTERS_MAX clusters the neighbours come from a tree (25 000 clusters: the
+    k × k matrix took 5 GB and 50 s); on 30 clusters both ways give one plan."""
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(150, 3))
+    rows = [{"unit_id": f"u{i}", "population": 1.0} for i in range(150)]
+    problem = make_problem(make_profiles(rows), n_clusters=30, min_size=4, max_size=6)
+    problem = dataclasses.replace(
+        problem,
+        features=FeatureMatrix(values=X, unit_ids=problem.features.unit_ids, feature_names=("a", "b", "c")),
+    )
+    start = [i % 30 for i in range(150)]
+    whole, s_whole = improve(problem, prepare(problem), 30, start, deadline=_far())
+    monkeypatch.setattr(local_search, "DENSE_CLUSTERS_MAX", 0)
+    tree, s_tree = improve(problem, prepare(problem), 30, start, deadline=_far())
+    assert s_whole.moves + s_whole.swaps > 0
+    assert tree == whole and s_tree == s_whole
