@@ -30,6 +30,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import optimizer.objective as objective_module
 from features.errors import ClusterAssignError
 from features.i18n import register, tr
@@ -130,17 +132,6 @@ def _cluster_of(plan: Plan) -> dict[str, int]:
     return dict(plan.assignment.labels)
 
 
-def _column_totals(problem: Problem, members: Sequence[str]) -> dict[str, float | None]:
-    """Sum of each scale column over ``members``; None when a member's figure is unknown."""
-    frame = problem.profiles.frame
-    totals: dict[str, float | None] = {}
-    for column in problem.profiles.numeric_columns:
-        values = frame.loc[list(members), column].to_numpy(dtype=float)
-        total = float(values.sum())
-        totals[column] = None if any(math.isnan(v) for v in values) else round(total, 6)
-    return totals
-
-
 def _main_category(values: Iterable[object]) -> str:
     counts: Counter[str] = Counter()
     for value in values:
@@ -154,19 +145,31 @@ def _main_category(values: Iterable[object]) -> str:
 
 
 def cluster_rows(plan: Plan, problem: Problem) -> list[dict[str, Any]]:
-    """One dict per cluster (1-based ``id``), the data of ``plan.json`` ``clusters``."""
+    """One dict per cluster (1-based ``id``), the data of ``plan.json`` ``clusters``.
+
+    Columns are read once as arrays and indexed by position: a label lookup
+    per cluster and column took 66 s for 25 000 clusters.
+    """
     frame = problem.profiles.frame
+    position = {unit: i for i, unit in enumerate(frame.index)}
+    numeric = {c: frame[c].to_numpy(dtype=float) for c in problem.profiles.numeric_columns}
+    functions, regions = frame["functions"].tolist(), frame["region"].tolist()
     rows = []
     for cluster, members in plan.assignment.parts().items():
+        at = [position[unit] for unit in members]
+        totals: dict[str, float | None] = {}
+        for column, values in numeric.items():
+            picked = values[at]
+            totals[column] = None if np.isnan(picked).any() else round(float(picked.sum()), 6)
         rows.append(
             {
                 "id": cluster + 1,
                 "label": plan.cluster_labels[cluster],
                 "size": len(members),
                 "members": list(members),
-                "totals": _column_totals(problem, members),
-                "main_function": _main_category(frame.loc[list(members), "functions"]),
-                "main_region": _main_category(frame.loc[list(members), "region"]),
+                "totals": totals,
+                "main_function": _main_category(functions[i] for i in at),
+                "main_region": _main_category(regions[i] for i in at),
             }
         )
     return rows
