@@ -313,9 +313,8 @@ def test_balance_chart_of_many_clusters_is_one_sorted_line() -> None:
 def test_a_map_of_many_clusters_is_drawn_in_one_collection(monkeypatch) -> None:
     """Past the legend's 20 clusters every dot goes in one scatter (one per cluster took 313 s
     for 25 000 clusters) and every hull in one collection; the map still shows every unit."""
-    from matplotlib.axes import Axes
-
     from helpers import sample_problem
+    from matplotlib.axes import Axes
 
     from optimizer.solve import solve
 
