@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.budget import ANNEAL_ROUND_WORK, ANNEAL_WORK_PER_S, Clock
-from optimizer.local_search import sse
+from optimizer.local_search import DENSE_CLUSTERS_MAX, nearest_clusters, sse
 
 #: Each cluster is paired with one of this many nearest clusters (by centre).
 #: 700 units, 18 s: 4 / 8 / 12 neighbours gave medians 0.3419 / 0.3415 / 0.3414.
@@ -185,7 +185,13 @@ def _member_table(lab: np.ndarray, size: np.ndarray, k: int, width: int) -> np.n
 
 
 def _nearest_clusters(centres: np.ndarray, count: int) -> np.ndarray:
-    """Each cluster's ``count`` nearest other clusters by centre (ties by index)."""
+    """Each cluster's ``count`` nearest other clusters by centre (ties by index).
+
+    Past :data:`optimizer.local_search.DENSE_CLUSTERS_MAX` clusters from a tree
+    (the k × k matrix of 25 000 clusters is 5 GB), as the local search does.
+    """
+    if len(centres) > DENSE_CLUSTERS_MAX:
+        return nearest_clusters(centres, count)
     gram = centres @ centres.T
     norms = np.diag(gram)
     dist = norms[:, None] + norms[None, :] - 2 * gram

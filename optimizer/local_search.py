@@ -83,7 +83,7 @@ def _locked(data: ModelData) -> np.ndarray:
     return lock
 
 
-def _nearest_clusters(centres: np.ndarray, count: int) -> np.ndarray:
+def nearest_clusters(centres: np.ndarray, count: int) -> np.ndarray:
     """Each cluster's ``count`` nearest other clusters by centre (k × count, nearest first).
 
     Up to :data:`DENSE_CLUSTERS_MAX` clusters from the whole k × k matrix; beyond,
@@ -286,7 +286,7 @@ def improve(
     while passes < MAX_PASSES and not exhausted():
         passes += 1
         changed = False
-        near = _nearest_clusters(sums / np.maximum(size, 1)[:, None], NEIGHBOURS)
+        near = nearest_clusters(sums / np.maximum(size, 1)[:, None], NEIGHBOURS)
         pairs = sorted({(min(a, int(b)), max(a, int(b))) for a in range(k) for b in near[a]})
         for a, b in pairs:
             if exhausted():

@@ -168,3 +168,14 @@ def test_pairs_taken_in_chunks_still_keep_every_rule(monkeypatch):
                         max_work=5_000_000)
     assert stats.steps > 0 and stats.sse_after < sse(X, start, k)
     assert sizes_and_band_hold(problem, data, lab, k)
+
+
+def test_neighbour_lists_from_the_tree_match_the_matrix(monkeypatch):
+    """Past DENSE_CLUSTERS_MAX clusters the annealing's neighbour lists come from the local
+    search's tree (25 000 clusters: a 5 GB matrix); on 40 random centres both agree."""
+    import optimizer.anneal as anneal_module
+
+    centres = np.random.default_rng(6).normal(size=(40, 3))
+    whole = anneal_module._nearest_clusters(centres, 8)
+    monkeypatch.setattr(anneal_module, "DENSE_CLUSTERS_MAX", 0)
+    assert (anneal_module._nearest_clusters(centres, 8) == whole).all()

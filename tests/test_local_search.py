@@ -28,6 +28,14 @@ def _line_problem(xs, pops, k, **rules):
     return dataclasses.replace(problem, features=fm)
 
 
+def _on_features(problem, X: np.ndarray):
+    """``problem`` with ``X`` (n × 3) as its feature matrix, so the sums of squares are known."""
+    return dataclasses.replace(
+        problem,
+        features=FeatureMatrix(values=X, unit_ids=problem.features.unit_ids, feature_names=("a", "b", "c")),
+    )
+
+
 def _far() -> float:
     return time.monotonic() + 30.0
 
@@ -123,10 +131,7 @@ def test_same_input_same_plan():
     X = rng.normal(size=(60, 3))
     rows = [{"unit_id": f"u{i}", "population": float(p)} for i, p in enumerate(rng.integers(1, 9, 60))]
     problem = make_problem(make_profiles(rows), n_clusters=6, min_size=9, max_size=11)
-    problem = dataclasses.replace(
-        problem,
-        features=FeatureMatrix(values=X, unit_ids=problem.features.unit_ids, feature_names=("a", "b", "c")),
-    )
+    problem = _on_features(problem, X)
     start = [i % 6 for i in range(60)]
     first, s1 = improve(problem, prepare(problem), 6, start, deadline=_far())
     second, s2 = improve(problem, prepare(problem), 6, start, deadline=_far())
@@ -142,10 +147,7 @@ def test_swaps_evaluated_in_blocks_give_the_same_plan(monkeypatch):
     rows = [{"unit_id": f"u{i}", "population": float(p)} for i, p in enumerate(rng.integers(1, 9, 120))]
     problem = make_problem(make_profiles(rows), n_clusters=4, min_size=30, max_size=30,
                            balance={"population": 0.2})
-    problem = dataclasses.replace(
-        problem,
-        features=FeatureMatrix(values=X, unit_ids=problem.features.unit_ids, feature_names=("a", "b", "c")),
-    )
+    problem = _on_features(problem, X)
     start = [i % 4 for i in range(120)]
     whole, s_whole = improve(problem, prepare(problem), 4, start, deadline=_far())
     monkeypatch.setattr(local_search, "SWAP_BLOCK", 70)  # 2 rows of a against 30 of b
@@ -161,10 +163,7 @@ def test_neighbour_clusters_from_a_tree_give_the_same_plan(monkeypatch):
     X = rng.normal(size=(150, 3))
     rows = [{"unit_id": f"u{i}", "population": 1.0} for i in range(150)]
     problem = make_problem(make_profiles(rows), n_clusters=30, min_size=4, max_size=6)
-    problem = dataclasses.replace(
-        problem,
-        features=FeatureMatrix(values=X, unit_ids=problem.features.unit_ids, feature_names=("a", "b", "c")),
-    )
+    problem = _on_features(problem, X)
     start = [i % 30 for i in range(150)]
     whole, s_whole = improve(problem, prepare(problem), 30, start, deadline=_far())
     monkeypatch.setattr(local_search, "DENSE_CLUSTERS_MAX", 0)
