@@ -126,8 +126,13 @@ def _arcs(d: np.ndarray, nearest: int, keep: np.ndarray | None) -> tuple[np.ndar
     n, k = d.shape
     if nearest >= k:
         return np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
-    near = np.argpartition(d, nearest - 1, axis=1)[:, :nearest]
-    rows, cols = np.repeat(np.arange(n, dtype=np.int64), nearest), near.ravel().astype(np.int64)
+    return _near_arcs(np.argpartition(d, nearest - 1, axis=1)[:, :nearest], keep)
+
+
+def _near_arcs(near: np.ndarray, keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Arcs to each unit's listed centres (``near``: n × m) plus its ``keep`` cluster, once each."""
+    n, m = near.shape
+    rows, cols = np.repeat(np.arange(n, dtype=np.int64), m), near.ravel().astype(np.int64)
     if keep is None:
         return rows, cols
     # the keep arc where it is not among the nearest (no duplicate arcs; cheaper than a sort)
@@ -141,13 +146,8 @@ def _sparse_arcs(
     """:func:`_arcs` and their squared distances without the n × k matrix (nearest centres by tree)."""
     from sklearn.neighbors import NearestNeighbors
 
-    n = len(X)
     _, near = NearestNeighbors(n_neighbors=nearest).fit(centres).kneighbors(X)
-    rows = np.repeat(np.arange(n, dtype=np.int64), nearest)
-    cols = near.ravel().astype(np.int64)
-    if keep is not None:
-        extra = np.flatnonzero(~(near == keep[:, None]).any(axis=1))
-        rows, cols = np.concatenate([rows, extra]), np.concatenate([cols, keep[extra]])
+    rows, cols = _near_arcs(near, keep)
     diff = X[rows] - centres[cols]
     return rows, cols, np.einsum("ij,ij->i", diff, diff)
 

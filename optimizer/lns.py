@@ -148,6 +148,8 @@ REGION_SHARE = 0.10
 #: regional 0.25, annealing 0.6 (kept)         0.3407            0.3401            129.4     377.2
 #: ==========================================  ================  ================  ========  ========
 BAND_REGION_SPEND = 0.25
+#: The bound's top-up starts only with this many times the first run's wall time left.
+TOPUP_WALL_FACTOR = 2.0
 ANNEAL_SPEND = 0.6
 #: ... and the regional restarts' share when the annealing's would not pay for
 #: :data:`optimizer.anneal.MIN_ROUNDS` rounds (50 000 units, K = 500, 600 s:
@@ -410,12 +412,12 @@ def solve_large(
         # and the plan keeps the nearest-neighbour bound below
         lagrangian = BoundResult(0, 0, 0, 0, clock_stopped=True)
     cost = out.model_cost or 0
-    # the top-up's neighbour search cannot be stopped, so it starts only when about
-    # half of TOPUP_FACTOR times the first run's wall time (measured 4× at 1 000
-    # units, 2-5× at 3 300 and 10 000) is left before the deadline (20 000 units in
-    # 2 clusters, 30 s: it began past the limit and the plan came 14 s late)
+    # the top-up's steps stop at the deadline but its neighbour search cannot: it
+    # starts only when TOPUP_WALL_FACTOR times the first run's wall time is left
+    # (its neighbours at most double; 20 000 units in 2 clusters, 30 s: it began
+    # past the limit and the plan came 14 s late)
     now = time.monotonic()
-    topup_fits = now + TOPUP_FACTOR / 2 * (now - bound_started) <= bound_end
+    topup_fits = now + TOPUP_WALL_FACTOR * (now - bound_started) <= bound_end
     wanted = (balance and not lagrangian.converged and not lagrangian.clock_stopped
               and not out.interrupted and cost - lagrangian.bound >= TOPUP_GAP * cost > 0)
     if wanted and not topup_fits:
