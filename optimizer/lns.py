@@ -157,11 +157,6 @@ ANNEAL_SPEND = 0.6
 BAND_REGION_ALONE = 0.8
 
 
-def _central_members(problem: Problem, members: list[int], count: int) -> list[int]:
-    """The ``count`` members with the smallest summed distance to the others."""
-    return central_members(problem.features, members, count)[0].tolist()
-
-
 def _restricted(
     problem: Problem, data: ModelData, seed_labels: list[int], hint: dict[int, int],
     per_cluster: int, nearest: int,
@@ -171,7 +166,7 @@ def _restricted(
         groups.setdefault(c, []).append(i)
     medoids: set[int] = set(hint.values())
     for members in groups.values():
-        medoids.update(_central_members(problem, members, per_cluster))
+        medoids.update(central_members(problem.features, members, per_cluster)[0].tolist())
     med = sorted(medoids)
     values = np.asarray(problem.features.values, dtype=np.float64)
     if data.n * len(med) > DENSE_DISTANCES_MAX:

@@ -243,8 +243,7 @@ def count_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError 
                 rules=["apart", "count"],
             )
     if rules.max_moves is not None:
-        keep = most_units_kept(data, k, rules.max_size)
-        need = sum(1 for g in data.current if g >= 0) - keep
+        need, keep = fewest_moves(data, k, rules.max_size)
         if need > rules.max_moves:
             return InfeasibleError(
                 tr("precheck.max_moves", limit=rules.max_moves, k=k, need=need, keep=keep),
@@ -293,16 +292,19 @@ def count_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError 
     return None
 
 
-def most_units_kept(data: ModelData, k: int, max_size: int | None) -> int:
-    """At most this many units with a known current cluster can keep it with ``k`` clusters.
+def fewest_moves(data: ModelData, k: int, max_size: int | None) -> tuple[int, int]:
+    """At least how many units must leave their known current cluster with ``k`` clusters, and
+    at most how many can stay.
 
     A unit stays when its new cluster carries its current cluster's label, and
     each cluster carries one label: the best case keeps the ``k`` largest
     current clusters, each up to ``max_size`` units.
     """
-    sizes = np.bincount([g for g in data.current if g >= 0]) if any(g >= 0 for g in data.current) else np.zeros(0)
+    known = np.asarray(data.current, dtype=np.int64)
+    known = known[known >= 0]
     cap = max_size if max_size is not None else data.n
-    return int(np.sort(np.minimum(sizes, cap))[::-1][:k].sum())
+    keep = int(np.sort(np.minimum(np.bincount(known), cap))[::-1][:k].sum())
+    return len(known) - keep, keep
 
 
 #: Under contiguity, the heaviest units of each balanced column checked for a

@@ -207,21 +207,22 @@ def map_svg(
                 )
             if len(clusters) > LEGEND_MAX_CLUSTERS:
                 _draw_many(ax, clusters, lon, lat, colours, dot_size, big)
-            for c, rows in enumerate(clusters if len(clusters) <= LEGEND_MAX_CLUSTERS else []):
-                pts = np.column_stack([lon[rows], lat[rows]])
-                pts = pts[~np.isnan(pts).any(axis=1)]
-                _draw_hull(ax, pts, colours[c])
-                ax.scatter(
-                    pts[:, 0],
-                    pts[:, 1],
-                    s=dot_size,
-                    color=colours[c],
-                    zorder=3,
-                    edgecolors="white",
-                    linewidths=0.4 if len(lon) <= 200 else 0,
-                    label=plan.cluster_labels[c],
-                    rasterized=big,
-                )
+            else:
+                for c, rows in enumerate(clusters):
+                    pts = np.column_stack([lon[rows], lat[rows]])
+                    pts = pts[~np.isnan(pts).any(axis=1)]
+                    _draw_hull(ax, pts, colours[c])
+                    ax.scatter(
+                        pts[:, 0],
+                        pts[:, 1],
+                        s=dot_size,
+                        color=colours[c],
+                        zorder=3,
+                        edgecolors="white",
+                        linewidths=0.4 if len(lon) <= 200 else 0,
+                        label=plan.cluster_labels[c],
+                        rasterized=big,
+                    )
             if legend and len(clusters) <= LEGEND_MAX_CLUSTERS:
                 ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
         ax.set_xlabel(tr("chart.map.lon"))
