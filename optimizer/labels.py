@@ -105,7 +105,8 @@ def _max_overlap_pairs(
     cols = [c for _, c in shared] + [n_cols + r for r in range(n_rows)]
     cost = [top + 1 - v for v in shared.values()] + [top + 1] * n_rows
     graph = csr_array(
-        (np.asarray(cost, dtype=np.float64), (rows, cols)), shape=(n_rows, n_cols + n_rows)
+        (np.asarray(cost, dtype=np.float64), (rows, cols)),
+        shape=(n_rows, n_cols + n_rows),
     )
     matched_rows, matched_cols = min_weight_full_bipartite_matching(graph)
     pairs: list[tuple[int, int]] = []

@@ -33,7 +33,11 @@ def _dense_best_overlap(clusters, data, labels_fixed) -> int:
     """The old way: the whole cluster × group table, assigned densely."""
     k_count = max(clusters) + 1
     free = [k for k in range(k_count) if k not in labels_fixed]
-    groups = [g for g, name in enumerate(data.group_names) if name not in labels_fixed.values()]
+    groups = [
+        g
+        for g, name in enumerate(data.group_names)
+        if name not in labels_fixed.values()
+    ]
     if not free or not groups:
         return 0
     table = np.zeros((len(free), len(groups)), dtype=np.int64)
@@ -70,7 +74,9 @@ def test_names_keep_as_many_units_as_the_dense_assignment(case):
     for k, lab in fixed.items():
         assert labels[k] == lab
     kept = sum(
-        1 for i, g in enumerate(data.current) if g >= 0 and labels[clusters[i]] == f"G{g}"
+        1
+        for i, g in enumerate(data.current)
+        if g >= 0 and labels[clusters[i]] == f"G{g}"
     )
     fixed_kept = sum(
         1
@@ -78,10 +84,14 @@ def test_names_keep_as_many_units_as_the_dense_assignment(case):
         if g >= 0 and clusters[i] in fixed and fixed[clusters[i]] == f"G{g}"
     )
     assert kept - fixed_kept == _dense_best_overlap(clusters, data, fixed)
-    assert count_moved(clusters, labels, data) == sum(g >= 0 for g in data.current) - kept
+    assert (
+        count_moved(clusters, labels, data) == sum(g >= 0 for g in data.current) - kept
+    )
     # as the dense assignment did, a cluster takes an old name whenever one is left
     free_groups = len(data.group_names) - len(set(fixed.values()))
-    old_named = sum(1 for k, lab in enumerate(labels) if k not in fixed and lab in data.group_names)
+    old_named = sum(
+        1 for k, lab in enumerate(labels) if k not in fixed and lab in data.group_names
+    )
     assert old_named == min(len(labels) - len(fixed), free_groups)
 
 
