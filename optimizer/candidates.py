@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.data import ModelData
+from optimizer.smallest import smallest_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,7 @@ def restricted_candidates(
     if nearest_of is not None:
         order = nearest_of[:, :k_near]
     else:
-        order = np.argsort(dist_to, axis=1, kind="stable")[:, :k_near]
+        order = smallest_columns(dist_to, k_near)
     for i in range(n):
         chosen = {medoids[k] for k in order[i]}
         if always is not None and i in always:

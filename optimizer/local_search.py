@@ -34,6 +34,7 @@ from optimizer.budget import LS_WORK_PER_S, STEP_OVERHEAD, Clock
 from optimizer.data import ModelData
 from optimizer.problem import Problem
 from optimizer.repair import BAND_MARGIN
+from optimizer.smallest import smallest_columns
 
 #: Each cluster exchanges units with this many nearest clusters (by centre).
 NEIGHBOURS = 8
@@ -94,7 +95,7 @@ def nearest_clusters(centres: np.ndarray, count: int) -> np.ndarray:
     if k <= DENSE_CLUSTERS_MAX:
         cc = np.einsum("ij,ij->i", centres, centres)
         d = cc[:, None] + cc[None, :] - 2 * centres @ centres.T
-        return np.argsort(d, axis=1, kind="stable")[:, 1 : count + 1]
+        return smallest_columns(d, count + 1)[:, 1:]
     from sklearn.neighbors import NearestNeighbors
 
     _, idx = NearestNeighbors(n_neighbors=min(count + 1, k)).fit(centres).kneighbors(centres)
