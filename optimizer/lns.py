@@ -148,13 +148,19 @@ REGION_SHARE = 0.10
 #: regional 0.25, annealing 0.6 (kept)         0.3407            0.3401            129.4     377.2
 #: ==========================================  ================  ================  ========  ========
 BAND_REGION_SPEND = 0.25
-#: The bound's top-up starts only with this many times the first run's wall time left.
-TOPUP_WALL_FACTOR = 2.0
 ANNEAL_SPEND = 0.6
 #: ... and the regional restarts' share when the annealing's would not pay for
 #: :data:`optimizer.anneal.MIN_ROUNDS` rounds (50 000 units, K = 500, 600 s:
 #: 0.309 in 429 s this way against 0.3105 in 287 s with 2 000 rounds of annealing).
 BAND_REGION_ALONE = 0.8
+#: Wall seconds that must be left for the restricted model to be built at all:
+#: this much for CP-SAT plus the build's own time per candidate (unit, medoid)
+#: pair (10 000 units in 1 250 clusters, 60 000 pairs: 2.2 s to list and build;
+#: built with too little time left, a 5-s feasibility check took 7.7 s).
+RESTRICTED_MIN_S = 0.5
+RESTRICTED_S_PER_PAIR = 4e-5
+#: The bound's top-up starts only with this many times the first run's wall time left.
+TOPUP_WALL_FACTOR = 2.0
 
 
 def _restricted(
@@ -210,7 +216,7 @@ def solve_large(
     the wall-clock safety stop, and ``extra["clock_stopped"]`` says whether it
     ended a phase.
     """
-    from optimizer.search import _medoids_of, _search
+    from optimizer.search import _medoids_of, _Outcome, _search
 
     now = time.monotonic()
     # every decision below follows the nominal time (budget.py); the deadline only stops
@@ -316,6 +322,11 @@ def solve_large(
             # the local search's plan passes every rule; the restricted model
             # would only spend time re-finding it (measured: it worsens dispersion)
             out = _outcome_from(problem, data, k, hint, started, progress)
+            break
+        if not direct and clock.expired(RESTRICTED_MIN_S + RESTRICTED_S_PER_PAIR * data.n * near):
+            # the start phases used the wall time: the model's candidates and
+            # build cannot be stopped and CP-SAT would get no time after them
+            out = _Outcome(n_clusters=k)
             break
         cands = _restricted(problem, data, labels, hint, per, near)
         am = build_model(problem, k, cands, data=data)

@@ -289,3 +289,33 @@ def test_max_moves_starts_from_the_current_grouping_repaired():
     plan = solve(problem)
     assert check_plan(plan, problem) == []
     assert 0 < plan.details["units_moved"] <= 40
+
+
+def test_no_restricted_model_when_the_start_used_the_time(monkeypatch):
+    """The start ends with the rules broken and the clock nearly out: the restricted
+    model's candidates and build (not stoppable: 2.2 s at 10 000 units) are not started,
+    so the answer is "no plan in the time limit" on time (a 5-s check took 7.7 s)."""
+    import time
+
+    import optimizer.lns as lns
+    from optimizer.errors import NoSolutionError
+
+    problem = sample_problem(400, 20, 2.0, balance={"population": 0.10})
+    calls: list[int] = []
+
+    def slow_broken_start(problem, data, k, seed_labels, deadline, **kwargs):
+        time.sleep(max(deadline - 0.2 - time.monotonic(), 0.0))
+        return list(seed_labels), 1.0
+
+    def restricted(*args, **kwargs):
+        calls.append(1)
+        raise AssertionError("built with no time left")
+
+    monkeypatch.setattr(lns, "balanced_start", slow_broken_start)
+    monkeypatch.setattr(lns, "repair_balance", lambda p, d, k, labels, **kw: (labels, 1.0))
+    monkeypatch.setattr(lns, "_restricted", restricted)
+    started = time.monotonic()
+    with pytest.raises(NoSolutionError):
+        solve(problem)
+    assert calls == []
+    assert time.monotonic() - started < 2.0 + 0.5
