@@ -15,8 +15,9 @@ minimal.
 Relaxations (:mod:`optimizer.relax`) are proposed only for rules in the conflict (changing anything
 else leaves the conflict infeasible) and each is verified by re-solving the
 *whole* scenario with the change: the smallest sufficient numeric bound
-(bisection; balance tolerances on a 1 % grid), the nearest feasible cluster
-count, or dropping one boolean/pair/fixed rule.
+(galloping up from the old value, then bisection; balance tolerances on a 1 %
+grid), the nearest feasible cluster count, or dropping one boolean/pair/fixed
+rule.
 
 Budget: every check gets ``check_time_limit_s`` (default 5 s; a time-out that
 decides a rule of the conflict or a "drop this rule" relaxation is retried

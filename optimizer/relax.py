@@ -3,9 +3,10 @@
 Why: "drop a rule" is rarely what a planner wants; "raise max_size from 8 to
 9" or "widen the population tolerance from ±10 % to ±14 %" is. For each rule
 of a conflict (:mod:`optimizer.diagnose`) this module searches the smallest
-sufficient change — bisection for size bounds and max_moves, a 1 % grid for
-balance tolerances, the nearest cluster count — or checks that dropping the
-rule (a pair, a fixed unit, a boolean rule) suffices. Every proposal is
+sufficient change — galloping up from the old value, then bisection, for size
+bounds, max_moves and balance tolerances (on a 1 % grid), the nearest cluster
+count — or checks that dropping the rule (a pair, a fixed unit, a boolean rule)
+suffices. Every proposal is
 verified by a feasibility check of the *whole* scenario with the change; a
 search that met a time-out says its value may not be the smallest.
 """
@@ -38,7 +39,7 @@ register(
         "diagnose.drop": {"vi": "bỏ quy tắc: {text}", "en": "drop the rule: {text}"},
         "diagnose.off": {"vi": "tắt {rule}", "en": "turn off {rule}"},
         "diagnose.maybe_smaller": {
-            "vi": "(một số lần kiểm tra hết thời gian; giá trị nhỏ hơn có thể cũng đủ)",
+            "vi": "(một số lần kiểm tra hết thời gian; một thay đổi nhỏ hơn có thể cũng đủ)",
             "en": "(some checks timed out; a smaller change may also do)",
         },
         "diagnose.unbounded": {"vi": "không giới hạn", "en": "no limit"},
@@ -91,17 +92,36 @@ class Relaxation:
         }
 
 
-def _bisect_int(lo: int, hi: int, feasible: Callable[[int], bool]) -> int | None:
-    """Smallest v in (lo, hi] with ``feasible(v)``, assuming monotone; None if hi fails."""
-    if not feasible(hi):
+def _smallest_feasible(
+    lo: int, hi: int, feasible: Callable[[int], bool], *, hi_first: bool = True
+) -> int | None:
+    """Smallest v in (lo, hi] with ``feasible(v)``, assuming monotone; None if hi fails.
+
+    After ``hi`` proves a change exists, the search gallops up from ``lo``
+    (lo + 1, lo + 2, lo + 4, …) and bisects the last step: the answer is usually
+    a small change, and a plain bisection of a wide range (a tolerance may go
+    to ±124 900 % with 1 250 clusters) spends its checks far from it — when the
+    diagnosis budget ran out there, the "smallest" tolerance it verified was
+    ±119 % where ±70 % works. 2·log2(answer − lo) + 1 checks instead of
+    log2(hi − lo) + 1. ``hi_first=False`` skips that first check, for ranges
+    whose far end is itself hard to decide (it is checked last, if reached).
+    """
+    if hi_first and not feasible(hi):
         return None
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
+    below, step = lo, 1
+    while below + step < hi and not feasible(below + step):
+        below += step
+        step *= 2
+    above = min(below + step, hi)
+    if not hi_first and above == hi and not feasible(hi):
+        return None
+    while above - below > 1:
+        mid = (below + above) // 2
         if feasible(mid):
-            hi = mid
+            above = mid
         else:
-            lo = mid
-    return hi
+            below = mid
+    return above
 
 
 def _numeric_relaxation(
@@ -122,7 +142,7 @@ def _numeric_relaxation(
                 return replace(rules, max_size=v)
             return replace(rules, max_moves=v)
 
-        new = _bisect_int(old, n_units, lambda v: ok(make(v)))
+        new = _smallest_feasible(old, n_units, lambda v: ok(make(v)))
         return None if new is None else (old, new, make(new))
     if instance.kind == "min_size":
         old = rules.min_size
@@ -131,7 +151,7 @@ def _numeric_relaxation(
         def make_min(v: int) -> Rules:
             return replace(rules, min_size=old - v)
 
-        step = _bisect_int(0, old - 1, lambda v: ok(make_min(v))) if old > 1 else None
+        step = _smallest_feasible(0, old - 1, lambda v: ok(make_min(v))) if old > 1 else None
         return None if step is None else (old, old - step, make_min(step))
     if instance.kind == "balance":
         column = instance.key
@@ -142,7 +162,7 @@ def _numeric_relaxation(
         def make_tol(t: int) -> Rules:
             return replace(rules, balance={**rules.balance, column: t / TOL_GRID})
 
-        new = _bisect_int(lo, max(hi, lo + 1), lambda t: ok(make_tol(t)))
+        new = _smallest_feasible(lo, max(hi, lo + 1), lambda t: ok(make_tol(t)))
         return None if new is None else (old_tol, new / TOL_GRID, make_tol(new))
     if instance.kind == "count":
         return _count_relaxation(problem, ok)
@@ -155,7 +175,7 @@ def _largest_unit_floor(problem: Problem, column: str) -> int:
     A cluster holding the largest value ``v`` needs ``v ≤ mean·(1 + tol)`` with
     ``mean = total / count``; the smallest count allowed gives the smallest such
     tolerance. Starting the search there spares the checks that cannot succeed
-    (each may cost a time-out) — the bisection stays verified above it.
+    (each may cost a time-out) — the search stays verified above it.
     """
     values = np.asarray(problem.profiles.column_values(column), dtype=np.float64)
     values = values[np.isfinite(values)]
@@ -166,12 +186,48 @@ def _largest_unit_floor(problem: Problem, column: str) -> int:
     return max(0, math.ceil(need * TOL_GRID - 1e-9))
 
 
+def _largest_unit_count_ceiling(problem: Problem) -> int | None:
+    """Largest cluster count at which every balanced column's largest unit fits its band.
+
+    More clusters mean a smaller mean and a lower band top ``total·(1 + tol) / K``:
+    past ``K = total·(1 + tol) / v`` the largest value ``v`` alone exceeds it (10 000
+    units in 1 250 clusters at ±50 %: at most 1 175). None without such a column.
+    """
+    ceiling: int | None = None
+    for column, tol in problem.rules.balance.items():
+        values = np.asarray(problem.profiles.column_values(column), dtype=np.float64)
+        values = values[np.isfinite(values)]
+        if not len(values) or values.min() < 0.0 or values.max() <= 0.0:
+            continue
+        fits = math.floor(float(values.sum()) * (1.0 + float(tol)) / float(values.max()) + 1e-9)
+        ceiling = fits if ceiling is None else min(ceiling, fits)
+    return ceiling
+
+
 def _count_relaxation(
     problem: Problem, ok: Callable[[Rules], bool]
 ) -> tuple[Any, Any, Rules] | None:
     """Nearest feasible cluster count (fixed count) or smallest widening of the range."""
     rules = problem.rules
     n_units = problem.profiles.n_units
+    ceiling = _largest_unit_count_ceiling(problem)
+    if ceiling is not None and min(rules.counts) > ceiling:
+        # the heaviest unit tops a band at every count from here up: gallop down
+        # from the ceiling (its band is the tightest, often undecided in a check)
+        floor = -(-n_units // rules.max_size) if rules.max_size else 1
+
+        def make_count(k: int) -> tuple[Any, Any, Rules]:
+            if rules.n_clusters is not None:
+                return rules.n_clusters, k, replace(rules, n_clusters=k)
+            assert rules.min_count is not None and rules.max_count is not None
+            old = f"{rules.min_count}–{rules.max_count}"
+            return old, f"{k}–{rules.max_count}", replace(rules, min_count=k)
+
+        fewer = _smallest_feasible(
+            -1, ceiling - max(floor, 1), lambda v: ok(make_count(ceiling - v)[2]),
+            hi_first=False,
+        ) if ceiling >= max(floor, 1) else None
+        return None if fewer is None else make_count(ceiling - fewer)
     for step in range(1, MAX_COUNT_STEPS + 1):
         candidates: list[tuple[Any, Any, Rules]] = []
         if rules.n_clusters is not None:
