@@ -506,7 +506,7 @@ def test_count_relaxation_starts_below_the_heaviest_units_ceiling():
     assert asked == [ceiling]
     # when the ceiling's own check cannot decide, fewer clusters are tried, nearest first
     asked.clear()
-    assert _count_relaxation(problem, lambda r: ok(r) and r.n_clusters <= ceiling - 2)[1] == (
-        ceiling - 2
-    )
+    assert _count_relaxation(problem, lambda r: ok(r) and r.n_clusters <= ceiling - 2)[
+        1
+    ] == (ceiling - 2)
     assert asked == [ceiling, ceiling - 2, ceiling - 1]

@@ -18,7 +18,9 @@ from optimizer.smallest import smallest_columns
     st.booleans(),
     st.integers(0, 2**32 - 1),
 )
-def test_same_columns_as_a_stable_argsort(n_rows, n_cols, count, levels, with_inf, seed):
+def test_same_columns_as_a_stable_argsort(
+    n_rows, n_cols, count, levels, with_inf, seed
+):
     """Few distinct values (many ties) and infinite entries, as on a masked diagonal."""
     rng = np.random.default_rng(seed)
     matrix = rng.integers(0, levels, size=(n_rows, n_cols)).astype(np.float64)
