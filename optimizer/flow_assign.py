@@ -316,7 +316,7 @@ class RegionPicker:
 def regional_restarts(
     X: np.ndarray, labels: np.ndarray, k: int, min_size: int, max_size: int, *, seed: int,
     region: int = REGION_CLUSTERS, max_stall: int | None = None, max_work: int | None = None,
-    deadline: float = math.inf, clock: Clock | None = None,
+    deadline: float = math.inf, clock: Clock | None = None, frozen: np.ndarray | None = None,
 ) -> tuple[np.ndarray, RegionStats]:
     """Re-cluster ``region`` neighbouring clusters from fresh k-means++ centres, keep gains.
 
@@ -331,6 +331,7 @@ def regional_restarts(
     seeds: 0.0779 mean against 0.0780 for independent draws); the search ends
     after ``max_stall`` tries in a row without gain (default: ``k``, a sweep),
     or when ``max_work`` is spent; ``deadline`` only stops, marked on ``clock``.
+    Regions holding a ``frozen`` unit are left as they are (:func:`search_regions`).
     """
     def try_region(units: np.ndarray, start: np.ndarray) -> tuple[np.ndarray | None, float]:
         result = flow_kmeans(X[units], start, region, min_size, max_size,
@@ -342,14 +343,14 @@ def regional_restarts(
     region = min(region, k)
     return search_regions(X, labels, k, region, seed, try_region,
                           stall_limit=k if max_stall is None else max_stall, max_work=max_work,
-                          rate=REGION_WORK_PER_S, deadline=deadline, clock=clock)
+                          rate=REGION_WORK_PER_S, deadline=deadline, clock=clock, frozen=frozen)
 
 
 def search_regions(
     X: np.ndarray, labels: list[int] | np.ndarray, k: int, region: int, seed: int,
     try_region: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray | None, float]], *,
     stall_limit: int, max_work: float | None, rate: float, deadline: float = math.inf,
-    clock: Clock | None = None,
+    clock: Clock | None = None, frozen: np.ndarray | None = None,
 ) -> tuple[np.ndarray, RegionStats]:
     """The loop both regional restarts share: draw a region, re-cluster it, keep a gain.
 
@@ -361,6 +362,11 @@ def search_regions(
     after ``stall_limit`` tries in a row without gain or when ``max_work``
     (charged on ``clock`` at ``rate``) is spent; ``deadline`` only stops it,
     marked on ``clock``.
+
+    A region holding a ``frozen`` unit (together / apart / fixed, placed by
+    :func:`optimizer.local_search.place_locked`) is skipped as a try without
+    gain: a restart would move it. Those runs skipped the restarts entirely
+    (10 000 units, sizes 45–55, one `together` group: 558.0 against 517.3).
     """
     lab = np.asarray(labels, dtype=np.int64).copy()
     picker = RegionPicker(k, region, seed)
@@ -374,6 +380,9 @@ def search_regions(
                 clock.mark()
             break
         near, units, start = picker.draw(X, lab)
+        if frozen is not None and frozen[units].any():
+            tries, stall, spent = tries + 1, stall + 1, spent + len(units) * region
+            continue
         new, work = try_region(units, start)
         tries += 1
         spent += work

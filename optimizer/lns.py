@@ -264,14 +264,14 @@ def solve_large(
                                     max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
             ls_stats = stats
             marks.append(("local_search", time.monotonic()))
-            if flow_allowed(problem, data):
+            if flow_allowed(problem, data, locks_placed_after=True):
                 labels, region_stats = regional(problem, data, k, labels, deadline, clock,
                                                  work(REGION_SHARE * nominal, REGION_WORK_PER_S))
                 marks.append(("regional", time.monotonic()))
                 labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
                                         max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
                 marks.append(("final_search", time.monotonic()))
-            elif data.balance and by_block is None and not locked.any():
+            elif data.balance and by_block is None:
                 # the annealing runs only if its share pays for enough rounds;
                 # otherwise the regional restarts take its time too
                 expected = work((1 - BAND_REGION_SPEND) * ANNEAL_SPEND * left(), ANNEAL_WORK_PER_S)

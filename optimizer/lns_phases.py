@@ -33,7 +33,8 @@ def regional(problem, data, k, labels, deadline, clock, max_work):
     X = np.asarray(problem.features.values, dtype=np.float64)
     lab, stats = regional_restarts(X, np.asarray(labels), k, rules.min_size or 1,
                                    rules.max_size or data.n, seed=problem.settings.seed,
-                                   max_work=max_work, deadline=deadline, clock=clock)
+                                   max_work=max_work, deadline=deadline, clock=clock,
+                                   frozen=locked_units(data))
     return lab.tolist(), stats
 
 
@@ -47,7 +48,8 @@ def band_regions(problem, data, k, labels, deadline, clock, max_work):
     V, lo, hi, mean = balance_arrays(data, k, data.n)
     lab, stats = band_region_restarts(X, V, lo, hi, mean, labels, k, rules.min_size or 1,
                                       rules.max_size or data.n, seed=problem.settings.seed,
-                                      max_work=max_work, deadline=deadline, clock=clock)
+                                      max_work=max_work, deadline=deadline, clock=clock,
+                                      frozen=locked_units(data))
     return lab.tolist(), stats
 
 

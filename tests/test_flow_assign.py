@@ -180,3 +180,34 @@ def test_tree_arcs_stop_widening_at_their_cap(monkeypatch):
     X = np.array([[0.0], [0.1], [0.2], [0.3], [0.4], [10.0]])
     labels, _, widened = flow.assign_to_centres(X, np.array([[0.0], [10.0]]), 3, 3, nearest=1)
     assert labels is None and widened == 0
+
+
+def test_regional_restarts_leave_frozen_units_where_they_are():
+    """Regions holding a frozen (together / apart / fixed) unit are skipped, the rest still
+    improve; with nothing frozen the restarts are those without a mask."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(400, 4))
+    start = best_of_starts(X, np.arange(400) % 20, 20, 19, 21, seed=0, restarts=0).labels
+    frozen = np.zeros(400, dtype=bool)
+    plain, _ = regional_restarts(X, start, 20, 19, 21, seed=0, region=4, max_stall=40)
+    unmasked, _ = regional_restarts(X, start, 20, 19, 21, seed=0, region=4, max_stall=40,
+                                    frozen=frozen)
+    assert unmasked.tolist() == plain.tolist()
+    frozen[np.flatnonzero(start == 3)[:2]] = True  # two units of cluster 3
+    lab, stats = regional_restarts(X, start, 20, 19, 21, seed=0, region=4, max_stall=40,
+                                   frozen=frozen)
+    assert stats.kept > 0 and sse(X, lab, 20) < sse(X, start, 20)
+    assert (lab[frozen] == 3).all()
+    assert sizes_ok(lab, 20, 19, 21)
+
+
+def test_locked_units_no_longer_switch_the_regional_phases_off():
+    """A together pair on a sizes-only and on a banded large table: the regional phases
+    run (they were skipped: 10 000 units, one together group, 558.0 against 517.3)."""
+    for rules in ({}, {"balance": {"population": 0.10}}):
+        free = sample_problem(400, 20, 4.0, with_adjacency=False, **rules)
+        pair = (free.unit_ids[0], free.unit_ids[1])
+        tied = sample_problem(400, 20, 4.0, with_adjacency=False, together=(pair,), **rules)
+        plan = solve(tied)
+        assert check_plan(plan, tied) == []
+        assert plan.details["region_tries"] > 0, rules
