@@ -300,9 +300,11 @@ def solve_large(
     per, near = MEDOIDS_PER_CLUSTER, NEAREST_MEDOIDS
     widened = 0
     direct = violation == 0.0 and _passes_check(problem, data, [hint[i] for i in range(data.n)])
+    from_current = False
     if not direct and not _lns_allowed(problem) and _current_fits(data, k):
         # max_moves / stability: the current grouping moves nobody; if it meets
         # every rule it is the verified plan to start from (else CP-SAT found none)
+        from_current = True
         current = _medoids_of(problem, list(data.current))
         if _passes_check(problem, data, [current[i] for i in range(data.n)]):
             hint, labels, violation, direct = current, list(data.current), 0.0, True
@@ -316,6 +318,20 @@ def solve_large(
             repaired = _medoids_of(problem, mended)
             if left_over == 0.0 and _passes_check(problem, data, [repaired[i] for i in range(data.n)]):
                 hint, labels, violation, direct = repaired, mended, 0.0, True
+    if (from_current and direct and problem.rules.max_moves is not None
+            and local_search_allowed(problem, data, with_move_budget=True)
+            and max(data.current) < k):
+        # improve it, keeping at most max_moves units out of their current cluster
+        # (10 000 units, 1 250 clusters, max_moves 1 500: the repaired current
+        # grouping was the plan, 73 moves)
+        moved_labels, stats = improve(
+            problem, data, k, labels, deadline=deadline, clock=clock,
+            max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S),
+            home=np.asarray(data.current), max_moved=problem.rules.max_moves)
+        better = _medoids_of(problem, moved_labels)
+        if _passes_check(problem, data, [better[i] for i in range(data.n)]):
+            hint, labels, ls_stats = better, moved_labels, stats
+        marks.append(("moves_search", time.monotonic()))
     skip_model = direct and ls_stats is not None
     while True:
         if skip_model:

@@ -170,3 +170,39 @@ def test_neighbour_clusters_from_a_tree_give_the_same_plan(monkeypatch):
     tree, s_tree = improve(problem, prepare(problem), 30, start, deadline=_far())
     assert s_whole.moves + s_whole.swaps > 0
     assert tree == whole and s_tree == s_whole
+
+
+def test_crossed_pairs_stay_crossed_without_moves_to_spend():
+    """The hand-computed swap above moves two units: a budget of 1 forbids it, 2 allows it."""
+    problem = _line_problem([0, 1, 10, 11], [1, 1, 1, 1], 2, min_size=2, max_size=2)
+    home = np.array([0, 1, 0, 1])
+    for budget, sse_after in ((1, 100.0), (2, 1.0)):
+        labels, stats = improve(problem, prepare(problem), 2, [0, 1, 0, 1], deadline=_far(),
+                                home=home, max_moved=budget)
+        assert abs(stats.sse_after - sse_after) < 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(8, 40), k=st.integers(2, 5),
+       budget=st.integers(0, 12))
+def test_move_budget_holds_with_bands_moves_swaps_and_cycles(seed, n, k, budget):
+    """Random tables with a ±30 % band (cycles on): never more than ``budget`` units outside
+    their home cluster (unknown homes never count), sum of squares never higher."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    pops = rng.integers(1, 5, size=n).astype(float)
+    labels0 = np.arange(n) % k
+    totals = np.bincount(labels0, weights=pops, minlength=k)
+    tol = max(0.3, float(np.abs(totals / (pops.sum() / k) - 1).max()) + 1e-6)
+    rows = [{"unit_id": f"u{i}", "population": float(p)} for i, p in enumerate(pops)]
+    problem = make_problem(make_profiles(rows), n_clusters=k, min_size=n // k,
+                           max_size=-(-n // k), balance={"population": tol})
+    problem = dataclasses.replace(problem, features=FeatureMatrix(
+        values=X, unit_ids=problem.features.unit_ids, feature_names=("a", "b")))
+    home = labels0.copy()
+    home[rng.random(n) < 0.2] = -1
+    labels, stats = improve(problem, prepare(problem), k, labels0.tolist(), deadline=_far(),
+                            home=home, max_moved=budget)
+    lab = np.asarray(labels)
+    assert int(((home >= 0) & (lab != home)).sum()) <= budget
+    assert stats.sse_after <= stats.sse_before + 1e-9
