@@ -33,6 +33,14 @@ LS_WORK_PER_S = 1.0e8
 STEP_OVERHEAD = 20_000
 #: Repair work units (unit-pair evaluations) per nominal second.
 REPAIR_WORK_PER_S = 2.0e7
+#: Repair work units charged per unit of a whole-table scan (``lab == b``, once
+#: per neighbour tried): a numpy comparison, far cheaper than a pair evaluation.
+#: It was charged as a pair: one "stuck" step of 50 000 units in 8 333 clusters
+#: (every cluster a neighbour) cost 21 nominal s for 0.5 s of wall time, and a
+#: 30-s solve skipped its whole search (5 559.9; 3 656.5 now, 2 130.5 in 120 s).
+#: Measured per neighbour tried: 94 µs wall at 3 300 units (58 µs charged now,
+#: 220 µs before), 58 µs at 50 000 (52 µs now, 2.5 ms before).
+REPAIR_SCAN_WORK = 0.02
 #: LP work units (columns × rows, per round) per nominal second (measured
 #: 1.0e8 at 700 units, 1.7e8 at 3 300; again, F seed 0: 7.8e7 at 400, 1.2e8 at
 #: 700, 2.4e8 at 3 300 — HiGHS's time grows slower than the product, so the

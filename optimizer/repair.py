@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from optimizer.budget import LP_WORK_PER_S, REPAIR_WORK_PER_S, Clock
+from optimizer.budget import LP_WORK_PER_S, REPAIR_SCAN_WORK, REPAIR_WORK_PER_S, Clock
 from optimizer.data import ModelData
 from optimizer.problem import Problem
 
@@ -162,8 +162,9 @@ def repair_arrays(
             if clock is not None:
                 clock.mark()
             break
+        scan = len(lab) * REPAIR_SCAN_WORK
         if clock is not None:
-            clock.charge(len(lab), REPAIR_WORK_PER_S)
+            clock.charge(scan, REPAIR_WORK_PER_S)
         viol = _violation(tot, lo, hi, mean)
         viol = viol + np.maximum(size - max_size, 0) + np.maximum(min_size - size, 0)
         order = [c for c in np.argsort(-viol, kind="stable") if viol[c] > 0 and c not in tabu]
@@ -178,9 +179,9 @@ def repair_arrays(
         A = np.flatnonzero((lab == a) & movable)
         for b in near.tolist():
             B = np.flatnonzero((lab == b) & movable)
-            spent += len(A) * len(B) + len(lab)
+            spent += len(A) * len(B) + scan
             if clock is not None:
-                clock.charge(len(A) * len(B) + len(lab), REPAIR_WORK_PER_S)
+                clock.charge(len(A) * len(B) + scan, REPAIR_WORK_PER_S)
             if len(A) == 0 or len(B) == 0:
                 continue
             base = viol[a] + viol[b]
