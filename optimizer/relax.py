@@ -6,9 +6,9 @@ of a conflict (:mod:`optimizer.diagnose`) this module searches the smallest
 sufficient change — galloping up from the old value, then bisection, for size
 bounds, max_moves and balance tolerances (on a 1 % grid), the nearest cluster
 count — or checks that dropping the rule (a pair, a fixed unit, a boolean rule)
-suffices. Every proposal is
-verified by a feasibility check of the *whole* scenario with the change; a
-search that met a time-out says its value may not be the smallest.
+suffices. Every proposal is verified by a feasibility check of the *whole*
+scenario with the change; a search that met a time-out says its value may not
+be the smallest.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def _smallest_feasible(
     a small change, and a plain bisection of a wide range (a tolerance may go
     to ±124 900 % with 1 250 clusters) spends its checks far from it — when the
     diagnosis budget ran out there, the "smallest" tolerance it verified was
-    ±119 % where ±70 % works. 2·log2(answer − lo) + 1 checks instead of
+    ±119 % where ±63 % works. 2·log2(answer − lo) + 1 checks instead of
     log2(hi − lo) + 1. ``hi_first=False`` skips that first check, for ranges
     whose far end is itself hard to decide (it is checked last, if reached).
     """
