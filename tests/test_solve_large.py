@@ -171,15 +171,19 @@ def test_a_modest_gap_carries_no_bound_note():
 
 
 def test_a_loose_rising_bound_gets_one_larger_allowance(monkeypatch):
-    """1 000 units in 6 s, a top-up wanted from a gap of 0.2: it raises the bound of the same
-    plan, repeatably (6 s leave the top-up its wall time even on a loaded machine)."""
+    """1 000 units in 8 s, a top-up wanted from a gap of 0.2: it raises the bound of the same
+    plan, repeatably. The top-up's steps stop at the wall-clock deadline, so a run the clock
+    cut (a heavily loaded machine) proves nothing about repeatability and is skipped; with 6 s
+    a clean-clone CI under `-n 2` cut it once (bounds 289.5 and 286.0 for one plan)."""
     import optimizer.lns as lns
 
     monkeypatch.setattr(lns, "TOPUP_GAP", 0.2)
-    problem = _planner_table(1000, 20, 6.0)
-    topped = solve(problem)
+    problem = _planner_table(1000, 20, 8.0)
+    topped, again = solve(problem), solve(problem)
+    if any(p.details.get("bound_clock_stopped") or p.details.get("bound_topup_skipped")
+           for p in (topped, again)):
+        pytest.skip("machine too loaded: the clock cut or ruled out the bound's top-up")
     assert topped.details["bound_topup"] is True
-    again = solve(problem)
     assert (again.bound, again.objective) == (topped.bound, topped.objective)
     monkeypatch.setattr(lns, "TOPUP_GAP", 2.0)  # a gap never reaches 2: no top-up
     plain = solve(problem)
