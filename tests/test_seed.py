@@ -305,3 +305,27 @@ def test_kmeans_single_threaded_on_ordinary_tables(monkeypatch):
     seen.clear()
     seed_module._kmeans_labels(x, 4, seed=0)
     assert seen and set(seen) == default
+
+
+def test_kmeans_seeds_use_random_centres_past_the_pair_cap(monkeypatch):
+    """Past KMEANS_PLUSPLUS_MAX_PAIRS unit × cluster pairs the seed draws random centres
+    (k-means++ spent 36 s at 50 000 units in 25 000 pairs); below it, k-means++. Either way
+    the labels cover every cluster and repeat for one seed."""
+    import optimizer.seed as seed_module
+
+    used: list[str] = []
+    real = seed_module.KMeans
+
+    def spy(*args, **kwargs):
+        used.append(kwargs["init"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(seed_module, "KMeans", spy)
+    x = np.random.default_rng(0).normal(size=(300, 3))
+    below = seed_module._kmeans_labels(x, 30, seed=1)
+    monkeypatch.setattr(seed_module, "KMEANS_PLUSPLUS_MAX_PAIRS", 300 * 30 - 1)
+    past = seed_module._kmeans_labels(x, 30, seed=1)
+    again = seed_module._kmeans_labels(x, 30, seed=1)
+    assert used == ["k-means++", "random", "random"]
+    assert past.tolist() == again.tolist()
+    assert len(set(below.tolist())) == len(set(past.tolist())) == 30
