@@ -142,7 +142,7 @@ def _flow_start(
     from optimizer.flow_assign import best_of_starts, flow_allowed
 
     rules = problem.rules
-    if not flow_allowed(problem, data, locks_placed_after=True):
+    if not flow_allowed(problem, data):
         return None
     X = np.asarray(problem.features.values, dtype=np.float64)
     share = FLOW_SHARE * nominal

@@ -81,19 +81,19 @@ class FlowResult:
     work: int
 
 
-def flow_allowed(problem: Problem, data: ModelData, *, locks_placed_after: bool = False) -> bool:
-    """Whether the flow path applies: sizes are the only rules (no bands, pairs or graph).
+def flow_allowed(problem: Problem, data: ModelData) -> bool:
+    """Whether the flow path applies: sizes are the only rules (no bands or graph).
 
-    ``locks_placed_after``: together / apart / fixed units are put in place by
-    :func:`optimizer.local_search.place_locked` after this start, so they do
-    not bar it (10 000 units, sizes 45–55, one `together` group: the repaired
-    seed that ran instead cost 912.5 against 517.3 without the group).
+    Together / apart / fixed units do not bar it: both its users put them in
+    place after the flow (:func:`optimizer.local_search.place_locked`), and the
+    regional restarts leave regions holding them alone (10 000 units, sizes
+    45–55, one `together` group: the repaired seed that ran instead cost 912.5
+    against 517.3 without the group).
     """
-    from optimizer.local_search import local_search_allowed, locked_units
+    from optimizer.local_search import local_search_allowed
 
     return (not data.balance and not problem.rules.contiguous
-            and local_search_allowed(problem, data)
-            and (locks_placed_after or not locked_units(data).any()))
+            and local_search_allowed(problem, data))
 
 
 def sizes_ok(labels: np.ndarray, k: int, min_size: int, max_size: int) -> bool:

@@ -5,8 +5,9 @@ it was called last cycle". So, in this order: a cluster holding units fixed to
 a label gets that label; the remaining clusters are matched to the remaining
 current groups for maximum overlap; clusters sharing no unit with an unmatched
 group take the unmatched names in order; every other cluster is called "Cụm 1",
-"Cụm 2", … skipping names already in use. Cluster numbers follow each cluster's medoid position in the table, so
-the same partition always gets the same numbering.
+"Cụm 2", … skipping names already in use. Cluster numbers follow each
+cluster's medoid position in the table, so the same partition always gets the
+same numbering.
 """
 
 from __future__ import annotations

@@ -264,7 +264,7 @@ def solve_large(
                                     max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
             ls_stats = stats
             marks.append(("local_search", time.monotonic()))
-            if flow_allowed(problem, data, locks_placed_after=True):
+            if flow_allowed(problem, data):
                 labels, region_stats = regional(problem, data, k, labels, deadline, clock,
                                                  work(REGION_SHARE * nominal, REGION_WORK_PER_S))
                 marks.append(("regional", time.monotonic()))

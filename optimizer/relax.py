@@ -210,44 +210,37 @@ def _count_relaxation(
     """Nearest feasible cluster count (fixed count) or smallest widening of the range."""
     rules = problem.rules
     n_units = problem.profiles.n_units
+    fixed = rules.n_clusters is not None
+    old: Any = rules.n_clusters if fixed else f"{rules.min_count}–{rules.max_count}"
+    lowest, highest = min(rules.counts), max(rules.counts)
+
+    def fewer(k: int) -> tuple[Any, Any, Rules]:
+        """The count (or the range's lower end) lowered to ``k``."""
+        if fixed:
+            return old, k, replace(rules, n_clusters=k)
+        return old, f"{k}–{highest}", replace(rules, min_count=k)
+
+    def more(k: int) -> tuple[Any, Any, Rules]:
+        """The count (or the range's upper end) raised to ``k``."""
+        if fixed:
+            return old, k, replace(rules, n_clusters=k)
+        return old, f"{lowest}–{k}", replace(rules, max_count=k)
+
     ceiling = _largest_unit_count_ceiling(problem)
-    if ceiling is not None and min(rules.counts) > ceiling:
+    if ceiling is not None and lowest > ceiling:
         # the heaviest unit tops a band at every count from here up: gallop down
         # from the ceiling (its band is the tightest, often undecided in a check)
-        floor = -(-n_units // rules.max_size) if rules.max_size else 1
-
-        def make_count(k: int) -> tuple[Any, Any, Rules]:
-            if rules.n_clusters is not None:
-                return rules.n_clusters, k, replace(rules, n_clusters=k)
-            assert rules.min_count is not None and rules.max_count is not None
-            old = f"{rules.min_count}–{rules.max_count}"
-            return old, f"{k}–{rules.max_count}", replace(rules, min_count=k)
-
-        fewer = _smallest_feasible(
-            -1, ceiling - max(floor, 1), lambda v: ok(make_count(ceiling - v)[2]),
-            hi_first=False,
-        ) if ceiling >= max(floor, 1) else None
-        return None if fewer is None else make_count(ceiling - fewer)
+        floor = max(-(-n_units // rules.max_size) if rules.max_size else 1, 1)
+        if ceiling < floor:
+            return None
+        step = _smallest_feasible(
+            -1, ceiling - floor, lambda v: ok(fewer(ceiling - v)[2]), hi_first=False
+        )
+        return None if step is None else fewer(ceiling - step)
     for step in range(1, MAX_COUNT_STEPS + 1):
-        candidates: list[tuple[Any, Any, Rules]] = []
-        if rules.n_clusters is not None:
-            for k in (rules.n_clusters - step, rules.n_clusters + step):
-                if 1 <= k <= n_units:
-                    candidates.append(
-                        (rules.n_clusters, k, replace(rules, n_clusters=k))
-                    )
-        else:
-            lo, hi = rules.min_count, rules.max_count
-            assert lo is not None and hi is not None
-            old = f"{lo}–{hi}"
-            if lo - step >= 1:
-                candidates.append(
-                    (old, f"{lo - step}–{hi}", replace(rules, min_count=lo - step))
-                )
-            if hi + step <= n_units:
-                candidates.append(
-                    (old, f"{lo}–{hi + step}", replace(rules, max_count=hi + step))
-                )
+        candidates = ([fewer(lowest - step)] if lowest - step >= 1 else []) + (
+            [more(highest + step)] if highest + step <= n_units else []
+        )
         for candidate in candidates:
             if ok(candidate[2]):
                 return candidate

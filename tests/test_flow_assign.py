@@ -123,13 +123,17 @@ def test_restarts_and_regional_restarts_never_worsen_and_repeat():
 
 
 def test_flow_applies_to_sizes_only():
-    """Sizes only: allowed; with a population band or a fixed unit: not (the repair path runs)."""
+    """Sizes only: allowed, also with a fixed unit (placed after the flow); with a population
+    band, contiguity or max_moves: not (the repair path runs)."""
     plain = sample_problem(40, 4, 5.0, with_adjacency=False)
     assert flow_allowed(plain, prepare(plain))
-    banded = sample_problem(40, 4, 5.0, with_adjacency=False, balance={"population": 0.1})
-    assert not flow_allowed(banded, prepare(banded))
     fixed = sample_problem(40, 4, 5.0, with_adjacency=False, fixed={"00001": "Cụm A"})
-    assert not flow_allowed(fixed, prepare(fixed))
+    assert flow_allowed(fixed, prepare(fixed))
+    for rules in ({"balance": {"population": 0.1}}, {"max_moves": 5}):
+        other = sample_problem(40, 4, 5.0, with_adjacency=False, **rules)
+        assert not flow_allowed(other, prepare(other)), rules
+    contiguous = sample_problem(40, 4, 5.0, contiguous=True)
+    assert not flow_allowed(contiguous, prepare(contiguous))
 
 
 @pytest.mark.slow

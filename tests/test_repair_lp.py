@@ -38,7 +38,7 @@ def test_balanced_lp_meets_the_band() -> None:
 def test_a_step_that_tries_every_cluster_is_charged_for_pairs_not_table_scans() -> None:
     """20 000 units in 5 000 clusters, one cluster over its band for good: the repair tries
     every cluster as a partner ("stuck"). Each try scans the table once (``lab == b``, a
-    numpy comparison); charged as 20 000 pair evaluations it cost 5 nominal s for a few
+    numpy comparison); charged as 20 000 pair evaluations it cost about 10 nominal s for a few
     tenths of wall time, and at 50 000 units a 30-s solve skipped its whole search."""
     import math
 
