@@ -105,6 +105,26 @@ def test_exit_70_internal_error(
     assert isinstance(debug.exception, ZeroDivisionError)
 
 
+def test_ctrl_c_inside_a_compiled_import_is_aborted_not_an_internal_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while a compiled extension initialises arrives as ImportError caused by
+    KeyboardInterrupt: exit 1 with click's "Aborted!", no output folder, no exit 70."""
+
+    def interrupted_import(*args: object, **kwargs: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as ctrl_c:
+            raise ImportError("initialization failed") from ctrl_c
+
+    monkeypatch.setattr(cli_plan, "run_scenario", interrupted_import)
+    path = write_case(tmp_path)
+    result = run("--lang", "en", "plan", path, "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "Aborted!" in result.output and "internal error" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_exit_1_existing_output_needs_force(tmp_path: Path) -> None:
     """A second run into the same folder is refused (exit 1) until --force is given."""
     path, out = write_case(tmp_path), tmp_path / "out"
