@@ -88,12 +88,13 @@ def flow_allowed(problem: Problem, data: ModelData) -> bool:
     place after the flow (:func:`optimizer.local_search.place_locked`), and the
     regional restarts leave regions holding them alone (10 000 units, sizes
     45–55, one `together` group: the repaired seed that ran instead cost 912.5
-    against 517.3 without the group).
+    against 517.3 without the group). Nor does a stability weight: it is a
+    price, applied after the ordinary phases (:mod:`optimizer.move_cost_search`).
     """
     from optimizer.local_search import local_search_allowed
 
     return (not data.balance and not problem.rules.contiguous
-            and local_search_allowed(problem, data))
+            and local_search_allowed(problem, data, with_move_cost=True))
 
 
 def sizes_ok(labels: np.ndarray, k: int, min_size: int, max_size: int) -> bool:

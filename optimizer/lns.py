@@ -14,8 +14,10 @@ units — and the measured dense models ran out of time and memory
    rule. When its plan passes ``check_plan`` the restricted model is skipped.
    With bands, **regional restarts** (:mod:`optimizer.band_regions`) follow,
    then **annealing** over disjoint cluster pairs (:mod:`optimizer.anneal`)
-   and a last local search.
-3. Otherwise (contiguity, one_region/one_function, max_moves/stability, or no
+   and a last local search. A stability weight is ignored by these phases and
+   priced by a last one (:mod:`optimizer.move_cost_search`); ``max_moves``
+   starts from the (repaired) current grouping, searched within the budget.
+3. Otherwise (contiguity, one_region/one_function, or no
    balanced plan found) the **restricted model**: each seed cluster offers a
    few candidate medoids, each unit may join only its nearest ones plus its
    seed cluster's; doubled when it has no plan (a pruned model's
@@ -111,6 +113,7 @@ from optimizer.local_search import (
     place_locked,
 )
 from optimizer.model import build_model
+from optimizer.move_cost_search import TradeStats, trade_moves
 from optimizer.neighbourhood import lns_rounds
 from optimizer.objective import COST_SCALE, central_members, pair_distances
 from optimizer.problem import Problem
@@ -122,6 +125,9 @@ MEDOIDS_PER_CLUSTER = 3
 NEAREST_MEDOIDS = 6
 #: The restricted model is widened (candidates doubled) at most this many times.
 MAX_WIDENINGS = 8
+#: With a stability weight: share of the nominal time held back for pricing the
+#: moves (:mod:`optimizer.move_cost_search`) after the fresh plan's phases.
+TRADE_SHARE = 0.4
 #: Share of the remaining time for the restricted model; LNS gets the rest.
 RESTRICTED_SHARE = 0.2
 #: Time kept for solve's finishing steps, per unit (measured ~0.6 s at 10 000 units, loaded).
@@ -231,6 +237,12 @@ def solve_large(
     nominal -= BOUND_SHARE * bound_nominal
     deadline -= min(BOUND_SHARE * bound_nominal, BOUND_SHARE * max(deadline - now, 0.0))
     clock = Clock(deadline)
+    # a stability weight is priced by the last phase (trade_moves): its share is
+    # held back from the phases that build the fresh plan
+    phases = not problem.rules.contiguous and bool(
+        data.balance or problem.rules.min_size or problem.rules.max_size)
+    held = TRADE_SHARE * nominal if phases and problem.rules.stability_weight else 0.0
+    nominal -= held
 
     def left() -> float:
         """Nominal seconds not yet charged to a phase's work (a count, not a clock)."""
@@ -238,13 +250,12 @@ def solve_large(
 
     labels, violation = seed_labels, 0.0
     ls_stats: SearchStats | None = None
+    trade: TradeStats | None = None
     region_stats: RegionStats | None = None
     anneal_stats: AnnealStats | None = None
     marks: list[tuple[str, float]] = [("", now)]  # phase ends, for details["phase_wall_s"]
     # the repair ignores the graph: under contiguity the (connected) seed is the better hint
-    if not problem.rules.contiguous and (
-        data.balance or problem.rules.min_size or problem.rules.max_size
-    ):
+    if phases:
         by_block = grouped(problem, data, k, nominal, deadline, clock)
         if by_block is not None:
             labels, violation = by_block
@@ -259,7 +270,8 @@ def solve_large(
             labels, violation = repair_balance(problem, data, k, labels, seconds=clock.left(),
                                                free=~locked, clock=clock,
                                                max_work=work(more, REPAIR_WORK_PER_S))
-        if violation == 0.0 and local_search_allowed(problem, data):
+        # a stability weight is priced after these phases (trade_moves below)
+        if violation == 0.0 and local_search_allowed(problem, data, with_move_cost=True):
             labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
                                     max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
             ls_stats = stats
@@ -289,6 +301,17 @@ def solve_large(
                 labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
                                         max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S))
                 marks.append(("final_search", time.monotonic()))
+        nominal += held
+        if ls_stats is not None and problem.rules.stability_weight:
+            # the fresh plan ignores the weight: start from the cheaper of it and the
+            # current grouping, then search with each move priced in; it takes all the
+            # nominal time left, as the restricted model is skipped after it
+            labels, trade = trade_moves(
+                problem, data, k, labels, deadline=deadline, clock=clock,
+                repair_work=work(min(REPAIR_SHARE * left(), REPAIR_MAX_S), REPAIR_WORK_PER_S),
+                search_work=work(left(), LS_WORK_PER_S))
+            ls_stats = trade.search
+            marks.append(("trade_moves", time.monotonic()))
         hint = _medoids_of(problem, labels)
     if problem.rules.contiguous and data.neighbors is not None:
         # flips and recoms that keep clusters connected: a hint meeting sizes and bands
@@ -319,7 +342,7 @@ def solve_large(
             if left_over == 0.0 and _passes_check(problem, data, [repaired[i] for i in range(data.n)]):
                 hint, labels, violation, direct = repaired, mended, 0.0, True
     if (from_current and direct and problem.rules.max_moves is not None
-            and local_search_allowed(problem, data, with_move_budget=True)
+            and local_search_allowed(problem, data, with_move_budget=True, with_move_cost=True)
             and max(data.current) < k):
         # improve it, keeping at most max_moves units out of their current cluster
         # (10 000 units, 1 250 clusters, max_moves 1 500: the repaired current
@@ -327,7 +350,8 @@ def solve_large(
         moved_labels, stats = improve(
             problem, data, k, labels, deadline=deadline, clock=clock,
             max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S),
-            home=np.asarray(data.current), max_moved=problem.rules.max_moves)
+            home=np.asarray(data.current), max_moved=problem.rules.max_moves,
+            move_penalty=float(problem.rules.stability_weight))
         better = _medoids_of(problem, moved_labels)
         if _passes_check(problem, data, [better[i] for i in range(data.n)]):
             hint, labels, ls_stats = better, moved_labels, stats
@@ -376,6 +400,12 @@ def solve_large(
     if problem.rules.contiguous and data.neighbors is not None:
         extra.update({"contig_flips": contig.flips, "contig_recoms": contig.recoms,
                       "contig_violation": contig.violation_after, "contig_work": contig.work})
+    if trade is not None:
+        extra.update({"stability_start": trade.start,
+                      "stability_fresh_cost": trade.fresh_cost / COST_SCALE,
+                      "stability_current_cost": (None if trade.current_cost is None
+                                                 else trade.current_cost / COST_SCALE),
+                      "stability_moved": trade.moved})
     if ls_stats is not None:
         extra.update({"ls_passes": ls_stats.passes, "ls_moves": ls_stats.moves,
                       "ls_swaps": ls_stats.swaps,

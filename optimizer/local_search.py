@@ -12,8 +12,10 @@ A step is taken only if it keeps every size bound and every balance band
 (tightened by :data:`optimizer.repair.BAND_MARGIN`, as conservative as the
 integer model), so a feasible plan stays feasible. Units under a pairwise rule
 (together blocks, apart groups, fixed labels) never move; tables with
-contiguity, one_region, one_function or a current grouping (``max_moves``,
-stability) are left to the CP-SAT search — :func:`local_search_allowed`.
+contiguity, one_region or one_function are left to the CP-SAT search —
+:func:`local_search_allowed`. A current grouping enters as a move budget
+(``max_moves``: ``home`` / ``max_moved``) or a price per move
+(``stability_weight``: ``move_penalty``, :mod:`optimizer.move_cost_search`).
 
 Determinism: the search is a fixed sequence of passes over cluster pairs in
 index order with ties broken by index, bounded by ``max_work`` (unit pairs
@@ -68,18 +70,22 @@ class SearchStats:
 
 
 def local_search_allowed(
-    problem: Problem, data: ModelData, *, with_move_budget: bool = False
+    problem: Problem, data: ModelData, *, with_move_budget: bool = False,
+    with_move_cost: bool = False,
 ) -> bool:
     """Whether every remaining rule is one the local search keeps by construction.
 
     ``with_move_budget``: ``max_moves`` counts as kept (``improve``'s ``home`` /
     ``max_moved``), for a search that starts from the current grouping.
+    ``with_move_cost``: so does ``stability_weight``, for a caller that prices
+    the moves afterwards (:mod:`optimizer.move_cost_search`); the weight is a
+    cost, not a rule, so any plan meeting the rest is a plan of the scenario.
     """
     rules = problem.rules
     graph_or_group = rules.contiguous or rules.one_region or rules.one_function
     budgeted = rules.max_moves is not None and not with_move_budget
-    tied_to_current = budgeted or bool(rules.stability_weight)
-    return not (graph_or_group or tied_to_current)
+    priced = bool(rules.stability_weight) and not with_move_cost
+    return not (graph_or_group or budgeted or priced)
 
 
 def _locked(data: ModelData) -> np.ndarray:
@@ -132,6 +138,7 @@ def improve(
     clock: Clock | None = None,
     home: np.ndarray | None = None,
     max_moved: int | None = None,
+    move_penalty: float = 0.0,
 ) -> tuple[list[int], SearchStats]:
     """Best-improvement moves and swaps between neighbouring clusters until none helps.
 
@@ -148,6 +155,10 @@ def improve(
     are matched to the current groups for the greatest overlap, which keeps at
     least as many units in place as this cluster-by-cluster count does. Without
     it the 10 000-unit plan allowed 1 500 moves kept the repaired current grouping.
+
+    ``move_penalty`` (with ``home``): added to a step's change for each unit
+    it takes out of its home cluster, subtracted for each it brings back — the
+    stability weight, in the same sum-of-squares units as the change.
 
     (Tried and dropped: soft bands with a rising penalty, from the seed —
     0.389 at 700 units against 0.369 from the LP start.)
@@ -226,8 +237,10 @@ def improve(
             delta = ss / ns + sd / nd - new_s - new_d
             ok = np.all(tot[src] - V[U] >= lo, axis=1) & np.all(tot[src] - V[U] <= hi, axis=1)
             ok &= np.all(tot[dst] + V[U] <= hi, axis=1) & np.all(tot[dst] + V[U] >= lo, axis=1)
-            if move_budget < math.inf:
-                ok &= moved + moved_change(U, src, dst) <= move_budget
+            if move_budget < math.inf or move_penalty:
+                change = moved_change(U, src, dst)
+                ok &= moved + change <= move_budget
+                delta = delta + move_penalty * change
             delta = np.where(ok, delta, np.inf)
             idx = int(np.argmin(delta))
             if delta[idx] < best[0]:
@@ -244,9 +257,10 @@ def improve(
             dv = V[B][None, :, :] - V[Ar][:, None, :]
             ta, tb = tot[a] + dv, tot[b] - dv
             ok = np.all((ta >= lo) & (ta <= hi) & (tb >= lo) & (tb <= hi), axis=2)
-            if move_budget < math.inf:
-                ok &= (moved + moved_change(Ar, a, b)[:, None]
-                       + moved_change(B, b, a)[None, :] <= move_budget)
+            if move_budget < math.inf or move_penalty:
+                change = moved_change(Ar, a, b)[:, None] + moved_change(B, b, a)[None, :]
+                ok &= moved + change <= move_budget
+                delta = delta + move_penalty * change
             delta = np.where(ok, delta, np.inf)
             flat = int(np.argmin(delta))
             if delta.flat[flat] < best[0]:
@@ -305,10 +319,11 @@ def improve(
             nc_ = tot[c, col] - vc[None, None, :] + vb[None, :, None]
             for t in (na_, nb_, nc_):
                 ok &= (t >= lo[col]) & (t <= hi[col])
-        if move_budget < math.inf:
-            ok &= (moved + moved_change(A, a, b)[:, None, None]
-                   + moved_change(B, b, c)[None, :, None]
-                   + moved_change(C, c, a)[None, None, :]) <= move_budget
+        if move_budget < math.inf or move_penalty:
+            change = (moved_change(A, a, b)[:, None, None] + moved_change(B, b, c)[None, :, None]
+                      + moved_change(C, c, a)[None, None, :])
+            ok &= moved + change <= move_budget
+            delta = delta + move_penalty * change
         delta = np.where(ok, delta, np.inf)
         flat = int(np.argmin(delta))
         if not delta.flat[flat] < -tol:

@@ -206,3 +206,58 @@ def test_move_budget_holds_with_bands_moves_swaps_and_cycles(seed, n, k, budget)
     lab = np.asarray(labels)
     assert int(((home >= 0) & (lab != home)).sum()) <= budget
     assert stats.sse_after <= stats.sse_before + 1e-9
+
+
+def test_a_move_price_above_the_gain_keeps_the_crossed_pairs():
+    """The hand-computed swap gains 99 and moves 2 units from home: priced 60 each it
+    loses (99 < 120) and is not taken; priced 40 each it wins (99 > 80)."""
+    problem = _line_problem([0, 1, 10, 11], [1, 1, 1, 1], 2, min_size=2, max_size=2)
+    home = np.array([0, 1, 0, 1])
+    for price, sse_after in ((60.0, 100.0), (40.0, 1.0)):
+        _, stats = improve(problem, prepare(problem), 2, [0, 1, 0, 1], deadline=_far(),
+                           home=home, move_penalty=price)
+        assert abs(stats.sse_after - sse_after) < 1e-9
+
+
+def test_a_high_move_price_brings_units_home():
+    """From the uncrossed plan (SSE 1, both middle units away from home), swapping them
+    back costs 99 and saves 2 moves: priced 60 each it is taken, priced 40 it is not."""
+    problem = _line_problem([0, 1, 10, 11], [1, 1, 1, 1], 2, min_size=2, max_size=2)
+    home = np.array([0, 1, 0, 1])
+    for price, labels_after in ((60.0, [0, 1, 0, 1]), (40.0, [0, 0, 1, 1])):
+        labels, _ = improve(problem, prepare(problem), 2, [0, 0, 1, 1], deadline=_far(),
+                            home=home, move_penalty=price)
+        assert labels == labels_after
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(8, 40), k=st.integers(2, 5),
+       price=st.floats(0.0, 5.0))
+def test_priced_search_never_raises_sse_plus_price_times_moved(seed, n, k, price):
+    """Random tables, ±30 % band, random homes (some unknown): the priced objective
+    SSE + price × (units away from a known home) never rises; sizes and band hold."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    pops = rng.integers(1, 5, size=n).astype(float)
+    labels0 = np.arange(n) % k
+    totals = np.bincount(labels0, weights=pops, minlength=k)
+    tol = max(0.3, float(np.abs(totals / (pops.sum() / k) - 1).max()) + 1e-6)
+    rows = [{"unit_id": f"u{i}", "population": float(p)} for i, p in enumerate(pops)]
+    problem = make_problem(make_profiles(rows), n_clusters=k, min_size=n // k,
+                           max_size=-(-n // k), balance={"population": tol})
+    problem = dataclasses.replace(problem, features=FeatureMatrix(
+        values=X, unit_ids=problem.features.unit_ids, feature_names=("a", "b")))
+    home = rng.integers(0, k, size=n)
+    home[rng.random(n) < 0.2] = -1
+
+    def priced(lab: np.ndarray) -> float:
+        return sse(X, lab, k) + price * int(((home >= 0) & (lab != home)).sum())
+
+    labels, _ = improve(problem, prepare(problem), k, labels0.tolist(), deadline=_far(),
+                        home=home, move_penalty=price)
+    lab = np.asarray(labels)
+    assert priced(lab) <= priced(labels0) + 1e-9
+    size = np.bincount(lab, minlength=k)
+    assert size.min() >= n // k and size.max() <= -(-n // k)
+    share = np.bincount(lab, weights=pops, minlength=k) / (pops.sum() / k)
+    assert np.all(np.abs(share - 1) <= tol + 1e-9)
