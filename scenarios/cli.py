@@ -12,9 +12,29 @@ Exit codes (README "Exit codes"):
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import warnings
 from typing import Any
+
+#: Ctrl-C's received while this module imports the solver stack (see below).
+_CTRL_C_WHILE_STARTING: list[int] = []
+
+
+def _record_ctrl_c(signum: int, frame: Any) -> None:
+    """Python's own Ctrl-C behaviour (raise KeyboardInterrupt), remembered.
+
+    Why: a KeyboardInterrupt raised inside a finaliser, a garbage-collector
+    callback or a library's catch-all during an import is swallowed (Python
+    prints "Exception ignored" at most), and the run would go on to the end of
+    its time limit; the record lets start-up stop anyway.
+    """
+    _CTRL_C_WHILE_STARTING.append(signum)
+    raise KeyboardInterrupt
+
+
+if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _record_ctrl_c)
 
 
 def ctrl_c_in(error: BaseException | None) -> bool:
@@ -53,10 +73,13 @@ try:  # importing the solver stack takes seconds: Ctrl-C meanwhile must not prin
 except BaseException as err:  # pragma: no cover - exercised by tests/test_interrupt.py
     if not ctrl_c_in(err):
         raise
-    print(
-        "Aborted!", file=sys.stderr
-    )  # click's own words for Ctrl-C; nothing was written
-    raise SystemExit(1) from None
+    _CTRL_C_WHILE_STARTING.append(signal.SIGINT)
+finally:
+    if signal.getsignal(signal.SIGINT) is _record_ctrl_c:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+if _CTRL_C_WHILE_STARTING:  # raised, or swallowed by some library on the way
+    print("Aborted!", file=sys.stderr)  # click's own words for Ctrl-C; nothing was written
+    raise SystemExit(1)
 
 register(
     {

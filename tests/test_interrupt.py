@@ -216,6 +216,40 @@ def test_ctrl_c_inside_a_compiled_import_while_starting_is_aborted(tmp_path: Pat
     assert not (tmp_path / "o").exists()
 
 
+SWALLOWED_CTRL_C = """
+import os, signal, sys, time
+
+class SwallowsCtrlC:
+    # a library whose import catches everything, as a finaliser or a bare except would
+    def find_spec(self, name, path=None, target=None):
+        if name == "scenarios.cli_plan":
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1.0)
+            except BaseException:
+                pass
+        return None
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sys.meta_path.insert(0, SwallowsCtrlC())
+from scenarios.cli import main
+main()
+"""
+
+
+def test_a_ctrl_c_swallowed_while_starting_still_stops_the_run(tmp_path: Path) -> None:
+    """A real SIGINT whose KeyboardInterrupt some import swallows: the run does not go on to
+    its time limit (one clean-clone CI run lost a Ctrl-C sent while importing and hung)."""
+    done = subprocess.run(
+        [sys.executable, "-c", SWALLOWED_CTRL_C, "plan", "s.toml", "-o", str(tmp_path / "o")],
+        cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "Aborted!" in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
 def test_interrupts_are_deferred_while_writing_the_outputs() -> None:
     """A Ctrl-C during the writing block is recorded, not raised; the old handler comes back."""
     from scenarios.atomic import interrupts_deferred
