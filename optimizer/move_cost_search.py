@@ -28,7 +28,7 @@ import numpy as np
 from optimizer.budget import Clock
 from optimizer.data import ModelData
 from optimizer.labels import count_moved, label_partition
-from optimizer.local_search import SearchStats, improve, locked_units
+from optimizer.local_search import SearchStats, improve, locked_units, place_locked
 from optimizer.objective import move_cost, pair_distances
 from optimizer.problem import Problem
 from optimizer.repair import repair_balance
@@ -88,9 +88,23 @@ def current_start(
     current = list(data.current)
     if any(g < 0 for g in current) or sorted(set(current)) != list(range(k)):
         return None
+    locked = locked_units(data)
+    if locked.any():
+        # together / apart / fixed first (10 000 units, weight 2, three such rules: the
+        # current grouping broke them, so did the plan searched from it — no plan in 30 s)
+        current = place_locked(data, current, k)
     mended, left_over = repair_balance(problem, data, k, current, seconds=clock.left(),
-                                       free=~locked_units(data), clock=clock, max_work=max_work)
-    return mended if left_over == 0.0 else None
+                                       free=~locked, clock=clock, max_work=max_work)
+    return mended if left_over == 0.0 and passes(problem, data, mended) else None
+
+
+def passes(problem: Problem, data: ModelData, labels: Sequence[int]) -> bool:
+    """Whether the partition meets every rule of the scenario (``check_plan``)."""
+    from optimizer.lns import _passes_check
+    from optimizer.search import _medoids_of
+
+    medoid = _medoids_of(problem, list(labels))
+    return _passes_check(problem, data, [medoid[i] for i in range(data.n)])
 
 
 def trade_moves(
@@ -100,7 +114,9 @@ def trade_moves(
     """The cheaper of ``fresh`` and the current grouping, improved with moves priced in.
 
     ``fresh`` must meet sizes and bands (the ordinary phases' plan). The
-    result meets them too and never costs more than the start it came from
+    current grouping is a start only if it meets every rule once its pinned
+    units are placed and it is repaired. The result passes ``check_plan``
+    when its start did, and never costs more than that start
     (the local search's steps are priced in sum-of-squares units against the
     medoid objective, so the final cost is compared, not assumed).
     """
@@ -115,7 +131,7 @@ def trade_moves(
                             max_work=search_work, home=home_clusters(start, data),
                             move_penalty=penalty)
     cost, moved = plan_cost(problem, data, labels)
-    if cost > start_cost:
+    if cost > start_cost or not passes(problem, data, labels):
         labels = list(start)
         cost, moved = plan_cost(problem, data, labels)
     return labels, TradeStats(start_name, fresh_cost, current_cost, cost, moved, stats)

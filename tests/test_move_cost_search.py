@@ -36,7 +36,7 @@ def test_a_group_no_cluster_is_named_after_has_no_home():
     assert home_clusters([0, 0, 1, 1], data).tolist() == [0, 0, -1, 1]
 
 
-def _weighted(weight: float):
+def _weighted(weight: float, **rules):
     """400 units in their 49 current clusters (sizes 6–10), population ±60 %, 5 s."""
     frame, _ = generate_units(400, seed=0)
     rows = [{"unit_id": r.unit_id, "function": r.function, "region": r.region, "lat": r.lat,
@@ -44,7 +44,8 @@ def _weighted(weight: float):
             for _, r in frame.iterrows()]
     return make_problem(make_profiles(rows), weights={"function": 1.0, "location": 1.0},
                         n_clusters=frame.current_cluster.nunique(), min_size=6, max_size=10,
-                        balance={"population": 0.6}, stability_weight=weight, time_limit_s=5.0)
+                        balance={"population": 0.6}, stability_weight=weight, time_limit_s=5.0,
+                        **rules)
 
 
 def test_a_high_move_price_keeps_the_current_grouping_nearly_whole():
@@ -70,3 +71,18 @@ def test_pricing_the_moves_never_loses_to_ignoring_them(weight):
     priced = free.objective + weight * free.details["units_moved"]
     assert check_plan(plan, problem) == []
     assert plan.objective <= priced + 1e-6
+
+
+def test_a_current_grouping_that_breaks_pinned_rules_is_mended_before_it_is_a_start():
+    """Weight 2 with a together group and an apart group that the current grouping breaks:
+    the current grouping, its pinned units placed, is still the start, and the plan keeps
+    every rule (10 000 units: no plan in 30 s before — the search from the unplaced
+    current grouping broke them)."""
+    frame, _ = generate_units(400, seed=0)
+    by_group = frame.groupby("current_cluster").unit_id.first().tolist()
+    together, apart = by_group[:3], frame[frame.current_cluster == frame.current_cluster[0]]
+    problem = _weighted(2.0, together=[together], apart=[apart.unit_id.tolist()[:3]])
+    plan = solve(problem)
+    assert check_plan(plan, problem) == []
+    assert plan.details["stability_start"] == "current"
+    assert plan.details["units_moved"] <= 40
