@@ -113,7 +113,7 @@ from optimizer.local_search import (
     place_locked,
 )
 from optimizer.model import build_model
-from optimizer.move_cost_search import TradeStats, trade_moves
+from optimizer.move_cost_search import TradeStats, current_start, trade_moves
 from optimizer.neighbourhood import lns_rounds
 from optimizer.objective import COST_SCALE, central_members, pair_distances
 from optimizer.problem import Problem
@@ -325,22 +325,17 @@ def solve_large(
     direct = violation == 0.0 and _passes_check(problem, data, [hint[i] for i in range(data.n)])
     from_current = False
     if not direct and not _lns_allowed(problem) and _current_fits(data, k):
-        # max_moves / stability: the current grouping moves nobody; if it meets
-        # every rule it is the verified plan to start from (else CP-SAT found none)
+        # max_moves / stability: the current grouping moves nobody; once its pinned
+        # units are placed and sizes and bands repaired (moving only the units those
+        # steps take) it is the verified plan to start from, if it meets every rule
+        # (10 000 units, 1 250 clusters, 35 off the band, max_moves 1 500: no plan in
+        # 30 s without the repair; with a together, an apart group and a fixed unit
+        # the current grouping broke, none without placing them)
         from_current = True
-        current = _medoids_of(problem, list(data.current))
-        if _passes_check(problem, data, [current[i] for i in range(data.n)]):
-            hint, labels, violation, direct = current, list(data.current), 0.0, True
-        else:
-            # it breaks a size or band: repaired, it moves only the units the
-            # repair steps take (10 000 units, 1 250 clusters, 35 off the band,
-            # max_moves 1 500: no plan in 30 s without this)
-            mended, left_over = repair_balance(
-                problem, data, k, list(data.current), seconds=clock.left(), free=~locked_units(data),
-                clock=clock, max_work=work(min(REPAIR_SHARE * nominal, REPAIR_MAX_S), REPAIR_WORK_PER_S))
-            repaired = _medoids_of(problem, mended)
-            if left_over == 0.0 and _passes_check(problem, data, [repaired[i] for i in range(data.n)]):
-                hint, labels, violation, direct = repaired, mended, 0.0, True
+        start = current_start(problem, data, k, clock=clock, max_work=work(
+            min(REPAIR_SHARE * nominal, REPAIR_MAX_S), REPAIR_WORK_PER_S))
+        if start is not None:
+            hint, labels, violation, direct = _medoids_of(problem, start), start, 0.0, True
     if (from_current and direct and problem.rules.max_moves is not None
             and local_search_allowed(problem, data, with_move_budget=True, with_move_cost=True)
             and max(data.current) < k):
