@@ -42,7 +42,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.budget import ANNEAL_ROUND_WORK, ANNEAL_WORK_PER_S, Clock
-from optimizer.local_search import DENSE_CLUSTERS_MAX, nearest_clusters, sse
+from optimizer.local_search import (
+    DENSE_CLUSTERS_MAX,
+    blocks_apart,
+    cluster_blocks,
+    nearest_clusters,
+    sse,
+)
 from optimizer.smallest import smallest_columns
 
 #: Each cluster is paired with one of this many nearest clusters (by centre).
@@ -103,6 +109,7 @@ def anneal(
     max_work: int,
     deadline: float = math.inf,
     clock: Clock | None = None,
+    blocks: np.ndarray | None = None,
 ) -> tuple[np.ndarray, AnnealStats]:
     """Anneal ``labels`` (meeting sizes and the bands ``lo``..``hi`` on ``V``); the best plan seen.
 
@@ -112,6 +119,8 @@ def anneal(
     :data:`MAX_OPTIONS` are returned unchanged. ``max_work``
     counts unit pairs evaluated plus :data:`optimizer.budget.ANNEAL_ROUND_WORK`
     per round; the temperature falls geometrically with the share spent.
+    ``blocks`` (one code per unit, one_region / one_function): every cluster
+    lies in one block and only clusters of the same block are paired.
     """
     rng = np.random.default_rng(seed)
     X = np.ascontiguousarray(X, dtype=np.float64)
@@ -139,16 +148,18 @@ def anneal(
     best_lab = lab.copy()
     spent = rounds = steps = 0
     near = np.zeros((k, 0), dtype=np.int64)
+    cluster_block = None if blocks is None else cluster_blocks(lab, blocks, k)
     while spent < max_work:
         if time.monotonic() >= deadline:
             if clock is not None:
                 clock.mark()
             break
         if rounds % REFRESH_ROUNDS == 0:
-            near = _nearest_clusters(sums / size[:, None], min(NEIGHBOURS, k - 1))
+            near = _nearest_clusters(blocks_apart(sums / size[:, None], cluster_block, X),
+                                     min(NEIGHBOURS, k - 1))
         temperature = hot * (cold / hot) ** (spent / max_work)
         rounds += 1
-        A, B = _random_pairs(near, rng)
+        A, B = _random_pairs(near, rng, cluster_block)
         spent += ANNEAL_ROUND_WORK + int((size[A] * size[B] + size[A] + size[B]).sum())
         if len(A) == 0:
             continue
@@ -200,8 +211,10 @@ def _nearest_clusters(centres: np.ndarray, count: int) -> np.ndarray:
     return smallest_columns(dist, count)
 
 
-def _random_pairs(near: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Disjoint pairs (a, b): a random half proposes one near cluster of the other half each.
+def _random_pairs(near: np.ndarray, rng: np.random.Generator,
+                  cluster_block: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint pairs (a, b): a random half proposes one near cluster of the other half each
+    (of its own block, when clusters have blocks).
 
     When two proposers pick the same cluster the first in a random order keeps it,
     so no cluster is in two pairs and every pair's steps are independent.
@@ -211,6 +224,8 @@ def _random_pairs(near: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarra
     proposers = np.flatnonzero(side)
     options = near[proposers]
     allowed = ~side[options]
+    if cluster_block is not None:
+        allowed &= cluster_block[options] == cluster_block[proposers][:, None]
     pick = np.argmax(rng.random(options.shape) * allowed, axis=1)
     has = allowed[np.arange(len(proposers)), pick]
     A, B = proposers[has], options[has, pick[has]]

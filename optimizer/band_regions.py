@@ -51,13 +51,14 @@ def band_region_restarts(
     labels: list[int] | np.ndarray, k: int, min_size: int, max_size: int, *, seed: int,
     region: int = BAND_REGION_CLUSTERS, max_work: float | None = None,
     deadline: float = math.inf, clock: Clock | None = None, frozen: np.ndarray | None = None,
+    blocks: np.ndarray | None = None,
 ) -> tuple[np.ndarray, RegionStats]:
     """Regional restarts from ``labels`` (meeting sizes and bands); returns labels and stats.
 
     ``V``/``lo``/``hi``/``mean`` are :func:`optimizer.repair.balance_arrays`'s
     (the bands with their margins). ``max_work`` is in work units at
     :data:`optimizer.budget.BAND_REGION_WORK_PER_S` (charged on ``clock``).
-    Regions holding a ``frozen`` unit are left as they are.
+    Regions holding a ``frozen`` unit, or spanning two ``blocks``, are left as they are.
     """
     def try_region(units: np.ndarray, start: np.ndarray) -> tuple[np.ndarray | None, float]:
         sub = X[units]
@@ -72,4 +73,4 @@ def band_region_restarts(
     region = min(region, k)
     return search_regions(X, labels, k, region, seed, try_region, stall_limit=STALL_SWEEPS * k,
                           max_work=max_work, rate=BAND_REGION_WORK_PER_S, deadline=deadline,
-                          clock=clock, frozen=frozen)
+                          clock=clock, frozen=frozen, blocks=blocks)

@@ -32,7 +32,7 @@ from ortools.graph.python import min_cost_flow
 
 from optimizer.budget import FLOW_WORK_PER_S, REGION_WORK_PER_S, Clock
 from optimizer.data import ModelData
-from optimizer.local_search import sse
+from optimizer.local_search import cluster_blocks, sse
 from optimizer.objective import COST_SCALE
 from optimizer.problem import Problem
 from optimizer.repair import cluster_means
@@ -81,7 +81,7 @@ class FlowResult:
     work: int
 
 
-def flow_allowed(problem: Problem, data: ModelData) -> bool:
+def flow_allowed(problem: Problem, data: ModelData, *, within_blocks: bool = False) -> bool:
     """Whether the flow path applies: sizes are the only rules (no bands or graph).
 
     Together / apart / fixed units do not bar it: both its users put them in
@@ -90,11 +90,14 @@ def flow_allowed(problem: Problem, data: ModelData) -> bool:
     45–55, one `together` group: the repaired seed that ran instead cost 912.5
     against 517.3 without the group). Nor does a stability weight: it is a
     price, applied after the ordinary phases (:mod:`optimizer.move_cost_search`).
+    ``within_blocks``: one_region / one_function do not either, for a caller
+    whose start keeps every cluster in one block and whose searches stay there.
     """
     from optimizer.local_search import local_search_allowed
 
     return (not data.balance and not problem.rules.contiguous
-            and local_search_allowed(problem, data, with_move_cost=True))
+            and local_search_allowed(problem, data, with_move_cost=not within_blocks,
+                                     within_blocks=within_blocks))
 
 
 def sizes_ok(labels: np.ndarray, k: int, min_size: int, max_size: int) -> bool:
@@ -298,16 +301,22 @@ class RegionPicker:
         self.rng = np.random.default_rng(seed)
         self.order: list[int] = []
 
-    def draw(self, X: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(clusters, units, start)``: the region's clusters (sorted), its units, start labels 0..region-1."""
+    def draw(self, X: np.ndarray, labels: np.ndarray, cluster_block: np.ndarray | None = None,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(clusters, units, start)``: the region's clusters (sorted), its units, start labels 0..region-1.
+
+        With ``cluster_block`` the leader's own block's clusters come first.
+        """
         from sklearn.cluster import kmeans_plusplus
 
         centres = cluster_means(X, labels, self.k)
         if not self.order:  # a new sweep: every cluster leads a region once, in a seeded order
             self.order = self.rng.permutation(self.k).tolist()
         pick = self.order.pop()
-        near = np.sort(np.argsort(((centres - centres[pick]) ** 2).sum(axis=1),
-                                  kind="stable")[: self.region])
+        dist = ((centres - centres[pick]) ** 2).sum(axis=1)
+        if cluster_block is not None:
+            dist = np.where(cluster_block == cluster_block[pick], dist, np.inf)
+        near = np.sort(np.argsort(dist, kind="stable")[: self.region])
         units = np.flatnonzero(np.isin(labels, near))
         init, _ = kmeans_plusplus(X[units], self.region,
                                   random_state=int(self.rng.integers(2**31 - 1)))
@@ -318,6 +327,7 @@ def regional_restarts(
     X: np.ndarray, labels: np.ndarray, k: int, min_size: int, max_size: int, *, seed: int,
     region: int = REGION_CLUSTERS, max_stall: int | None = None, max_work: int | None = None,
     deadline: float = math.inf, clock: Clock | None = None, frozen: np.ndarray | None = None,
+    blocks: np.ndarray | None = None,
 ) -> tuple[np.ndarray, RegionStats]:
     """Re-cluster ``region`` neighbouring clusters from fresh k-means++ centres, keep gains.
 
@@ -332,7 +342,8 @@ def regional_restarts(
     seeds: 0.0779 mean against 0.0780 for independent draws); the search ends
     after ``max_stall`` tries in a row without gain (default: ``k``, a sweep),
     or when ``max_work`` is spent; ``deadline`` only stops, marked on ``clock``.
-    Regions holding a ``frozen`` unit are left as they are (:func:`search_regions`).
+    Regions holding a ``frozen`` unit, or spanning two ``blocks``, are left as
+    they are (:func:`search_regions`).
     """
     def try_region(units: np.ndarray, start: np.ndarray) -> tuple[np.ndarray | None, float]:
         result = flow_kmeans(X[units], start, region, min_size, max_size,
@@ -344,7 +355,8 @@ def regional_restarts(
     region = min(region, k)
     return search_regions(X, labels, k, region, seed, try_region,
                           stall_limit=k if max_stall is None else max_stall, max_work=max_work,
-                          rate=REGION_WORK_PER_S, deadline=deadline, clock=clock, frozen=frozen)
+                          rate=REGION_WORK_PER_S, deadline=deadline, clock=clock, frozen=frozen,
+                          blocks=blocks)
 
 
 def search_regions(
@@ -352,6 +364,7 @@ def search_regions(
     try_region: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray | None, float]], *,
     stall_limit: int, max_work: float | None, rate: float, deadline: float = math.inf,
     clock: Clock | None = None, frozen: np.ndarray | None = None,
+    blocks: np.ndarray | None = None,
 ) -> tuple[np.ndarray, RegionStats]:
     """The loop both regional restarts share: draw a region, re-cluster it, keep a gain.
 
@@ -368,8 +381,13 @@ def search_regions(
     :func:`optimizer.local_search.place_locked`) is skipped as a try without
     gain: a restart would move it. Those runs skipped the restarts entirely
     (10 000 units, sizes 45–55, one `together` group: 558.0 against 517.3).
+    With ``blocks`` (one code per unit, one_region / one_function; every
+    cluster in one block) a region is drawn within its leader's block, and
+    one that would span two (a block with fewer clusters than a region) is
+    skipped the same way.
     """
     lab = np.asarray(labels, dtype=np.int64).copy()
+    cluster_block = None if blocks is None else cluster_blocks(lab, blocks, k)
     picker = RegionPicker(k, region, seed)
     allowance = math.inf if max_work is None else max_work
     tries = kept = stall = 0
@@ -380,8 +398,9 @@ def search_regions(
             if clock is not None:
                 clock.mark()
             break
-        near, units, start = picker.draw(X, lab)
-        if frozen is not None and frozen[units].any():
+        near, units, start = picker.draw(X, lab, cluster_block)
+        mixed = cluster_block is not None and np.ptp(cluster_block[near]) > 0
+        if mixed or (frozen is not None and frozen[units].any()):
             tries, stall, spent = tries + 1, stall + 1, spent + len(units) * region
             continue
         new, work = try_region(units, start)

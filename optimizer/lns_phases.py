@@ -27,18 +27,18 @@ GROUPED_SHARE = 0.3
 LOCAL_SEARCH_SHARE = 0.5
 
 
-def regional(problem, data, k, labels, deadline, clock, max_work):
+def regional(problem, data, k, labels, deadline, clock, max_work, blocks=None):
     """Sizes only: regional flow restarts (:func:`optimizer.flow_assign.regional_restarts`)."""
     rules = problem.rules
     X = np.asarray(problem.features.values, dtype=np.float64)
     lab, stats = regional_restarts(X, np.asarray(labels), k, rules.min_size or 1,
                                    rules.max_size or data.n, seed=problem.settings.seed,
                                    max_work=max_work, deadline=deadline, clock=clock,
-                                   frozen=locked_units(data))
+                                   frozen=locked_units(data), blocks=blocks)
     return lab.tolist(), stats
 
 
-def band_regions(problem, data, k, labels, deadline, clock, max_work):
+def band_regions(problem, data, k, labels, deadline, clock, max_work, blocks=None):
     """Bands: regional restarts (:func:`optimizer.band_regions.band_region_restarts`)."""
     from optimizer.band_regions import band_region_restarts
     from optimizer.repair import balance_arrays
@@ -49,11 +49,11 @@ def band_regions(problem, data, k, labels, deadline, clock, max_work):
     lab, stats = band_region_restarts(X, V, lo, hi, mean, labels, k, rules.min_size or 1,
                                       rules.max_size or data.n, seed=problem.settings.seed,
                                       max_work=max_work, deadline=deadline, clock=clock,
-                                      frozen=locked_units(data))
+                                      frozen=locked_units(data), blocks=blocks)
     return lab.tolist(), stats
 
 
-def banded_anneal(problem, data, k, labels, deadline, clock, max_work):
+def banded_anneal(problem, data, k, labels, deadline, clock, max_work, blocks=None):
     """Bands: annealing over disjoint cluster pairs (:func:`optimizer.anneal.anneal`)."""
     from optimizer.anneal import anneal
     from optimizer.repair import balance_arrays
@@ -64,8 +64,18 @@ def banded_anneal(problem, data, k, labels, deadline, clock, max_work):
     lab, stats = anneal(X, V, lo, hi, np.asarray(labels), k, rules.min_size or 1,
                         rules.max_size or data.n, free=~locked_units(data),
                         seed=problem.settings.seed, max_work=max_work, deadline=deadline,
-                        clock=clock)
+                        clock=clock, blocks=blocks)
     return lab.tolist(), stats
+
+
+def block_codes(problem: Problem) -> np.ndarray:
+    """Each unit's block under one_region / one_function, as :func:`grouped` splits the table."""
+    from optimizer.seed import features_in_unit_order, rule_blocks
+
+    codes = np.zeros(problem.profiles.n_units, dtype=np.int64)
+    for code, units in enumerate(rule_blocks(problem, features_in_unit_order(problem))):
+        codes[units] = code
+    return codes
 
 
 def grouped(problem: Problem, data: ModelData, k: int, nominal: float, deadline: float,

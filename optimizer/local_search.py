@@ -12,8 +12,9 @@ A step is taken only if it keeps every size bound and every balance band
 (tightened by :data:`optimizer.repair.BAND_MARGIN`, as conservative as the
 integer model), so a feasible plan stays feasible. Units under a pairwise rule
 (together blocks, apart groups, fixed labels) never move; tables with
-contiguity, one_region or one_function are left to the CP-SAT search —
-:func:`local_search_allowed`. A current grouping enters as a move budget
+contiguity are left to the CP-SAT search — :func:`local_search_allowed` —
+and one_region / one_function only search from a start whose clusters each
+lie in one block, never pairing clusters of two (``blocks``). A current grouping enters as a move budget
 (``max_moves``: ``home`` / ``max_moved``) or a price per move
 (``stability_weight``: ``move_penalty``, :mod:`optimizer.move_cost_search`).
 
@@ -71,7 +72,7 @@ class SearchStats:
 
 def local_search_allowed(
     problem: Problem, data: ModelData, *, with_move_budget: bool = False,
-    with_move_cost: bool = False,
+    with_move_cost: bool = False, within_blocks: bool = False,
 ) -> bool:
     """Whether every remaining rule is one the local search keeps by construction.
 
@@ -80,9 +81,12 @@ def local_search_allowed(
     ``with_move_cost``: so does ``stability_weight``, for a caller that prices
     the moves afterwards (:mod:`optimizer.move_cost_search`); the weight is a
     cost, not a rule, so any plan meeting the rest is a plan of the scenario.
+    ``within_blocks``: so do ``one_region`` / ``one_function``, for a search
+    from a start whose clusters each lie in one block (``improve``'s ``blocks``).
     """
     rules = problem.rules
-    graph_or_group = rules.contiguous or rules.one_region or rules.one_function
+    grouped = (rules.one_region or rules.one_function) and not within_blocks
+    graph_or_group = rules.contiguous or grouped
     budgeted = rules.max_moves is not None and not with_move_budget
     priced = bool(rules.stability_weight) and not with_move_cost
     return not (graph_or_group or budgeted or priced)
@@ -95,6 +99,27 @@ def _locked(data: ModelData) -> np.ndarray:
         lock[list(group)] = True
     lock |= np.array([f is not None for f in data.fixed], dtype=bool)
     return lock
+
+
+def cluster_blocks(labels: np.ndarray, blocks: np.ndarray, k: int) -> np.ndarray:
+    """Each cluster's block (``blocks``: one code per unit; every cluster lies in one block)."""
+    cluster_block = np.zeros(k, dtype=np.int64)
+    cluster_block[np.asarray(labels, dtype=np.int64)] = np.asarray(blocks, dtype=np.int64)
+    return cluster_block
+
+
+def blocks_apart(centres: np.ndarray, cluster_block: np.ndarray | None,
+                 X: np.ndarray) -> np.ndarray:
+    """``centres`` with clusters of different blocks set further apart than any two units.
+
+    Why: under one_region / one_function a search pairs only clusters of one
+    block, so each cluster's nearest clusters must be sought among its own
+    block's first (one-hot block columns scaled past the table's diameter).
+    """
+    if cluster_block is None:
+        return centres
+    apart = 2.0 * float(np.abs(X).max()) * np.sqrt(X.shape[1]) + 1.0
+    return np.hstack([centres, apart * np.eye(int(cluster_block.max()) + 1)[cluster_block]])
 
 
 def nearest_clusters(centres: np.ndarray, count: int) -> np.ndarray:
@@ -139,6 +164,7 @@ def improve(
     home: np.ndarray | None = None,
     max_moved: int | None = None,
     move_penalty: float = 0.0,
+    blocks: np.ndarray | None = None,
 ) -> tuple[list[int], SearchStats]:
     """Best-improvement moves and swaps between neighbouring clusters until none helps.
 
@@ -155,6 +181,11 @@ def improve(
     are matched to the current groups for the greatest overlap, which keeps at
     least as many units in place as this cluster-by-cluster count does. Without
     it the 10 000-unit plan allowed 1 500 moves kept the repaired current grouping.
+
+    ``blocks`` (one code per unit, for one_region / one_function): every
+    cluster of ``labels`` lies in one block, and steps only pair clusters of
+    the same block, so none ever mixes two (each cluster's neighbours are
+    sought in its own block first).
 
     ``move_penalty`` (with ``home``): added to a step's change for each unit
     it takes out of its home cluster, subtracted for each it brings back — the
@@ -336,12 +367,17 @@ def improve(
         return True
 
     cycles = 0
+    # every cluster lies in one block (the caller's start); steps between two
+    # clusters of the same block keep it so
+    cluster_block = None if blocks is None else cluster_blocks(lab, blocks, k)
     use_cycles = bool(data.balance)  # without bands, moves and swaps reach what cycles would
     while passes < MAX_PASSES and not exhausted():
         passes += 1
         changed = False
-        near = nearest_clusters(sums / np.maximum(size, 1)[:, None], NEIGHBOURS)
-        pairs = sorted({(min(a, int(b)), max(a, int(b))) for a in range(k) for b in near[a]})
+        centres = sums / np.maximum(size, 1)[:, None]
+        near = nearest_clusters(blocks_apart(centres, cluster_block, X), NEIGHBOURS)
+        pairs = sorted({(min(a, int(b)), max(a, int(b))) for a in range(k) for b in near[a]
+                        if cluster_block is None or cluster_block[a] == cluster_block[b]})
         for a, b in pairs:
             if exhausted():
                 break
@@ -351,8 +387,10 @@ def improve(
                 changed = True
         if not changed and use_cycles:
             for a in range(k):
-                for b in near[a, :CYCLE_NEIGHBOURS].tolist():
-                    for c in near[a, :CYCLE_NEIGHBOURS].tolist():
+                same = [b for b in near[a, :CYCLE_NEIGHBOURS].tolist()
+                        if cluster_block is None or cluster_block[b] == cluster_block[a]]
+                for b in same:
+                    for c in same:
                         if b != c and not exhausted() and cycle(a, b, c):
                             changed = True
         if not changed:
