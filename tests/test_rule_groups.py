@@ -111,3 +111,33 @@ def test_solve_one_region_300_units_gets_a_plan() -> None:
     ids = list(problem.unit_ids)
     for members in plan.assignment.parts().values():
         assert len({regions[ids.index(u)] for u in members}) == 1
+
+
+def test_a_block_of_many_clusters_is_cut_before_its_lp(monkeypatch) -> None:
+    """2 000 sample units in 250 clusters of 6–10, one_region: the largest regions hold
+    more than 32 clusters, and no LP sees more than 32 (one dense LP per region took 21 s
+    of a 30-s limit at 10 000 units); clusters still never mix regions."""
+    import optimizer.rule_groups as rule_groups
+
+    problem = sample_problem(2000, 250, 10.0, balance={"population": 0.8}, one_region=True)
+    problem = dataclasses.replace(
+        problem, rules=dataclasses.replace(problem.rules, min_size=6, max_size=10))
+    data = prepare(problem)
+    blocks = rule_blocks(problem, features_in_unit_order(problem))
+    counts: list[int] = []
+    real = rule_groups.solve_group
+
+    def recorded(X, V, lo, hi, mean, g, *args, **kwargs):
+        counts.append(g)
+        return real(X, V, lo, hi, mean, g, *args, **kwargs)
+
+    monkeypatch.setattr(rule_groups, "solve_group", recorded)
+    out = grouped_start(problem, data, 250, blocks, max_work=5e8, seconds=60.0)
+    assert out is not None and out[1] == 0.0
+    assert sum(counts) == 250 and max(counts) <= 32
+    assert len(counts) > len(blocks)  # some region was cut
+    block_of = np.empty(data.n, dtype=np.int64)
+    for b, idx in enumerate(blocks):
+        block_of[idx] = b
+    labels = np.asarray(out[0])
+    assert all(len(set(block_of[labels == c].tolist())) == 1 for c in range(250))
