@@ -327,9 +327,10 @@ def _lp_assign(
 
 def decompose_balanced(
     problem: Problem, data: ModelData, k: int, *, max_work: float, seconds: float,
-    clock: Clock | None = None,
+    clock: Clock | None = None, groups: list[tuple[np.ndarray, int]] | None = None,
 ) -> tuple[list[int], float] | None:
-    """A plan from :func:`split_groups` + :func:`solve_group`; None when no split exists.
+    """A plan from :func:`split_groups` (or the caller's ``groups``) + :func:`solve_group`;
+    None when no split exists.
 
     ``max_work`` is shared equally by the groups (LP work at
     ``LP_WORK_PER_S``; each group's repair gets as many nominal seconds at
@@ -342,7 +343,8 @@ def decompose_balanced(
     X = np.asarray(problem.features.values, dtype=np.float64)
     V, lo, hi, mean = balance_arrays(data, k, n)
     min_size, max_size = rules.min_size or 1, rules.max_size or n
-    groups = split_groups(X, V, lo, hi, k, min_size, max_size, LEAF_CLUSTERS)
+    if groups is None:
+        groups = split_groups(X, V, lo, hi, k, min_size, max_size, LEAF_CLUSTERS)
     if groups is None:
         return None
     end = time.monotonic() + seconds
