@@ -15,6 +15,23 @@ DATA_DIR = Path(__file__).parent / "data"
 BAD_DIR = DATA_DIR / "bad"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under ``pytest -n N`` each worker's BLAS / OpenMP gets one thread.
+
+    Why: both libraries start one thread per core in every process, so two
+    workers on two cores ran four busy threads, and the tests that hold the
+    wall clock to a solver's calibrated pace (``clock_stopped``) failed under
+    the contention, not on their own (a clean-clone CI run: band restarts of a
+    400-unit table past their 8-s limit). One thread each is what the cores hold.
+    """
+    import os
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+
+
 @pytest.fixture(autouse=True)
 def _vietnamese_by_default() -> Iterator[None]:
     """Every test starts in the default language, whatever an earlier test set."""
