@@ -34,6 +34,9 @@ def test_a_group_no_cluster_is_named_after_has_no_home():
     assert home_clusters([0, 0, 1, 1, 2, 2], data).tolist() == [0, 0, 0, 2, 2, 2]
     data = _groups(["A", "A", None, "B"])
     assert home_clusters([0, 0, 1, 1], data).tolist() == [0, 0, -1, 1]
+    # clusters named by any ids: the home is the id of the cluster carrying the name
+    data = _groups(["A", "A", "A", "B", "B", "B"])
+    assert home_clusters([7, 7, 3, 3, 3, 7], data).tolist() == [7, 7, 7, 3, 3, 3]
 
 
 def _weighted(weight: float, **rules):
