@@ -96,7 +96,7 @@ def flow_allowed(problem: Problem, data: ModelData, *, within_blocks: bool = Fal
     from optimizer.local_search import local_search_allowed
 
     return (not data.balance and not problem.rules.contiguous
-            and local_search_allowed(problem, data, with_move_cost=not within_blocks,
+            and local_search_allowed(problem, data, with_move_cost=True,
                                      within_blocks=within_blocks))
 
 

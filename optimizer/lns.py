@@ -280,7 +280,7 @@ def solve_large(
         within = blocks is not None
         # a stability weight is priced after these phases (trade_moves below)
         if violation == 0.0 and local_search_allowed(
-                problem, data, with_move_cost=not within, within_blocks=within):
+                problem, data, with_move_cost=True, within_blocks=within):
             labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
                                     max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S),
                                     blocks=blocks)
@@ -322,7 +322,7 @@ def solve_large(
             labels, trade = trade_moves(
                 problem, data, k, labels, deadline=deadline, clock=clock,
                 repair_work=work(min(REPAIR_SHARE * left(), REPAIR_MAX_S), REPAIR_WORK_PER_S),
-                search_work=work(left(), LS_WORK_PER_S))
+                search_work=work(left(), LS_WORK_PER_S), blocks=blocks)
             ls_stats = trade.search
             marks.append(("trade_moves", time.monotonic()))
         hint = _medoids_of(problem, labels)

@@ -109,6 +109,7 @@ def passes(problem: Problem, data: ModelData, labels: Sequence[int]) -> bool:
 def trade_moves(
     problem: Problem, data: ModelData, k: int, fresh: list[int], *,
     deadline: float, clock: Clock, repair_work: int, search_work: int,
+    blocks: np.ndarray | None = None,
 ) -> tuple[list[int], TradeStats]:
     """The cheaper of ``fresh`` and the current grouping, improved with moves priced in.
 
@@ -118,19 +119,34 @@ def trade_moves(
     when its start did, and never costs more than that start
     (the local search's steps are priced in sum-of-squares units against the
     medoid objective, so the final cost is compared, not assumed).
+
+    ``blocks`` (one_region / one_function, one code per unit): ``fresh`` has
+    every cluster inside one block; the current grouping is a start only if it
+    has too, and the search pairs clusters of the same block only.
     """
     penalty = float(problem.rules.stability_weight)
     fresh_cost, _ = plan_cost(problem, data, fresh)
     current = current_start(problem, data, k, clock=clock, max_work=repair_work)
+    if current is not None and blocks is not None and not within_blocks(current, blocks):
+        current = None
     current_cost = None if current is None else plan_cost(problem, data, current)[0]
     start, start_name, start_cost = fresh, "fresh", fresh_cost
     if current is not None and current_cost is not None and current_cost < fresh_cost:
         start, start_name, start_cost = current, "current", current_cost
     labels, stats = improve(problem, data, k, start, deadline=deadline, clock=clock,
                             max_work=search_work, home=home_clusters(start, data),
-                            move_penalty=penalty)
+                            move_penalty=penalty, blocks=blocks)
     cost, moved = plan_cost(problem, data, labels)
     if cost > start_cost or not passes(problem, data, labels):
         labels = list(start)
         cost, moved = plan_cost(problem, data, labels)
     return labels, TradeStats(start_name, fresh_cost, current_cost, cost, moved, stats)
+
+
+def within_blocks(labels: Sequence[int], blocks: np.ndarray) -> bool:
+    """Whether every cluster of ``labels`` holds units of one block only."""
+    lab = np.asarray(labels, dtype=np.int64)
+    codes = np.asarray(blocks, dtype=np.int64)
+    first = np.full(int(lab.max()) + 1, -1, dtype=np.int64)
+    first[lab] = codes
+    return bool((first[lab] == codes).all())
