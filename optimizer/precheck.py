@@ -104,6 +104,30 @@ register(
             "vi": "Mỗi cụm một vùng: nhóm together {units} trải trên nhiều vùng.",
             "en": "One region per cluster: together group {units} spans several regions.",
         },
+        "precheck.block_alone": {
+            "vi": "{rule}: {kind} '{name}' có {size} đơn vị{totals}; không có số cụm nào chỉ gồm "
+                  "đơn vị của nó mà mỗi cụm vừa có {min_size}–{max_size} đơn vị{bands}. Hãy nới "
+                  "giới hạn cỡ cụm hoặc dung sai cân bằng, hoặc bỏ {rule}.",
+            "en": "{rule}: {kind} '{name}' has {size} units{totals}; no number of clusters of its "
+                  "units alone gives every cluster {min_size}–{max_size} units{bands}. Widen the "
+                  "size limits or the balance tolerance, or drop {rule}.",
+        },
+        "precheck.block_counts": {
+            "vi": "{rule}: mỗi {kind} phải được chia thành những cụm riêng vừa cỡ{balanced}, nên "
+                  "cần từ {low} đến {high} cụm, nhưng có {k}. Hãy chọn số cụm trong khoảng đó.",
+            "en": "{rule}: each {kind} must be split into clusters of its own that fit the sizes"
+                  "{balanced}, which takes {low} to {high} clusters, but there are {k}. Choose a "
+                  "cluster count in that range.",
+        },
+        "precheck.kind_region": {"vi": "vùng", "en": "region"},
+        "precheck.kind_function": {"vi": "chức năng", "en": "function"},
+        "precheck.kind_both": {"vi": "cặp vùng–chức năng", "en": "region–function pair"},
+        "precheck.block_total": {"vi": ", tổng {column} {total}", "en": ", {column} totalling {total}"},
+        "precheck.block_band": {
+            "vi": " và tổng {column} trong {lo}–{hi}",
+            "en": " and a {column} total within {lo}–{hi}",
+        },
+        "precheck.balanced": {"vi": " và cân bằng", "en": " and the balance bands"},
         "precheck.no_function": {
             "vi": "Mỗi cụm một chức năng (one_function) cần chức năng của mọi đơn vị; thiếu ở: {units}.",
             "en": "One function per cluster needs every unit's function; missing for: {units}.",
@@ -289,6 +313,71 @@ def count_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError 
                 tr("precheck.functions", units=_names([ids[i] for i in clique]), need=len(clique), k=k),
                 rules=["one_function", "count"],
             )
+    return _block_problem(problem, data, k)
+
+
+def _block_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError | None:
+    """one_region / one_function when every unit belongs to exactly one block: the reason
+    no whole number of clusters per block fits sizes and bands, or None.
+
+    Why: each block is then split on its own, into ``g`` clusters that need
+    ``g × min_size ≤ units ≤ g × max_size`` and ``g × low ≤ total ≤ g × high``
+    for each balanced column; the ``g`` a block allows form a range, so ``k``
+    works only if it lies between the sums of the ranges' ends. A 400-unit
+    table in 49 clusters, one_function and population ±60 % ran to "no plan in
+    30 s; try 120 s" — no count fitted its 10-unit function.
+    """
+    rules, n = problem.rules, data.n
+    keys: list[tuple] = [() for _ in range(n)]
+    if data.one_region:
+        if any(r is None for r in data.regions):
+            return None  # a unit without a region may join any: no exact blocks
+        keys = [key + (r,) for key, r in zip(keys, data.regions)]
+    if data.one_function:
+        if any(len(f) != 1 for f in data.functions):
+            return None  # several functions: a unit may join more than one block
+        keys = [key + (next(iter(f)),) for key, f in zip(keys, data.functions)]
+    if not (data.one_region or data.one_function):
+        return None
+    rule = "one_region" if not data.one_function else (
+        "one_function" if not data.one_region else "one_region + one_function")
+    kind = tr("precheck.kind_" + ("region" if not data.one_function else
+                                  "function" if not data.one_region else "both"))
+    min_size, max_size = rules.min_size or 1, rules.max_size or n
+    members: dict[tuple, list[int]] = {}
+    for i, key in enumerate(keys):
+        members.setdefault(key, []).append(i)
+    low = high = 0
+    for key in sorted(members):
+        units = members[key]
+        size = len(units)
+        g_lo, g_hi = max(math.ceil(size / max_size), 1), size // min_size
+        for col in data.balance:
+            lo, hi = col.band(k)
+            total = float(col.values[units].sum())
+            if hi > 0:
+                g_lo = max(g_lo, math.ceil(total / hi - 1e-9))
+            if lo > 0:
+                g_hi = min(g_hi, math.floor(total / lo + 1e-9))
+        if g_lo > g_hi:
+            cols = data.balance
+            totals = "".join(tr("precheck.block_total", column=c.name,
+                                total=_num(float(c.values[units].sum()))) for c in cols)
+            bands = "".join(tr("precheck.block_band", column=c.name, lo=_num(c.band(k)[0]),
+                               hi=_num(c.band(k)[1])) for c in cols)
+            return InfeasibleError(
+                tr("precheck.block_alone", rule=rule, kind=kind, name=" / ".join(key), size=size,
+                   totals=totals, min_size=min_size, max_size=max_size, bands=bands),
+                rules=[*rule.split(" + "), "size", *(["balance"] if cols else [])],
+            )
+        low, high = low + g_lo, high + g_hi
+    if not low <= k <= high:
+        balanced = tr("precheck.balanced") if data.balance else ""
+        return InfeasibleError(
+            tr("precheck.block_counts", rule=rule, kind=kind, balanced=balanced, low=low,
+               high=high, k=k),
+            rules=[*rule.split(" + "), "count", "size", *(["balance"] if data.balance else [])],
+        )
     return None
 
 

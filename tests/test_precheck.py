@@ -107,3 +107,37 @@ def test_feasible_problem_passes():
 def test_max_moves_that_can_hold_passes_the_precheck():
     """Two clusters {A,B,C} / {D,E,F} named X / Y move only C and F: max_moves = 2 is possible."""
     precheck(_problem(n_clusters=2, max_moves=2))
+
+
+def _regions(regions: str, pops: list[float], **rules):
+    """Units A, B, … in the given regions ('-': none) with the given populations."""
+    rows = [{"unit_id": chr(65 + i), "region": None if r == "-" else r, "population": p}
+            for i, (r, p) in enumerate(zip(regions, pops))]
+    return make_problem(make_profiles(rows), weights={}, one_region=True, **rules)
+
+
+def test_one_region_a_region_that_cannot_hold_balanced_clusters():
+    """Regions x = {A, B} (population 200) and y = {C…F} (400), 2 clusters ±10 %: each cluster
+    needs 270–330, so x can hold no whole cluster (before: "no plan within the time limit")."""
+    problem = _regions("xxyyyy", [100.0] * 6, n_clusters=2, balance={"population": 0.1})
+    with language("en"), pytest.raises(InfeasibleError) as err:
+        precheck(problem)
+    assert "region 'x' has 2 units, population totalling 200" in str(err.value)
+    assert "270–330" in str(err.value)
+    assert err.value.rules == ["one_region", "size", "balance"]
+
+
+def test_one_region_regions_need_another_cluster_count():
+    """x = {A, B, C} and y = {D, E, F} in clusters of 2–3 take one cluster each: 3 is refused
+    with the range that works, although 3 × 2 ≤ 6 ≤ 3 × 3."""
+    problem = _regions("xxxyyy", [1.0] * 6, n_clusters=3, min_size=2, max_size=3)
+    with language("en"), pytest.raises(InfeasibleError, match="takes 2 to 2 clusters, but there are 3"):
+        precheck(problem)
+    assert feasible_counts(_regions("xxxyyy", [1.0] * 6, min_count=2, max_count=4, min_size=2,
+                                    max_size=3)) == [2]
+
+
+def test_one_region_with_a_unit_of_no_region_gets_no_block_verdict():
+    """A unit without a region may join either region's clusters: the blocks are not exact,
+    so the arithmetic proves nothing and the solver decides."""
+    precheck(_regions("xx-yyy", [100.0] * 6, n_clusters=2, balance={"population": 0.1}))
