@@ -100,15 +100,11 @@ def grouped_start(
     ``clock``). Returns labels and the size/band violation left (0 when
     every cluster fits), or None when no cluster counts fit the blocks.
     """
-    rules = problem.rules
-    n = data.n
-    X = np.asarray(problem.features.values, dtype=np.float64)
-    V, lo, hi, mean = balance_arrays(data, k, n)
-    min_size, max_size = rules.min_size or 1, rules.max_size or n
-    totals = np.array([V[b].sum(axis=0) for b in blocks])
-    counts = block_counts([len(b) for b in blocks], totals, k, min_size, max_size, lo, hi)
-    if counts is None:
+    fit = _fitting_counts(problem, data, k, blocks)
+    if fit is None:
         return None
+    X, V, lo, hi, mean, min_size, max_size, counts = fit
+    n = data.n
     end = time.monotonic() + seconds
     labels = np.full(n, -1, dtype=np.int64)
     violation, offset = 0.0, 0
@@ -167,14 +163,22 @@ def region_groups(problem: Problem, data: ModelData, k: int) -> list[tuple[np.nd
     by_region = dataclasses.replace(
         problem, rules=dataclasses.replace(problem.rules, one_region=True, one_function=False))
     blocks = rule_blocks(by_region, features_in_unit_order(problem))
-    if len(blocks) < 2:
+    fit = _fitting_counts(problem, data, k, blocks) if len(blocks) >= 2 else None
+    if fit is None:
         return None
+    X, V, lo, hi, _, min_size, max_size, counts = fit
+    return block_parts(X, V, lo, hi, blocks, counts, min_size, max_size)
+
+
+def _fitting_counts(problem: Problem, data: ModelData, k: int, blocks: list[np.ndarray]):
+    """``(X, V, lo, hi, mean, min_size, max_size, counts)`` for the blocks, or None when
+    no whole number of clusters per block fits (:func:`block_counts`)."""
     rules, n = problem.rules, data.n
     X = np.asarray(problem.features.values, dtype=np.float64)
-    V, lo, hi, _ = balance_arrays(data, k, n)
+    V, lo, hi, mean = balance_arrays(data, k, n)
     min_size, max_size = rules.min_size or 1, rules.max_size or n
     totals = np.array([V[b].sum(axis=0) for b in blocks])
     counts = block_counts([len(b) for b in blocks], totals, k, min_size, max_size, lo, hi)
     if counts is None:
         return None
-    return block_parts(X, V, lo, hi, blocks, counts, min_size, max_size)
+    return X, V, lo, hi, mean, min_size, max_size, counts

@@ -203,17 +203,22 @@ main()
 """
 
 
-def test_ctrl_c_inside_a_compiled_import_while_starting_is_aborted(tmp_path: Path) -> None:
-    """The start-up guard sees the KeyboardInterrupt behind ``ImportError: initialization
-    failed`` (4 of 120 real Ctrl-C's 1.6–2.5 s into start-up printed that traceback)."""
+def _aborted_at_start(code: str, tmp_path: Path) -> None:
+    """Run ``cumkhoi plan`` through ``code``: exit 1, "Aborted!", no traceback, no output folder."""
     done = subprocess.run(
-        [sys.executable, "-c", INTERRUPTED_EXTENSION, "plan", "s.toml", "-o", str(tmp_path / "o")],
+        [sys.executable, "-c", code, "plan", "s.toml", "-o", str(tmp_path / "o")],
         cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", timeout=120,
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr and "Aborted!" in done.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_ctrl_c_inside_a_compiled_import_while_starting_is_aborted(tmp_path: Path) -> None:
+    """The start-up guard sees the KeyboardInterrupt behind ``ImportError: initialization
+    failed`` (4 of 120 real Ctrl-C's 1.6–2.5 s into start-up printed that traceback)."""
+    _aborted_at_start(INTERRUPTED_EXTENSION, tmp_path)
 
 
 SWALLOWED_CTRL_C = """
@@ -240,14 +245,7 @@ main()
 def test_a_ctrl_c_swallowed_while_starting_still_stops_the_run(tmp_path: Path) -> None:
     """A real SIGINT whose KeyboardInterrupt some import swallows: the run does not go on to
     its time limit (one clean-clone CI run lost a Ctrl-C sent while importing and hung)."""
-    done = subprocess.run(
-        [sys.executable, "-c", SWALLOWED_CTRL_C, "plan", "s.toml", "-o", str(tmp_path / "o")],
-        cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", timeout=120,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )
-    assert done.returncode == 1, done.stderr
-    assert "Traceback" not in done.stderr and "Aborted!" in done.stderr
-    assert not (tmp_path / "o").exists()
+    _aborted_at_start(SWALLOWED_CTRL_C, tmp_path)
 
 
 def test_interrupts_are_deferred_while_writing_the_outputs() -> None:

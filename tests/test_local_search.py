@@ -36,6 +36,22 @@ def _on_features(problem, X: np.ndarray):
     )
 
 
+def _random_banded(rng: np.random.Generator, n: int, k: int):
+    """``n`` random 2-D units in ``k`` round-robin clusters with a population band (±30 %, or
+    wider when the start needs it): ``(problem, X, pops, labels0, tol)``."""
+    X = rng.normal(size=(n, 2))
+    pops = rng.integers(1, 5, size=n).astype(float)
+    labels0 = np.arange(n) % k
+    totals = np.bincount(labels0, weights=pops, minlength=k)
+    tol = max(0.3, float(np.abs(totals / (pops.sum() / k) - 1).max()) + 1e-6)
+    rows = [{"unit_id": f"u{i}", "population": float(p)} for i, p in enumerate(pops)]
+    problem = make_problem(make_profiles(rows), n_clusters=k, min_size=n // k,
+                           max_size=-(-n // k), balance={"population": tol})
+    problem = dataclasses.replace(problem, features=FeatureMatrix(
+        values=X, unit_ids=problem.features.unit_ids, feature_names=("a", "b")))
+    return problem, X, pops, labels0, tol
+
+
 def _far() -> float:
     return time.monotonic() + 30.0
 
@@ -189,16 +205,7 @@ def test_move_budget_holds_with_bands_moves_swaps_and_cycles(seed, n, k, budget)
     """Random tables with a ±30 % band (cycles on): never more than ``budget`` units outside
     their home cluster (unknown homes never count), sum of squares never higher."""
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 2))
-    pops = rng.integers(1, 5, size=n).astype(float)
-    labels0 = np.arange(n) % k
-    totals = np.bincount(labels0, weights=pops, minlength=k)
-    tol = max(0.3, float(np.abs(totals / (pops.sum() / k) - 1).max()) + 1e-6)
-    rows = [{"unit_id": f"u{i}", "population": float(p)} for i, p in enumerate(pops)]
-    problem = make_problem(make_profiles(rows), n_clusters=k, min_size=n // k,
-                           max_size=-(-n // k), balance={"population": tol})
-    problem = dataclasses.replace(problem, features=FeatureMatrix(
-        values=X, unit_ids=problem.features.unit_ids, feature_names=("a", "b")))
+    problem, X, pops, labels0, tol = _random_banded(rng, n, k)
     home = labels0.copy()
     home[rng.random(n) < 0.2] = -1
     labels, stats = improve(problem, prepare(problem), k, labels0.tolist(), deadline=_far(),
@@ -237,16 +244,7 @@ def test_priced_search_never_raises_sse_plus_price_times_moved(seed, n, k, price
     """Random tables, ±30 % band, random homes (some unknown): the priced objective
     SSE + price × (units away from a known home) never rises; sizes and band hold."""
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 2))
-    pops = rng.integers(1, 5, size=n).astype(float)
-    labels0 = np.arange(n) % k
-    totals = np.bincount(labels0, weights=pops, minlength=k)
-    tol = max(0.3, float(np.abs(totals / (pops.sum() / k) - 1).max()) + 1e-6)
-    rows = [{"unit_id": f"u{i}", "population": float(p)} for i, p in enumerate(pops)]
-    problem = make_problem(make_profiles(rows), n_clusters=k, min_size=n // k,
-                           max_size=-(-n // k), balance={"population": tol})
-    problem = dataclasses.replace(problem, features=FeatureMatrix(
-        values=X, unit_ids=problem.features.unit_ids, feature_names=("a", "b")))
+    problem, X, pops, labels0, tol = _random_banded(rng, n, k)
     home = rng.integers(0, k, size=n)
     home[rng.random(n) < 0.2] = -1
 
