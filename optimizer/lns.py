@@ -104,7 +104,6 @@ from optimizer.lns_phases import (
     LOCAL_SEARCH_SHARE,
     band_regions,
     banded_anneal,
-    block_codes,
     grouped,
     regional,
 )
@@ -260,8 +259,9 @@ def solve_large(
     # the repair ignores the graph: under contiguity the (connected) seed is the better hint
     if phases:
         by_block = grouped(problem, data, k, nominal, deadline, clock)
+        blocks = None  # each unit's block when the start came from the blocks
         if by_block is not None:
-            labels, violation = by_block
+            labels, violation, blocks = by_block
         else:
             labels, violation = balanced_start(problem, data, k, seed_labels, deadline,
                                                seconds=nominal, clock=clock)
@@ -276,7 +276,6 @@ def solve_large(
         # one_region / one_function from the blocks' start: every phase below keeps
         # each cluster inside its block (3 300 units, 100 clusters, ±30 %, 60 s:
         # one_function 444.2 in 48 s with the restricted model and LNS instead)
-        blocks = None if by_block is None else block_codes(problem)
         within = blocks is not None
         # a stability weight is priced after these phases (trade_moves below)
         if violation == 0.0 and local_search_allowed(

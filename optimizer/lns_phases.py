@@ -68,35 +68,43 @@ def banded_anneal(problem, data, k, labels, deadline, clock, max_work, blocks=No
     return lab.tolist(), stats
 
 
-def block_codes(problem: Problem) -> np.ndarray:
-    """Each unit's block under one_region / one_function, as :func:`grouped` splits the table."""
-    from optimizer.seed import features_in_unit_order, rule_blocks
-
-    codes = np.zeros(problem.profiles.n_units, dtype=np.int64)
-    for code, units in enumerate(rule_blocks(problem, features_in_unit_order(problem))):
-        codes[units] = code
-    return codes
-
-
 def grouped(problem: Problem, data: ModelData, k: int, nominal: float, deadline: float,
-             clock: Clock) -> tuple[list[int], float] | None:
+             clock: Clock) -> tuple[list[int], float, np.ndarray] | None:
     """one_region / one_function without pinned units: each block solved on its own.
 
     None (the generic start runs) when the rules do not split the table, when
     units are pinned (fixed / together / apart: the blocks' solver ignores
-    them), or when the blocks yield no plan meeting sizes and bands.
+    them), or when the blocks yield no plan meeting sizes and bands. Else the
+    labels, the violation (0) and each unit's block, which the later searches
+    keep (under one_function units of several functions may have been moved
+    between blocks: :func:`optimizer.rule_groups.share_multi_function_units`).
     """
-    from optimizer.rule_groups import grouped_start
+    from optimizer.rule_groups import grouped_start, share_multi_function_units
     from optimizer.seed import features_in_unit_order, rule_blocks
 
     rules = problem.rules
     if not (rules.one_region or rules.one_function) or locked_units(data).any() or data.apart:
         return None
-    blocks = rule_blocks(problem, features_in_unit_order(problem))
+    x = features_in_unit_order(problem)
+    blocks = rule_blocks(problem, x)
     if len(blocks) < 2:
         return None
     share = GROUPED_SHARE * nominal
-    out = grouped_start(problem, data, k, blocks, max_work=work(share, LP_WORK_PER_S),
-                        seconds=max(min(deadline - time.monotonic(), 3.0 * share + 1.0), 0.05),
-                        clock=clock)
-    return out if out is not None and out[1] == 0.0 else None
+
+    def start(blocks: list[np.ndarray]) -> tuple[list[int], float] | None:
+        # None at once (no LP) when no whole number of clusters per block fits
+        return grouped_start(problem, data, k, blocks, max_work=work(share, LP_WORK_PER_S),
+                             seconds=max(min(deadline - time.monotonic(), 3.0 * share + 1.0), 0.05),
+                             clock=clock)
+
+    out = start(blocks)
+    if out is None:
+        shared = share_multi_function_units(problem, data, k, blocks, x)
+        if shared is not None:
+            blocks, out = shared, start(shared)
+    if out is None or out[1] != 0.0:
+        return None
+    codes = np.zeros(data.n, dtype=np.int64)
+    for code, units in enumerate(blocks):
+        codes[units] = code
+    return out[0], out[1], codes

@@ -182,3 +182,73 @@ def _fitting_counts(problem: Problem, data: ModelData, k: int, blocks: list[np.n
     if counts is None:
         return None
     return X, V, lo, hi, mean, min_size, max_size, counts
+
+
+def share_multi_function_units(
+    problem: Problem, data: ModelData, k: int, blocks: list[np.ndarray], x: np.ndarray,
+) -> list[np.ndarray] | None:
+    """one_function: blocks that can all hold whole clusters, moving units of several functions.
+
+    Why: :func:`optimizer.seed.rule_blocks` puts a unit of several functions
+    with its most widespread one, which can leave a small function too few
+    units or too little population for any whole balanced cluster — then
+    :func:`block_counts` finds no counts and the blocks' start is lost (400
+    units, 49 clusters of 6–10, ±60 %: the ten health units needed two
+    clusters by population and could fill one by size; four units that also
+    have that function were elsewhere, and the search found no plan in 30 s).
+    Each block that cannot hold any whole number of clusters takes, one at a
+    time, the nearest unit (by features) that has its function and whose
+    block can spare it. None when a block stays unable or the counts still
+    cannot sum to ``k``; only under one_function alone (one_region units have
+    one region).
+    """
+    rules = problem.rules
+    if rules.one_region or not rules.one_function or len(blocks) < 2:
+        return None
+    n = data.n
+    V, lo, hi, _ = balance_arrays(data, k, n)
+    min_size, max_size = rules.min_size or 1, rules.max_size or n
+    code = np.empty(n, dtype=np.int64)
+    for b, units in enumerate(blocks):
+        code[units] = b
+
+    def common(units: np.ndarray) -> frozenset:
+        """The functions every unit of a block shares (rule_blocks keyed it by one)."""
+        return frozenset.intersection(*(data.functions[i] for i in units.tolist()))
+
+    def holds(units: np.ndarray) -> bool:
+        """Some whole number of clusters fits the units' count and totals."""
+        if len(units) == 0:
+            return True
+        g_lo = max(math.ceil(len(units) / max_size), 1)
+        g_hi = len(units) // min_size
+        total = V[units].sum(axis=0)
+        for c in range(V.shape[1]):
+            if hi[c] > 0:
+                g_lo = max(g_lo, math.ceil(total[c] / hi[c] - 1e-9))
+            if lo[c] > 0:
+                g_hi = min(g_hi, math.floor(total[c] / lo[c] + 1e-9))
+        return g_lo <= g_hi
+
+    for _ in range(n):
+        members = [np.flatnonzero(code == b) for b in range(len(blocks))]
+        short = [b for b in range(len(blocks)) if not holds(members[b])]
+        if not short:
+            break
+        b = short[0]
+        shared_by_b = common(members[b])
+        centre = x[members[b]].mean(axis=0)
+        order = np.argsort(((x - centre) ** 2).sum(axis=1), kind="stable")
+        for i in order.tolist():
+            donor = int(code[i])
+            if donor == b or not (shared_by_b & data.functions[i]):
+                continue  # its clusters would have no function in common
+            if holds(members[donor][members[donor] != i]):
+                code[i] = b
+                break
+        else:
+            return None
+    else:
+        return None
+    shared = [np.flatnonzero(code == b) for b in range(len(blocks))]
+    return shared if _fitting_counts(problem, data, k, shared) is not None else None

@@ -18,7 +18,6 @@ from optimizer.band_regions import band_region_restarts
 from optimizer.check import check_plan
 from optimizer.data import prepare
 from optimizer.flow_assign import regional_restarts
-from optimizer.lns_phases import block_codes
 from optimizer.local_search import improve, sse
 from optimizer.repair import balance_arrays
 from optimizer.rule_groups import grouped_start
@@ -37,7 +36,10 @@ def _start(rule: str, balance: dict):
     blocks = rule_blocks(problem, features_in_unit_order(problem))
     labels, violation = grouped_start(problem, data, K, blocks, max_work=5e8, seconds=30.0)
     assert violation == 0.0
-    return problem, data, np.asarray(labels), block_codes(problem)
+    codes = np.zeros(data.n, dtype=np.int64)
+    for code, units in enumerate(blocks):
+        codes[units] = code
+    return problem, data, np.asarray(labels), codes
 
 
 def _mixed(labels: np.ndarray, codes: np.ndarray) -> int:
@@ -45,7 +47,7 @@ def _mixed(labels: np.ndarray, codes: np.ndarray) -> int:
     return sum(len(set(codes[labels == c].tolist())) > 1 for c in range(K))
 
 
-def test_block_codes_follow_the_blocks_of_the_start():
+def test_the_start_keeps_each_cluster_inside_one_region():
     problem, _, labels, codes = _start("one_region", {"population": 0.4})
     regions = problem.profiles.frame["region"].tolist()
     assert all(len({regions[i] for i in np.flatnonzero(codes == b)}) == 1
@@ -91,7 +93,7 @@ def test_flow_restarts_within_blocks_never_mix_them():
 def test_one_function_plans_come_from_the_searches_within_blocks(monkeypatch):
     """600 units, one_function, population ±40 %, 8 s: the local search and the regional
     restarts run (before, the restricted model and LNS did), and the plan is no worse than
-    that path's: here 366.8 against 384.2; 3 300 units, 60 s: 408.4 against 444.2."""
+    that path's: here 366.8 against 384.2; 3 300 units, 60 s: 411.8 against 444.2."""
     import optimizer.lns as lns
 
     problem = sample_problem(600, 40, 8.0, balance={"population": 0.4}, one_function=True)
@@ -107,3 +109,25 @@ def test_one_function_plans_come_from_the_searches_within_blocks(monkeypatch):
     assert check_plan(before, problem) == []
     assert before.details.get("ls_moves") is None
     assert plan.objective <= before.objective
+
+
+def test_one_function_with_units_of_several_functions_gets_the_blocks_start():
+    """400 units (46 of two functions), 49 clusters of 6–10, population ±60 %: the ten
+    single-function health units fit no whole balanced cluster on their own, so units that
+    also have that function join them and the blocks' start and searches run (before: no plan
+    within 30 s); every cluster shares a function."""
+    from helpers import make_problem, make_profiles
+
+    from features.sample import generate_units
+
+    frame, _ = generate_units(400, seed=0)
+    rows = [{"unit_id": r.unit_id, "function": r.function, "region": r.region, "lat": r.lat,
+             "lon": r.lon, "population": float(r.population)} for _, r in frame.iterrows()]
+    problem = make_problem(make_profiles(rows), weights={"function": 1.0, "location": 1.0},
+                           n_clusters=frame.current_cluster.nunique(), min_size=6, max_size=10,
+                           balance={"population": 0.6}, one_function=True, time_limit_s=5.0)
+    data = prepare(problem)
+    assert any(len(f) > 1 for f in data.functions)
+    plan = solve(problem)
+    assert check_plan(plan, problem) == []
+    assert plan.details["ls_moves"] is not None

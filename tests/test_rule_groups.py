@@ -141,3 +141,45 @@ def test_a_block_of_many_clusters_is_cut_before_its_lp(monkeypatch) -> None:
         block_of[idx] = b
     labels = np.asarray(out[0])
     assert all(len(set(block_of[labels == c].tolist())) == 1 for c in range(250))
+
+
+def test_units_of_two_functions_join_a_function_too_small_for_a_cluster() -> None:
+    """A, B do x; C–F do y; G, H do both and go with y, the wider function. Three clusters of
+    2–3, populations 10, 10 / 14 × 4 / 12, 10 (98), ±20 %: a cluster needs 26.1–39.2, so
+    {A, B} (20) holds none; G, nearer to x's units, joins them: x = {A, B, G} (32), y =
+    {C–F, H} (66: 28 + 38)."""
+    from helpers import make_problem, make_profiles
+
+    from optimizer.rule_groups import share_multi_function_units
+
+    functions = ["x", "x", "y", "y", "y", "y", "x;y", "x;y"]
+    pops = [10.0, 10.0, 14.0, 14.0, 14.0, 14.0, 12.0, 10.0]
+    rows = [{"unit_id": chr(65 + i), "function": f, "population": p}
+            for i, (f, p) in enumerate(zip(functions, pops))]
+    problem = make_problem(make_profiles(rows), weights={"population": 1.0}, n_clusters=3,
+                           min_size=2, max_size=3, balance={"population": 0.2}, one_function=True)
+    data = prepare(problem)
+    x = np.array([[0.0], [0.0], [9.0], [9.0], [9.0], [9.0], [1.0], [5.0]])
+    blocks = rule_blocks(problem, x)
+    assert [b.tolist() for b in blocks] == [[0, 1], [2, 3, 4, 5, 6, 7]]
+    assert grouped_start(problem, data, 3, blocks, max_work=1e8, seconds=10.0) is None
+    shared = share_multi_function_units(problem, data, 3, blocks, x)
+    assert shared is not None
+    assert [b.tolist() for b in shared] == [[0, 1, 6], [2, 3, 4, 5, 7]]
+    out = grouped_start(problem, data, 3, shared, max_work=1e8, seconds=10.0)
+    assert out is not None and out[1] == 0.0
+
+
+def test_no_sharing_when_no_unit_of_two_functions_can_help() -> None:
+    """Only single-function units: {A, B} stays too small, and the answer is None."""
+    from helpers import make_problem, make_profiles
+
+    from optimizer.rule_groups import share_multi_function_units
+
+    rows = [{"unit_id": chr(65 + i), "function": f, "population": 10.0}
+            for i, f in enumerate(["x", "x", "y", "y", "y", "y", "y", "y"])]
+    problem = make_problem(make_profiles(rows), weights={}, n_clusters=3, min_size=2,
+                           max_size=3, balance={"population": 0.2}, one_function=True)
+    x = np.zeros((8, 1))
+    blocks = rule_blocks(problem, x)
+    assert share_multi_function_units(problem, prepare(problem), 3, blocks, x) is None
