@@ -128,6 +128,10 @@ register(
             "en": " and a {column} total within {lo}–{hi}",
         },
         "precheck.balanced": {"vi": " và cân bằng", "en": " and the balance bands"},
+        "precheck.together_functions": {
+            "vi": "Mỗi cụm một chức năng: nhóm together {units} không có chức năng chung.",
+            "en": "One function per cluster: together group {units} shares no function.",
+        },
         "precheck.no_function": {
             "vi": "Mỗi cụm một chức năng (one_function) cần chức năng của mọi đơn vị; thiếu ở: {units}.",
             "en": "One function per cluster needs every unit's function; missing for: {units}.",
@@ -212,6 +216,13 @@ def _check_count_free(problem: Problem, data: ModelData) -> None:
             raise InfeasibleError(
                 tr("precheck.together_regions", units=_names([ids[i] for i in block])),
                 rules=["one_region", "together"],
+            )
+        if data.one_function and all(data.functions[i] for i in block) and not frozenset.intersection(
+                *(data.functions[i] for i in block)):
+            # (a unit without a function is refused below, with its own message)
+            raise InfeasibleError(
+                tr("precheck.together_functions", units=_names([ids[i] for i in block])),
+                rules=["one_function", "together"],
             )
     for group in data.apart:
         seen: dict[int, int] = {}

@@ -141,3 +141,19 @@ def test_one_region_with_a_unit_of_no_region_gets_no_block_verdict():
     """A unit without a region may join either region's clusters: the blocks are not exact,
     so the arithmetic proves nothing and the solver decides."""
     precheck(_regions("xx-yyy", [100.0] * 6, n_clusters=2, balance={"population": 0.1}))
+
+
+def test_one_function_together_units_must_share_a_function():
+    """A does x, B does y: together under one_function is refused at once, naming both;
+    with B doing x and y it passes."""
+    rows = [{"unit_id": "A", "function": "x"}, {"unit_id": "B", "function": "y"},
+            {"unit_id": "C", "function": "x"}]
+    problem = make_problem(make_profiles(rows), weights={}, n_clusters=2, one_function=True,
+                           together=(("A", "B"),))
+    with language("en"), pytest.raises(InfeasibleError, match="shares no function") as err:
+        precheck(problem)
+    assert "A" in str(err.value) and "B" in str(err.value)
+    assert err.value.rules == ["one_function", "together"]
+    rows[1]["function"] = "x;y"
+    precheck(make_problem(make_profiles(rows), weights={}, n_clusters=2, one_function=True,
+                          together=(("A", "B"),)))
