@@ -267,7 +267,7 @@ def solve_large(
                                                seconds=nominal, clock=clock)
         marks.append(("start", time.monotonic()))
         locked = locked_units(data)
-        if locked.any():
+        if locked.any() and by_block is None:  # the blocks' start placed them itself
             labels = place_locked(data, labels, k)
             more = min(REPAIR_SHARE * left(), REPAIR_MAX_S)
             labels, violation = repair_balance(problem, data, k, labels, seconds=clock.left(),

@@ -14,10 +14,11 @@ import time
 
 import numpy as np
 
-from optimizer.budget import LP_WORK_PER_S, Clock, work
+from optimizer.budget import LP_WORK_PER_S, REPAIR_WORK_PER_S, Clock, work
+from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE
 from optimizer.data import ModelData
 from optimizer.flow_assign import regional_restarts
-from optimizer.local_search import locked_units
+from optimizer.local_search import locked_units, place_locked, within_blocks
 from optimizer.problem import Problem
 
 #: one_region / one_function: share of the nominal time for the per-block start
@@ -83,7 +84,7 @@ def grouped(problem: Problem, data: ModelData, k: int, nominal: float, deadline:
     from optimizer.seed import features_in_unit_order, rule_blocks
 
     rules = problem.rules
-    if not (rules.one_region or rules.one_function) or locked_units(data).any() or data.apart:
+    if not (rules.one_region or rules.one_function):
         return None
     x = features_in_unit_order(problem)
     blocks = rule_blocks(problem, x)
@@ -107,4 +108,68 @@ def grouped(problem: Problem, data: ModelData, k: int, nominal: float, deadline:
     codes = np.zeros(data.n, dtype=np.int64)
     for code, units in enumerate(blocks):
         codes[units] = code
-    return out[0], out[1], codes
+    labels = out[0]
+    locked = locked_units(data)
+    if locked.any():
+        # together / apart / fixed placed inside each block, then each block repaired
+        # on its own (10 000 units, one_region, three such rules: 168.8 from the
+        # ordinary start and the restricted model, against 133.8 without the rules)
+        placed = place_within_blocks(data, labels, k, codes)
+        if placed is None:
+            return None
+        labels, violation = repair_within_blocks(
+            problem, data, k, placed, codes, free=~locked, clock=clock,
+            max_work=work(min(REPAIR_SHARE * nominal, REPAIR_MAX_S), REPAIR_WORK_PER_S),
+            deadline=deadline)
+        if violation != 0.0:
+            return None
+    return labels, 0.0, codes
+
+
+def place_within_blocks(data: ModelData, labels: list[int], k: int,
+                        codes: np.ndarray) -> list[int] | None:
+    """:func:`optimizer.local_search.place_locked`, kept inside the blocks; None when a
+    together group or a fixed label spans two blocks, or an apart member has no cluster
+    of its own block free of its group."""
+    for group in [*data.blocks, *([i for i, f in enumerate(data.fixed) if f == label]
+                                 for label in data.fixed_labels)]:
+        if len({int(codes[i]) for i in group}) > 1:
+            return None
+    lab = np.asarray(place_locked(data, labels, k), dtype=np.int64)
+    cluster_block = np.full(k, -1, dtype=np.int64)
+    cluster_block[np.asarray(labels, dtype=np.int64)] = codes
+    for group in data.apart:
+        for i in group:
+            if cluster_block[lab[i]] == codes[i]:
+                continue
+            taken = {int(lab[j]) for j in group if j != i}
+            size = np.bincount(lab, minlength=k)
+            own = [c for c in np.argsort(size, kind="stable").tolist()
+                   if cluster_block[c] == codes[i] and c not in taken]
+            if not own:
+                return None
+            lab[i] = own[0]
+    return lab.tolist() if within_blocks(lab, codes) else None
+
+
+def repair_within_blocks(problem: Problem, data: ModelData, k: int, labels: list[int],
+                         codes: np.ndarray, *, free: np.ndarray, clock: Clock, max_work: float,
+                         deadline: float) -> tuple[list[int], float]:
+    """Sizes and bands repaired block by block, so no unit leaves its block."""
+    from optimizer.repair import balance_arrays, repair_arrays
+
+    rules = problem.rules
+    X = np.asarray(problem.features.values, dtype=np.float64)
+    V, lo, hi, mean = balance_arrays(data, k, data.n)
+    lab = np.asarray(labels, dtype=np.int64).copy()
+    violation = 0.0
+    for code in np.unique(codes).tolist():
+        units = np.flatnonzero(codes == code)
+        clusters, local = np.unique(lab[units], return_inverse=True)
+        fixed, left, _ = repair_arrays(
+            X[units], V[units], lo, hi, mean, rules.min_size or 1, rules.max_size or data.n,
+            local.astype(np.int64), len(clusters), movable=free[units],
+            allowance=max_work * len(units) / data.n, end=deadline, clock=clock)
+        lab[units] = clusters[fixed]
+        violation += left
+    return lab.tolist(), violation

@@ -108,6 +108,15 @@ def cluster_blocks(labels: np.ndarray, blocks: np.ndarray, k: int) -> np.ndarray
     return cluster_block
 
 
+def within_blocks(labels, blocks: np.ndarray) -> bool:
+    """Whether every cluster of ``labels`` holds units of one block only."""
+    lab = np.asarray(labels, dtype=np.int64)
+    codes = np.asarray(blocks, dtype=np.int64)
+    first = np.full(int(lab.max()) + 1, -1, dtype=np.int64)
+    first[lab] = codes
+    return bool((first[lab] == codes).all())
+
+
 def blocks_apart(centres: np.ndarray, cluster_block: np.ndarray | None,
                  X: np.ndarray) -> np.ndarray:
     """``centres`` with clusters of different blocks set further apart than any two units.

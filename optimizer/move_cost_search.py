@@ -28,7 +28,13 @@ import numpy as np
 from optimizer.budget import Clock
 from optimizer.data import ModelData
 from optimizer.labels import count_moved, label_partition
-from optimizer.local_search import SearchStats, improve, locked_units, place_locked
+from optimizer.local_search import (
+    SearchStats,
+    improve,
+    locked_units,
+    place_locked,
+    within_blocks,
+)
 from optimizer.objective import move_cost, pair_distances
 from optimizer.problem import Problem
 from optimizer.repair import repair_balance
@@ -141,12 +147,3 @@ def trade_moves(
         labels = list(start)
         cost, moved = plan_cost(problem, data, labels)
     return labels, TradeStats(start_name, fresh_cost, current_cost, cost, moved, stats)
-
-
-def within_blocks(labels: Sequence[int], blocks: np.ndarray) -> bool:
-    """Whether every cluster of ``labels`` holds units of one block only."""
-    lab = np.asarray(labels, dtype=np.int64)
-    codes = np.asarray(blocks, dtype=np.int64)
-    first = np.full(int(lab.max()) + 1, -1, dtype=np.int64)
-    first[lab] = codes
-    return bool((first[lab] == codes).all())

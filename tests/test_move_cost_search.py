@@ -11,7 +11,8 @@ from helpers import make_problem, make_profiles
 from features.sample import generate_units
 from optimizer.check import check_plan
 from optimizer.data import prepare
-from optimizer.move_cost_search import home_clusters, within_blocks
+from optimizer.local_search import within_blocks
+from optimizer.move_cost_search import home_clusters
 from optimizer.solve import solve
 
 
