@@ -19,7 +19,7 @@ units — and the measured dense models ran out of time and memory
    starts from the (repaired) current grouping, searched within the budget.
    Under one_region / one_function the start is the blocks' own
    (:mod:`optimizer.rule_groups`) and every phase stays inside each block.
-3. Otherwise (contiguity, one_region/one_function with pinned units, or no
+3. Otherwise (contiguity, one_region/one_function whose blocks yield no start, or no
    balanced plan found) the **restricted model**: each seed cluster offers a
    few candidate medoids, each unit may join only its nearest ones plus its
    seed cluster's; doubled when it has no plan (a pruned model's

@@ -71,11 +71,11 @@ def banded_anneal(problem, data, k, labels, deadline, clock, max_work, blocks=No
 
 def grouped(problem: Problem, data: ModelData, k: int, nominal: float, deadline: float,
              clock: Clock) -> tuple[list[int], float, np.ndarray] | None:
-    """one_region / one_function without pinned units: each block solved on its own.
+    """one_region / one_function: each block solved on its own.
 
     None (the generic start runs) when the rules do not split the table, when
-    units are pinned (fixed / together / apart: the blocks' solver ignores
-    them), or when the blocks yield no plan meeting sizes and bands. Else the
+    pinned units (fixed / together / apart) cannot be placed inside their
+    blocks, or when the blocks yield no plan meeting sizes and bands. Else the
     labels, the violation (0) and each unit's block, which the later searches
     keep (under one_function units of several functions may have been moved
     between blocks: :func:`optimizer.rule_groups.share_multi_function_units`).
