@@ -17,22 +17,28 @@ from optimizer.solve import FULL_MODEL_MAX_UNITS, solve
 
 
 @pytest.mark.slow
-def test_two_large_solves_with_one_worker_give_the_same_plan():
+def test_two_large_solves_with_one_worker_give_the_same_plan(monkeypatch):
     """400 units, sizes ±1 and population ±10 %, 8 s, one worker: both runs give one assignment.
 
-    The phases end on their work allowances (about 4 s of wall time on a quiet
-    machine); when the wall clock cut one instead — the other test worker
-    running beside it on the second core doubled the band restarts' time twice
-    in this session — the run says so and proves nothing about repeatability,
-    so the test is skipped (reported) rather than failed.
+    The phases end on their work allowances, derived from the nominal 8 s
+    (about 4 s of wall time on a quiet machine). The wall-clock deadline is
+    only a safety stop, and a run it cuts proves nothing about repeatability:
+    under ``pytest -n 2`` the other worker's solves slowed the band restarts
+    past it in two of four clean-clone runs. So the safety stop gets 60 s more
+    here, the nominal time staying 8 s; the other tests hold the limit itself.
     """
+    real = lns.solve_large
+
+    def roomy(problem, data, k, seed_labels, hint, deadline, *args, **kwargs):
+        return real(problem, data, k, seed_labels, hint, deadline + 60.0, *args, **kwargs)
+
+    monkeypatch.setattr(lns, "solve_large", roomy)
     problem = sample_problem(400, 20, 8.0, with_adjacency=False, balance={"population": 0.10})
     assert problem.profiles.n_units > FULL_MODEL_MAX_UNITS
     assert problem.settings.num_workers == 1
     first = solve(problem)
     second = solve(problem)
-    if first.details["clock_stopped"] or second.details["clock_stopped"]:
-        pytest.skip("machine too loaded: the wall clock, not the work allowance, ended a phase")
+    assert first.details["clock_stopped"] is False and second.details["clock_stopped"] is False
     assert dict(first.assignment.labels) == dict(second.assignment.labels)
     assert first.objective == second.objective
     assert first.details["ls_passes"] == second.details["ls_passes"] > 0
