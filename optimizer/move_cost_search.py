@@ -35,7 +35,7 @@ from optimizer.local_search import (
     place_locked,
     within_blocks,
 )
-from optimizer.objective import move_cost, pair_distances
+from optimizer.objective import medoid_dispersion, move_cost
 from optimizer.problem import Problem
 from optimizer.repair import repair_balance
 
@@ -47,7 +47,6 @@ class TradeStats:
     start: str  # "fresh" or "current"
     fresh_cost: int
     current_cost: int | None  # None: the current grouping could not be made a plan
-    final_cost: int
     moved: int
     search: SearchStats
 
@@ -70,16 +69,12 @@ def home_clusters(labels: Sequence[int], data: ModelData) -> np.ndarray:
 
 
 def plan_cost(problem: Problem, data: ModelData, labels: Sequence[int]) -> tuple[int, int]:
-    """``(cost, moved)`` of the partition in the plan's own terms (medoids, named clusters)."""
-    from optimizer.search import _medoids_of
-
-    medoid = _medoids_of(problem, list(labels))
-    medoid_of = [medoid[i] for i in range(data.n)]
-    dispersion = int(pair_distances(problem.features, np.arange(data.n),
-                                    np.asarray(medoid_of)).sum())
-    clusters, names = label_partition(medoid_of, data)
+    """``(cost, moved)`` of the partition as the plan reports it (``solve._finish``: medoid
+    dispersion, units moved by cluster name)."""
+    clusters, names = label_partition(list(labels), data)
     moved = count_moved(clusters, names, data)
-    return dispersion + move_cost(problem.rules.stability_weight) * moved, moved
+    cost = medoid_dispersion(problem.features, labels)
+    return cost + move_cost(problem.rules.stability_weight) * moved, moved
 
 
 def current_start(
@@ -137,7 +132,7 @@ def trade_moves(
         current = None
     current_cost = None if current is None else plan_cost(problem, data, current)[0]
     start, start_name, start_cost = fresh, "fresh", fresh_cost
-    if current is not None and current_cost is not None and current_cost < fresh_cost:
+    if current is not None and current_cost < fresh_cost:
         start, start_name, start_cost = current, "current", current_cost
     labels, stats = improve(problem, data, k, start, deadline=deadline, clock=clock,
                             max_work=search_work, home=home_clusters(start, data),
@@ -145,5 +140,5 @@ def trade_moves(
     cost, moved = plan_cost(problem, data, labels)
     if cost > start_cost or not passes(problem, data, labels):
         labels = list(start)
-        cost, moved = plan_cost(problem, data, labels)
-    return labels, TradeStats(start_name, fresh_cost, current_cost, cost, moved, stats)
+        _, moved = plan_cost(problem, data, labels)
+    return labels, TradeStats(start_name, fresh_cost, current_cost, moved, stats)

@@ -142,6 +142,15 @@ def cluster_cost(members: Sequence[int], dist: np.ndarray) -> tuple[int, int]:
     return int(sums[best]), int(idx[best])
 
 
+def medoid_dispersion(features: FeatureMatrix | np.ndarray, labels: Sequence[int]) -> int:
+    """Integer dispersion of a partition, each cluster at its best medoid (the definition
+    above), without a whole distance matrix (:func:`central_members` per cluster)."""
+    groups: dict[int, list[int]] = {}
+    for i, c in enumerate(labels):
+        groups.setdefault(int(c), []).append(i)
+    return sum(int(central_members(features, members)[1][0]) for members in groups.values())
+
+
 def partition_cost(labels: Sequence[int], dist: np.ndarray) -> int:
     """Integer dispersion of a partition given by ``labels[i]`` (unit index order)."""
     groups: dict[int, list[int]] = {}

@@ -19,6 +19,7 @@ from features.i18n import register, tr
 from optimizer.data import ModelData, prepare
 from optimizer.errors import InfeasibleError
 from optimizer.problem import Problem
+from optimizer.rule_groups import count_range
 
 register(
     {
@@ -358,18 +359,13 @@ def _block_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError
     members: dict[tuple, list[int]] = {}
     for i, key in enumerate(keys):
         members.setdefault(key, []).append(i)
+    band = np.array([col.band(k) for col in data.balance], dtype=np.float64).reshape(-1, 2)
     low = high = 0
     for key in sorted(members):
         units = members[key]
         size = len(units)
-        g_lo, g_hi = max(math.ceil(size / max_size), 1), size // min_size
-        for col in data.balance:
-            lo, hi = col.band(k)
-            total = float(col.values[units].sum())
-            if hi > 0:
-                g_lo = max(g_lo, math.ceil(total / hi - 1e-9))
-            if lo > 0:
-                g_hi = min(g_hi, math.floor(total / lo + 1e-9))
+        totals = np.array([col.values[units].sum() for col in data.balance])
+        g_lo, g_hi = count_range(size, totals, min_size, max_size, band[:, 0], band[:, 1])
         if g_lo > g_hi:
             cols = data.balance
             totals = "".join(tr("precheck.block_total", column=c.name,

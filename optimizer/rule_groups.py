@@ -31,6 +31,31 @@ from optimizer.problem import Problem
 from optimizer.repair import balance_arrays
 
 
+def count_range(
+    n_b: int, totals: np.ndarray, min_size: int, max_size: int, lo: np.ndarray, hi: np.ndarray,
+) -> tuple[int, int]:
+    """The cluster counts ``g`` a block of ``n_b`` units and balanced ``totals`` allows, as
+    ``(lowest, highest)`` (empty when lowest > highest): ``g·min_size ≤ n_b ≤ g·max_size``
+    and ``g·lo ≤ total ≤ g·hi`` for each balanced column (``lo`` / ``hi`` per cluster;
+    ``-inf`` / ``inf`` or ≤ 0 when they bound nothing)."""
+    a = max(1, math.ceil(n_b / max_size))
+    b = min(n_b, n_b // max(min_size, 1))
+    for t, l, h in zip(totals, lo, hi):
+        if np.isfinite(h) and h > 0:
+            a = max(a, math.ceil(t / h - 1e-9))
+        if np.isfinite(l) and l > 0:
+            b = min(b, math.floor(t / l + 1e-9))
+    return a, b
+
+
+def block_codes(blocks: list[np.ndarray], n: int) -> np.ndarray:
+    """Each unit's block number (blocks partition ``0..n-1``)."""
+    codes = np.zeros(n, dtype=np.int64)
+    for code, units in enumerate(blocks):
+        codes[units] = code
+    return codes
+
+
 def block_counts(
     sizes: list[int],
     totals: np.ndarray,
@@ -60,13 +85,7 @@ def block_counts(
     """
     low, high = [], []
     for n_b, t_b in zip(sizes, totals):
-        a = max(1, math.ceil(n_b / max_size))
-        b = min(n_b, n_b // max(min_size, 1))
-        for t, l, h in zip(t_b, lo, hi):
-            if np.isfinite(h) and h > 0:
-                a = max(a, math.ceil(t / h - 1e-9))
-            if np.isfinite(l) and l > 0:
-                b = min(b, math.floor(t / l + 1e-9))
+        a, b = count_range(n_b, t_b, min_size, max_size, lo, hi)
         if a > b:
             return None
         low.append(a)
@@ -208,9 +227,7 @@ def share_multi_function_units(
     n = data.n
     V, lo, hi, _ = balance_arrays(data, k, n)
     min_size, max_size = rules.min_size or 1, rules.max_size or n
-    code = np.empty(n, dtype=np.int64)
-    for b, units in enumerate(blocks):
-        code[units] = b
+    code = block_codes(blocks, n)
 
     def common(units: np.ndarray) -> frozenset:
         """The functions every unit of a block shares (rule_blocks keyed it by one)."""
@@ -220,14 +237,7 @@ def share_multi_function_units(
         """Some whole number of clusters fits the units' count and totals."""
         if len(units) == 0:
             return True
-        g_lo = max(math.ceil(len(units) / max_size), 1)
-        g_hi = len(units) // min_size
-        total = V[units].sum(axis=0)
-        for c in range(V.shape[1]):
-            if hi[c] > 0:
-                g_lo = max(g_lo, math.ceil(total[c] / hi[c] - 1e-9))
-            if lo[c] > 0:
-                g_hi = min(g_hi, math.floor(total[c] / lo[c] + 1e-9))
+        g_lo, g_hi = count_range(len(units), V[units].sum(axis=0), min_size, max_size, lo, hi)
         return g_lo <= g_hi
 
     for _ in range(n):

@@ -35,7 +35,8 @@ from optimizer.objective import (
     COST_SCALE,
     OBJECTIVE_DEFINITION,
     calinski_harabasz,
-    central_members,
+    medoid_dispersion,
+    move_cost,
 )
 from optimizer.plan import Assignment, Plan, SolveStatus
 from optimizer.precheck import feasible_counts
@@ -94,14 +95,6 @@ BOUND_NOTE_GAP = TOPUP_GAP
 #: as many counts as the limit holds, spread evenly over the range.
 COUNT_MIN_S = 0.5
 COUNT_S_PER_UNIT = 0.005
-
-def _true_cost(problem: Problem, clusters: list[int]) -> int:
-    """Dispersion of a partition with each cluster's best medoid (objective definition)."""
-    groups: dict[int, list[int]] = {}
-    for i, c in enumerate(clusters):
-        groups.setdefault(c, []).append(i)
-    return sum(int(central_members(problem.features, members)[1][0]) for members in groups.values())
-
 
 def _solve_count(
     problem: Problem,
@@ -264,10 +257,8 @@ def _finish(
     assert best is not None
     _, chosen, clusters, labels = best
 
-    dispersion = _true_cost(problem, clusters)
+    dispersion = medoid_dispersion(problem.features, clusters)
     moved = count_moved(clusters, labels, data) if any(g >= 0 for g in data.current) else 0
-    from optimizer.objective import move_cost
-
     cost = dispersion + move_cost(problem.rules.stability_weight) * moved
     bound = min(chosen.bound, cost)
     status = SolveStatus.OPTIMAL if chosen.proven and cost <= chosen.bound else SolveStatus.FEASIBLE

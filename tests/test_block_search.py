@@ -20,7 +20,7 @@ from optimizer.data import prepare
 from optimizer.flow_assign import regional_restarts
 from optimizer.local_search import improve, sse
 from optimizer.repair import balance_arrays
-from optimizer.rule_groups import grouped_start
+from optimizer.rule_groups import block_codes, grouped_start
 from optimizer.seed import features_in_unit_order, rule_blocks
 from optimizer.solve import solve
 
@@ -36,10 +36,7 @@ def _start(rule: str, balance: dict):
     blocks = rule_blocks(problem, features_in_unit_order(problem))
     labels, violation = grouped_start(problem, data, K, blocks, max_work=5e8, seconds=30.0)
     assert violation == 0.0
-    codes = np.zeros(data.n, dtype=np.int64)
-    for code, units in enumerate(blocks):
-        codes[units] = code
-    return problem, data, np.asarray(labels), codes
+    return problem, data, np.asarray(labels), block_codes(blocks, data.n)
 
 
 def _mixed(labels: np.ndarray, codes: np.ndarray) -> int:
