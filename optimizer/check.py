@@ -29,7 +29,9 @@ import optimizer.messages_check  # noqa: F401  (registers the check.* messages)
 from features.graph import is_connected_subset, pieces
 from features.i18n import tr
 from features.types import ClusterId, UnitId
-from optimizer.plan import Plan
+from optimizer.data import ModelData
+from optimizer.labels import label_partition
+from optimizer.plan import Assignment, Plan, SolveStatus
 from optimizer.problem import Problem
 
 #: Relative slack on balance bounds, absorbing float noise in cluster totals.
@@ -78,6 +80,24 @@ def check_plan(plan: Plan, problem: Problem) -> list[Violation]:
     if rules.max_moves is not None:
         violations += _check_max_moves(ctx)
     return violations
+
+
+def partition_passes(problem: Problem, data: ModelData, groups: Sequence[int]) -> bool:
+    """Whether the partition ``groups`` (unit index -> any id its cluster's units
+    share: a medoid or a label) meets every rule, by :func:`check_plan`.
+
+    The solver's phases hand plans around as such arrays; this is how each one
+    is verified before it may replace the plan in hand, with the same checker
+    every written plan passes.
+    """
+    clusters, labels = label_partition(list(groups), data)
+    ids = problem.unit_ids
+    plan = Plan(
+        assignment=Assignment({ids[i]: c for i, c in enumerate(clusters)}),
+        cluster_labels=labels, status=SolveStatus.FEASIBLE, objective=0.0, bound=0.0,
+        solve_seconds=0.0, seed=problem.settings.seed,
+    )
+    return not check_plan(plan, problem)
 
 
 def active_rules(problem: Problem) -> list[str]:

@@ -89,6 +89,7 @@ from optimizer.budget import (
     work,
 )
 from optimizer.candidates import Candidates, restricted_candidates
+from optimizer.check import partition_passes
 from optimizer.column_bound import (
     COLUMN_BOUND_WORK_PER_S,
     REST_SHARE,
@@ -115,7 +116,13 @@ from optimizer.local_search import (
     place_locked,
 )
 from optimizer.model import build_model
-from optimizer.move_cost_search import TradeStats, current_start, trade_moves
+from optimizer.move_cost_search import (
+    TradeStats,
+    always_moved,
+    current_start,
+    home_clusters,
+    trade_moves,
+)
 from optimizer.neighbourhood import lns_rounds
 from optimizer.objective import COST_SCALE, central_members, pair_distances
 from optimizer.problem import Problem
@@ -334,9 +341,9 @@ def solve_large(
     phase_share = RESTRICTED_SHARE
     per, near = MEDOIDS_PER_CLUSTER, NEAREST_MEDOIDS
     widened = 0
-    direct = violation == 0.0 and _passes_check(problem, data, [hint[i] for i in range(data.n)])
+    direct = violation == 0.0 and partition_passes(problem, data, [hint[i] for i in range(data.n)])
     from_current = False
-    if not direct and not _lns_allowed(problem) and _current_fits(data, k):
+    if not direct and not _lns_allowed(problem) and _current_known(data):
         # max_moves / stability: the current grouping moves nobody; once its pinned
         # units are placed and sizes and bands repaired (moving only the units those
         # steps take) it is the verified plan to start from, if it meets every rule
@@ -349,18 +356,18 @@ def solve_large(
         if start is not None:
             hint, labels, violation, direct = _medoids_of(problem, start), start, 0.0, True
     if (from_current and direct and problem.rules.max_moves is not None
-            and local_search_allowed(problem, data, with_move_budget=True, with_move_cost=True)
-            and max(data.current) < k):
+            and local_search_allowed(problem, data, with_move_budget=True, with_move_cost=True)):
         # improve it, keeping at most max_moves units out of their current cluster
         # (10 000 units, 1 250 clusters, max_moves 1 500: the repaired current
         # grouping was the plan, 73 moves)
         moved_labels, stats = improve(
             problem, data, k, labels, deadline=deadline, clock=clock,
             max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S),
-            home=np.asarray(data.current), max_moved=problem.rules.max_moves,
+            home=home_clusters(labels, data),
+            max_moved=problem.rules.max_moves - always_moved(labels, data),
             move_penalty=float(problem.rules.stability_weight))
         better = _medoids_of(problem, moved_labels)
-        if _passes_check(problem, data, [better[i] for i in range(data.n)]):
+        if partition_passes(problem, data, [better[i] for i in range(data.n)]):
             hint, labels, ls_stats = better, moved_labels, stats
         marks.append(("moves_search", time.monotonic()))
     skip_model = direct and ls_stats is not None
@@ -538,27 +545,12 @@ def _active(problem: Problem) -> list[str]:
     return active_rules(problem)
 
 
-def _current_fits(data: ModelData, k: int) -> bool:
-    """Every unit has a current group and there are exactly ``k`` of them."""
-    return all(g >= 0 for g in data.current) and len(set(data.current)) == k
+def _current_known(data: ModelData) -> bool:
+    """Some unit has a current group (the current grouping can start a plan)."""
+    return any(g >= 0 for g in data.current)
 
 
 def _lns_allowed(problem: Problem) -> bool:
     rules = problem.rules
     return rules.max_moves is None and not rules.stability_weight
 
-
-def _passes_check(problem: Problem, data: ModelData, medoid_of: list[int]) -> bool:
-    """Whether the plan ``medoid_of`` describes satisfies every rule (``check_plan``)."""
-    from optimizer.check import check_plan
-    from optimizer.labels import label_partition
-    from optimizer.plan import Assignment, Plan, SolveStatus
-
-    clusters, labels = label_partition(medoid_of, data)
-    ids = problem.unit_ids
-    plan = Plan(
-        assignment=Assignment({ids[i]: c for i, c in enumerate(clusters)}),
-        cluster_labels=labels, status=SolveStatus.FEASIBLE, objective=0.0, bound=0.0,
-        solve_seconds=0.0, seed=problem.settings.seed,
-    )
-    return not check_plan(plan, problem)

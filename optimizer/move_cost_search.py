@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.budget import Clock
+from optimizer.check import partition_passes
 from optimizer.data import ModelData
 from optimizer.labels import count_moved, label_partition
 from optimizer.local_search import (
@@ -77,17 +78,69 @@ def plan_cost(problem: Problem, data: ModelData, labels: Sequence[int]) -> tuple
     return cost + move_cost(problem.rules.stability_weight) * moved, moved
 
 
+def current_labels(problem: Problem, data: ModelData, k: int) -> np.ndarray | None:
+    """The current grouping as ``k`` clusters (labels ``0..k-1``), before any repair; None
+    when no unit has a current group.
+
+    Why: a planner often changes the cluster count between cycles (a province
+    going from 412 clusters of 8 to 550 of 5–7) or adds units with no current
+    cluster, and still asks for few moves; with the current grouping usable
+    only at exactly ``k`` groups, 3 300 units with ``max_moves`` 1 000 got no
+    plan in 30 s. Here the largest groups keep their clusters (fewest units
+    leave them); with fewer groups than ``k``, each new cluster starts from
+    the free unit farthest from the centre of the group with the most units
+    to spare (the repair then fills it with that unit's nearest neighbours);
+    with more, the smallest groups' units, and units with no group, join the
+    nearest kept cluster (by feature centres).
+    """
+    current = np.asarray(data.current, dtype=np.int64)
+    known = current >= 0
+    if not known.any():
+        return None
+    X = np.asarray(problem.features.values, dtype=np.float64)
+    _, groups = np.unique(current[known], return_inverse=True)
+    sizes = np.bincount(groups)
+    kept = min(len(sizes), k)
+    rank = np.full(len(sizes), -1, dtype=np.int64)
+    largest = np.sort(np.argsort(-sizes, kind="stable")[:kept])
+    rank[largest] = np.arange(kept)  # kept groups in their own order, the rest -1
+    labels = np.full(data.n, -1, dtype=np.int64)
+    labels[known] = rank[groups]
+    free = ~locked_units(data)
+    min_size = problem.rules.min_size or 1
+    for c in range(kept, k):
+        size = np.bincount(labels[labels >= 0], minlength=k)
+        spare = np.array([((labels == g) & free).sum() for g in range(c)]) * (size[:c] > min_size)
+        donor = int(np.argmax(spare))
+        members = np.flatnonzero((labels == donor) & free)
+        if len(members) == 0:
+            return None
+        centre = X[labels == donor].mean(axis=0)
+        labels[members[int(np.argmax(((X[members] - centre) ** 2).sum(axis=1)))]] = c
+    placed = labels >= 0
+    if not placed.all():
+        sums = np.zeros((k, X.shape[1]))
+        np.add.at(sums, labels[placed], X[placed])
+        centres = sums / np.bincount(labels[placed], minlength=k)[:, None]
+        lost = np.flatnonzero(~placed)
+        gaps = ((X[lost, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        labels[lost] = np.argmin(gaps, axis=1)
+    return labels
+
+
 def current_start(
     problem: Problem, data: ModelData, k: int, *, clock: Clock, max_work: int,
 ) -> list[int] | None:
-    """The current grouping as a plan meeting sizes and bands (repaired if needed), or None.
+    """The current grouping as a plan meeting every rule, or None.
 
-    None when some unit has no current group or the groups are not ``k``: then
-    only the fresh plan is a start.
+    :func:`current_labels` (any number of current groups), pinned units placed,
+    sizes and bands repaired; None when no unit has a current group or the
+    result fails ``check_plan``.
     """
-    current = list(data.current)
-    if any(g < 0 for g in current) or sorted(set(current)) != list(range(k)):
+    start = current_labels(problem, data, k)
+    if start is None:
         return None
+    current = start.tolist()
     locked = locked_units(data)
     if locked.any():
         # together / apart / fixed first (10 000 units, weight 2, three such rules: the
@@ -95,15 +148,16 @@ def current_start(
         current = place_locked(data, current, k)
     mended, left_over = repair_balance(problem, data, k, current, seconds=clock.left(),
                                        free=~locked, clock=clock, max_work=max_work)
-    return mended if left_over == 0.0 and passes(problem, data, mended) else None
+    if left_over != 0.0 or len(set(mended)) != k:
+        return None
+    return mended if partition_passes(problem, data, mended) else None
 
 
-def passes(problem: Problem, data: ModelData, labels: Sequence[int]) -> bool:
-    """Whether the partition meets every rule of the scenario (``check_plan``; a cluster
-    is named by any id its units share, so the labels do as well as medoids)."""
-    from optimizer.lns import _passes_check
-
-    return _passes_check(problem, data, list(labels))
+def always_moved(labels: Sequence[int], data: ModelData) -> int:
+    """Units with a current group that names no cluster of ``labels``: moved wherever they go
+    (:func:`home_clusters` gives them −1, so a move budget must leave room for them)."""
+    home = home_clusters(labels, data)
+    return int(((home < 0) & (np.asarray(data.current) >= 0)).sum())
 
 
 def trade_moves(
@@ -137,7 +191,7 @@ def trade_moves(
                             max_work=search_work, home=home_clusters(start, data),
                             move_penalty=penalty, blocks=blocks)
     cost, moved = plan_cost(problem, data, labels)
-    if cost > start_cost or not passes(problem, data, labels):
+    if cost > start_cost or not partition_passes(problem, data, labels):
         labels = list(start)
         _, moved = plan_cost(problem, data, labels)
     return labels, TradeStats(start_name, fresh_cost, current_cost, moved, stats)

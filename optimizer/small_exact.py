@@ -29,6 +29,7 @@ from collections.abc import Callable
 import numpy as np
 
 from optimizer.budget import LS_WORK_PER_S, work
+from optimizer.check import partition_passes
 from optimizer.mip_exact import mip_applies, solve_mip
 from optimizer.model import AssignmentModel
 from optimizer.problem import Problem
@@ -93,7 +94,6 @@ def heuristic_incumbent(
 
 def polished_plan(problem: Problem, am: AssignmentModel, labels) -> dict[int, int] | None:
     """``labels`` after :func:`medoid_descent`, as unit → medoid, if it is a plan of the model."""
-    from optimizer.lns import _passes_check
     from optimizer.local_search import locked_units
     from optimizer.medoid_descent import medoid_descent
     from optimizer.search import _medoids_of
@@ -110,7 +110,7 @@ def polished_plan(problem: Problem, am: AssignmentModel, labels) -> dict[int, in
     plan = [medoid_of[i] for i in range(n)]
     if any((i, m) not in am.x for i, m in enumerate(plan)) or len(set(plan)) != k:
         return None
-    return medoid_of if _passes_check(problem, data, plan) else None
+    return medoid_of if partition_passes(problem, data, plan) else None
 
 
 def lagrangian_plans(

@@ -7,7 +7,7 @@ import pytest
 from helpers import sample_problem
 
 from optimizer import construct, decompose
-from optimizer.check import check_plan
+from optimizer.check import check_plan, partition_passes
 from optimizer.data import prepare
 from optimizer.decompose import (
     _even_out,
@@ -16,7 +16,6 @@ from optimizer.decompose import (
     solve_group,
     split_groups,
 )
-from optimizer.lns import _passes_check
 from optimizer.local_search import sse
 from optimizer.repair import balance_arrays
 from optimizer.solve import _medoids_of, solve
@@ -120,7 +119,7 @@ def test_decomposition_meets_sizes_and_balance_on_2000_units(monkeypatch):
     labels, violation = out
     assert violation == 0.0
     medoids = _medoids_of(problem, labels)
-    assert _passes_check(problem, data, [medoids[i] for i in range(data.n)])
+    assert partition_passes(problem, data, [medoids[i] for i in range(data.n)])
     V, lo, hi, _ = balance_arrays(data, 20, data.n)
     totals = np.bincount(np.asarray(labels), V[:, 0], minlength=20)
     assert np.all((totals >= lo[0]) & (totals <= hi[0]))

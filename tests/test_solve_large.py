@@ -68,7 +68,7 @@ def test_restricted_infeasibility_is_never_reported_as_proof(monkeypatch):
         return search_module._Outcome(n_clusters=am.n_clusters, infeasible=True)
 
     monkeypatch.setattr(search_module, "_search", infeasible_search)
-    monkeypatch.setattr("optimizer.lns._passes_check", lambda *a: False)
+    monkeypatch.setattr("optimizer.lns.partition_passes", lambda *a: False)
     with pytest.raises(NoSolutionError):
         solve(problem)
 
