@@ -89,6 +89,19 @@ register(
                   "clusters keep at most {keep} units where they are. Raise max_moves to at least "
                   "{need} or use more clusters.",
         },
+        "precheck.max_moves_new": {
+            "vi": "Tối đa {limit} đơn vị được đổi cụm (max_moves), nhưng hiện có {groups} cụm và kịch "
+                  "bản cần {k}: {new} cụm mới, mỗi cụm ít nhất {min_size} đơn vị, chỉ gồm đơn vị đổi "
+                  "cụm{unknown}, nên ít nhất {need} đơn vị phải đổi. Hãy "
+                  "nâng max_moves lên ít nhất {need}, giảm số cụm hoặc giảm min_size.",
+            "en": "At most {limit} units may change cluster (max_moves), but there are {groups} "
+                  "current clusters and the scenario asks for {k}: {new} new clusters of at least "
+                  "{min_size} units each hold only units that change cluster{unknown}, "
+                  "so at least {need} must change. Raise max_moves "
+                  "to at least {need}, use fewer clusters or lower min_size.",
+        },
+        "precheck.max_moves_unknown": {
+            "vi": " (và {n} đơn vị chưa có cụm)", "en": " (and the {n} units with no current cluster)"},
         "precheck.apart_big": {
             "vi": "Nhóm phải khác cụm {units} có {size} đơn vị nhưng chỉ có {k} cụm.",
             "en": "Apart group {units} has {size} units but there are only {k} clusters.",
@@ -141,6 +154,28 @@ register(
             "vi": "Mỗi cụm một chức năng: các đơn vị {units} không có chức năng chung với nhau nên cần ít nhất {need} cụm, nhưng chỉ có {k}.",
             "en": "One function per cluster: units {units} share no function pairwise, so at least {need} clusters are needed, but there are {k}.",
         },
+        "precheck.company_size": {
+            "vi": "{rule}: đơn vị {unit} chỉ có thể chung cụm với đơn vị {detail}; cả bảng chỉ có "
+                  "{size} đơn vị như vậy (kể cả nó), ít hơn min_size {min_size}. Hãy giảm "
+                  "min_size hoặc bỏ {drop}.",
+            "en": "{rule}: unit {unit} can share a cluster only with units {detail}; the table has "
+                  "only {size} such units (itself included), fewer than min_size {min_size}. "
+                  "Lower min_size or drop {drop}.",
+        },
+        "precheck.company_balance": {
+            "vi": "{rule}: đơn vị {unit} chỉ có thể chung cụm với đơn vị {detail}; một cụm như thế "
+                  "(tối đa {max_size} đơn vị) có tổng '{column}' nhiều nhất {total}, dưới mức tối "
+                  "thiểu {lo} của dung sai ±{tol:.0%}. Hãy nới dung sai, tăng max_size hoặc bỏ {drop}.",
+            "en": "{rule}: unit {unit} can share a cluster only with units {detail}; such a cluster "
+                  "(at most {max_size} units) totals at most {total} of '{column}', below the "
+                  "minimum {lo} of the ±{tol:.0%} band. Widen the tolerance, raise max_size or "
+                  "drop {drop}.",
+        },
+        "precheck.company_region": {"vi": "cùng vùng '{region}'", "en": "of region '{region}'"},
+        "precheck.company_function": {
+            "vi": "có chức năng '{function}'", "en": "with function '{function}'"},
+        "precheck.company_and": {"vi": " và ", "en": " and "},
+        "precheck.company_or": {"vi": " hoặc ", "en": " or "},
     }
 )
 
@@ -285,6 +320,14 @@ def count_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError 
                 tr("precheck.max_moves", limit=rules.max_moves, k=k, need=need, keep=keep),
                 rules=["max_moves", "count"],
             )
+        need, groups, unknown = new_cluster_moves(data, k, rules.min_size or 1)
+        if need > rules.max_moves:
+            return InfeasibleError(
+                tr("precheck.max_moves_new", limit=rules.max_moves, groups=groups, k=k,
+                   new=k - groups, min_size=rules.min_size or 1, need=need,
+                   unknown=tr("precheck.max_moves_unknown", n=unknown) if unknown else ""),
+                rules=["max_moves", "count", "size"],
+            )
     if rules.contiguous and problem.graph is not None:
         components = list(nx.connected_components(problem.graph.subgraph(ids)))
         if len(components) > k:
@@ -325,7 +368,7 @@ def count_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError 
                 tr("precheck.functions", units=_names([ids[i] for i in clique]), need=len(clique), k=k),
                 rules=["one_function", "count"],
             )
-    return _block_problem(problem, data, k)
+    return _block_problem(problem, data, k) or _company_problem(problem, data, k)
 
 
 def _block_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError | None:
@@ -388,6 +431,77 @@ def _block_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError
     return None
 
 
+def _company_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleError | None:
+    """one_region / one_function: a unit whose possible cluster-mates are too few or too light.
+
+    Why: a unit of region *r* and functions *F* can only share a cluster with
+    units of region *r* (or none) that have one of *F* — for each *f* of *F*
+    those units bound any cluster holding it: fewer than ``min_size`` of them,
+    or a total (its ``max_size`` largest) under a band's floor, and no plan
+    exists. The block check above needs every unit in exactly one block; this
+    one holds with units of several functions too (3 300 units, 200 clusters
+    of 10–25, both rules: five education-only units in a region with two more
+    education units ran to "no plan in 30 s; try 120").
+    """
+    if not (data.one_region or data.one_function):
+        return None
+    rules, ids, n = problem.rules, problem.unit_ids, data.n
+    min_size, max_size = rules.min_size or 1, rules.max_size or n
+    floors = [(col, col.band(k)[0]) for col in data.balance if col.band(k)[0] > 0]
+    if min_size <= 1 and not floors:
+        return None
+    active = [r for r, on in (("one_region", data.one_region),
+                              ("one_function", data.one_function)) if on]
+    rule, drop = " + ".join(active), tr("precheck.company_or").join(active)
+    regions = np.array([r if r is not None else "" for r in data.regions], dtype=object)
+    by_key: dict[tuple[str, str | None], np.ndarray] = {}
+
+    def company(region: str, function: str | None) -> np.ndarray:
+        """Units a cluster of this region (\"\" = any) and function (None = any) may hold."""
+        key = (region, function)
+        if key not in by_key:
+            ok = np.ones(n, dtype=bool)
+            if data.one_region and region:
+                ok &= (regions == region) | (regions == "")
+            if function is not None:
+                ok &= np.array([function in fs for fs in data.functions])
+            by_key[key] = np.flatnonzero(ok)
+        return by_key[key]
+
+    def detail(region: str, function: str | None) -> str:
+        parts = []
+        if data.one_region and region:
+            parts.append(tr("precheck.company_region", region=region))
+        if function is not None:
+            parts.append(tr("precheck.company_function", function=function))
+        return tr("precheck.company_and").join(parts)
+
+    for i in range(n):
+        region = regions[i] if data.one_region else ""
+        options = sorted(data.functions[i]) if data.one_function else [None]
+        if not options:
+            continue  # no function: the one_function check names it elsewhere
+        groups = [(f, company(region, f)) for f in options]
+        f, largest = max(groups, key=lambda g: len(g[1]))
+        if len(largest) < min_size:
+            return InfeasibleError(
+                tr("precheck.company_size", rule=rule, unit=ids[i], detail=detail(region, f),
+                   size=len(largest), min_size=min_size, drop=drop),
+                rules=[*rule.split(" + "), "size"],
+            )
+        for col, lo in floors:
+            reach = [(float(np.sort(col.values[g])[::-1][:max_size].sum()), f) for f, g in groups]
+            total, f = max(reach, key=lambda r: r[0])
+            if total < lo * (1 - 1e-9):
+                return InfeasibleError(
+                    tr("precheck.company_balance", rule=rule, unit=ids[i],
+                       detail=detail(region, f), max_size=max_size, column=col.name,
+                       total=_num(total), lo=_num(lo), tol=col.tol, drop=drop),
+                    rules=[*rule.split(" + "), "size", "balance"],
+                )
+    return None
+
+
 def fewest_moves(data: ModelData, k: int, max_size: int | None) -> tuple[int, int]:
     """At least how many units must leave their known current cluster with ``k`` clusters, and
     at most how many can stay.
@@ -402,6 +516,22 @@ def fewest_moves(data: ModelData, k: int, max_size: int | None) -> tuple[int, in
     keep = int(np.sort(np.minimum(np.bincount(known), cap))[::-1][:k].sum())
     return len(known) - keep, keep
 
+
+
+def new_cluster_moves(data: ModelData, k: int, min_size: int) -> tuple[int, int, int]:
+    """At least how many units must leave their current cluster to fill the clusters beyond
+    the current count, with that count and the units of no current cluster.
+
+    With ``g < k`` current groups, ``k − g`` clusters carry no current name,
+    so each of their at least ``min_size`` units is moved or has no current
+    group (3 300 units in 412 groups of 8, 550 clusters of 5–7: at least 690
+    moves, where :func:`fewest_moves` says 416).
+    """
+    groups = len({g for g in data.current if g >= 0})
+    unknown = sum(1 for g in data.current if g < 0)
+    if groups == 0:
+        return 0, 0, unknown
+    return max((k - groups) * min_size - unknown, 0), groups, unknown
 
 #: Under contiguity, the heaviest units of each balanced column checked for a
 #: connected neighbourhood that already tops the band (each check enumerates

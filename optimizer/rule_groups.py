@@ -217,17 +217,24 @@ def share_multi_function_units(
     have that function were elsewhere, and the search found no plan in 30 s).
     Each block that cannot hold any whole number of clusters takes, one at a
     time, the nearest unit (by features) that has its function and whose
-    block can spare it. None when a block stays unable or the counts still
-    cannot sum to ``k``; only under one_function alone (one_region units have
-    one region).
+    block can spare it; failing that, it is dissolved when each of its units
+    has another function whose block (nearest first) can take it. Under
+    one_region too, units move only between blocks of their region (3 300
+    units, 200 clusters of 10–25: 63 (region, function) blocks, ten of 4–9
+    units; no plan in 30 s before). None when a block stays unable or the
+    counts still cannot sum to ``k``.
     """
     rules = problem.rules
-    if rules.one_region or not rules.one_function or len(blocks) < 2:
+    if not rules.one_function or len(blocks) < 2:
         return None
     n = data.n
     V, lo, hi, _ = balance_arrays(data, k, n)
     min_size, max_size = rules.min_size or 1, rules.max_size or n
     code = block_codes(blocks, n)
+    region_of = [data.regions[int(b[0])] if rules.one_region else None for b in blocks]
+    for b, units in enumerate(blocks):  # a block's region: any member's that is known
+        known = [data.regions[i] for i in units.tolist() if data.regions[i] is not None]
+        region_of[b] = known[0] if rules.one_region and known else None
 
     def common(units: np.ndarray) -> frozenset:
         """The functions every unit of a block shares (rule_blocks keyed it by one)."""
@@ -240,25 +247,51 @@ def share_multi_function_units(
         g_lo, g_hi = count_range(len(units), V[units].sum(axis=0), min_size, max_size, lo, hi)
         return g_lo <= g_hi
 
+    def may_join(i: int, b: int, members: list[np.ndarray]) -> bool:
+        """Unit ``i`` shares a function with block ``b``'s units and not another region."""
+        region = data.regions[i]
+        if region_of[b] is not None and region is not None and region != region_of[b]:
+            return False
+        return len(members[b]) > 0 and bool(common(members[b]) & data.functions[i])
+
+    def pull(b: int, members: list[np.ndarray]) -> bool:
+        """Move into ``b`` the nearest unit that may join it and whose block can spare it."""
+        centre = x[members[b]].mean(axis=0)
+        order = np.argsort(((x - centre) ** 2).sum(axis=1), kind="stable")
+        for i in order.tolist():
+            donor = int(code[i])
+            if donor == b or not may_join(i, b, members):
+                continue  # its clusters would have no function (or region) in common
+            if holds(members[donor][members[donor] != i]):
+                code[i] = b
+                return True
+        return False
+
+    def dissolve(b: int, members: list[np.ndarray]) -> bool:
+        """Move every unit of ``b`` to the nearest other block it may join, if all fit."""
+        centres = [x[m].mean(axis=0) if len(m) else None for m in members]
+        moved = code.copy()
+        for i in members[b].tolist():
+            options = [c for c in range(len(blocks))
+                       if c != b and centres[c] is not None and may_join(i, c, members)]
+            if not options:
+                return False
+            moved[i] = min(options, key=lambda c: (float(((x[i] - centres[c]) ** 2).sum()), c))
+        if not all(holds(np.flatnonzero(moved == c)) for c in set(moved[members[b]].tolist())):
+            return False
+        code[:] = moved
+        return True
+
     for _ in range(n):
         members = [np.flatnonzero(code == b) for b in range(len(blocks))]
         short = [b for b in range(len(blocks)) if not holds(members[b])]
         if not short:
             break
         b = short[0]
-        shared_by_b = common(members[b])
-        centre = x[members[b]].mean(axis=0)
-        order = np.argsort(((x - centre) ** 2).sum(axis=1), kind="stable")
-        for i in order.tolist():
-            donor = int(code[i])
-            if donor == b or not (shared_by_b & data.functions[i]):
-                continue  # its clusters would have no function in common
-            if holds(members[donor][members[donor] != i]):
-                code[i] = b
-                break
-        else:
+        if not (pull(b, members) or dissolve(b, members)):
             return None
     else:
         return None
-    shared = [np.flatnonzero(code == b) for b in range(len(blocks))]
+    shared = [units for units in (np.flatnonzero(code == b) for b in range(len(blocks)))
+              if len(units)]
     return shared if _fitting_counts(problem, data, k, shared) is not None else None

@@ -157,3 +157,41 @@ def test_one_function_together_units_must_share_a_function():
     rows[1]["function"] = "x;y"
     precheck(make_problem(make_profiles(rows), weights={}, n_clusters=2, one_function=True,
                           together=(("A", "B"),)))
+
+
+def _functions(spec: list[tuple[str, str, float]], **rules):
+    """Units A, B, … as (region, functions "a;b", population)."""
+    rows = [{"unit_id": chr(65 + i), "region": r, "function": f, "population": p}
+            for i, (r, f, p) in enumerate(spec)]
+    return make_problem(make_profiles(rows), weights={}, **rules)
+
+
+def test_both_rules_a_unit_with_too_few_possible_cluster_mates():
+    """A does f in region x; only B (f and g) shares both: no cluster of 3 can hold A. B's
+    second function makes the blocks inexact, so the block check stands aside (before: "no
+    plan within 30 s" on 3 300 units); with one more f unit in x the precheck passes."""
+    spec = [("x", "f", 1.0), ("x", "f;g", 1.0), *[("x", "g", 1.0)] * 4, *[("y", "f", 1.0)] * 4]
+    problem = _functions(spec, n_clusters=3, min_size=3, max_size=4, one_region=True,
+                         one_function=True)
+    with language("en"), pytest.raises(InfeasibleError) as err:
+        precheck(problem)
+    text = str(err.value)
+    assert "unit A can share a cluster only with units of region 'x' and with function 'f'" in text
+    assert "only 2 such units (itself included), fewer than min_size 3" in text
+    assert "drop one_region or one_function" in text
+    assert err.value.rules == ["one_region", "one_function", "size"]
+    precheck(_functions([*spec, ("x", "f", 1.0)], n_clusters=3, min_size=3, max_size=4,
+                        one_region=True, one_function=True))
+
+
+def test_one_function_a_unit_whose_possible_cluster_mates_are_too_light():
+    """Only A and B (10 each) do f; population 420 in 3 clusters ±20 % needs ≥ 112 each,
+    and a cluster holding A reaches 20 at most (F's second function keeps the block check out)."""
+    spec = [("x", "f", 10.0), ("x", "f", 10.0), *[("x", "g", 100.0)] * 3, ("x", "g;h", 100.0)]
+    problem = _functions(spec, n_clusters=3, max_size=3, one_function=True,
+                         balance={"population": 0.2})
+    with language("en"), pytest.raises(InfeasibleError) as err:
+        precheck(problem)
+    assert "unit A can share a cluster only with units with function 'f'" in str(err.value)
+    assert "totals at most 20 of 'population', below the minimum 112" in str(err.value)
+    assert err.value.rules == ["one_function", "size", "balance"]

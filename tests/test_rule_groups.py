@@ -183,3 +183,73 @@ def test_no_sharing_when_no_unit_of_two_functions_can_help() -> None:
     x = np.zeros((8, 1))
     blocks = rule_blocks(problem, x)
     assert share_multi_function_units(problem, prepare(problem), 3, blocks, x) is None
+
+
+def _units(spec: list[tuple[str, str]], x: list[float], **rules):
+    """Units A, B, … as (region, functions "a;b"), with one feature ``x``; no balance."""
+    from tests.helpers import make_problem, make_profiles
+
+    rows = [{"unit_id": chr(65 + i), "region": r, "function": f}
+            for i, (r, f) in enumerate(spec)]
+    problem = make_problem(make_profiles(rows), weights={}, **rules)
+    return problem, np.asarray(x, dtype=np.float64)[:, None]
+
+
+def test_under_both_rules_a_block_takes_units_of_its_own_region_only() -> None:
+    """(x, f) = {A, B} is too small for a cluster of 3. F (x; f and g) and G (y; f and g)
+    could join it by function; G is nearer by features but in region y, so F joins:
+    (x, f) = {A, B, F}, (x, g) = {C, D, E}, (y, g) = {G…J} (3 300 units, 200 clusters of
+    10–25, both rules: the unshared blocks gave no plan in 30 s)."""
+    from optimizer.rule_groups import share_multi_function_units
+
+    spec = [("x", "f"), ("x", "f"), ("x", "g"), ("x", "g"), ("x", "g"), ("x", "f;g"),
+            ("y", "f;g"), ("y", "g"), ("y", "g"), ("y", "g")]
+    problem, x = _units(spec, [0, 0, 9, 9, 9, 5, 1, 9, 9, 9], n_clusters=3, min_size=3,
+                        max_size=4, one_region=True, one_function=True)
+    blocks = rule_blocks(problem, x)
+    assert [b.tolist() for b in blocks] == [[0, 1], [2, 3, 4, 5], [6, 7, 8, 9]]
+    shared = share_multi_function_units(problem, prepare(problem), 3, blocks, x)
+    assert shared is not None
+    assert [b.tolist() for b in shared] == [[0, 1, 5], [2, 3, 4], [6, 7, 8, 9]]
+
+
+def test_a_block_no_unit_can_join_is_dissolved_into_its_units_other_functions() -> None:
+    """A and B (region x) do f and g and go with f, the wider function (F…I do f, in y);
+    no unit of x can join them, but both can join (x, g) = {C, D, E}: two blocks remain,
+    {A…E} and {F…I}."""
+    from optimizer.rule_groups import share_multi_function_units
+
+    spec = [("x", "f;g"), ("x", "f;g"), ("x", "g"), ("x", "g"), ("x", "g"),
+            ("y", "f"), ("y", "f"), ("y", "f"), ("y", "f")]
+    problem, x = _units(spec, [0, 0, 1, 1, 1, 5, 5, 5, 5], n_clusters=2, min_size=3,
+                        max_size=5, one_region=True, one_function=True)
+    blocks = rule_blocks(problem, x)
+    assert [b.tolist() for b in blocks] == [[0, 1], [2, 3, 4], [5, 6, 7, 8]]
+    shared = share_multi_function_units(problem, prepare(problem), 2, blocks, x)
+    assert shared is not None
+    assert [b.tolist() for b in shared] == [[0, 1, 2, 3, 4], [5, 6, 7, 8]]
+
+
+def test_a_start_whose_parts_break_sizes_is_repaired_block_by_block(monkeypatch) -> None:
+    """The blocks' start leaves x's clusters at 4 and 2 units (a cut block's part can miss
+    the light units a heavy one needs: 10 000 units, both rules, no plan in 30 s); the
+    whole block is repaired, to 3 and 3, and no cluster mixes x and y."""
+    import time
+
+    import optimizer.rule_groups as rule_groups
+    from optimizer.budget import Clock
+    from optimizer.lns_phases import grouped
+
+    spec = [("x", "f")] * 6 + [("y", "f")] * 6
+    problem, _ = _units(spec, [0] * 12, n_clusters=4, min_size=3, max_size=3, one_region=True)
+    start = [0, 0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 3]
+    monkeypatch.setattr(rule_groups, "grouped_start", lambda *a, **k: (list(start), 1.0))
+    out = grouped(problem, prepare(problem), 4, 5.0, time.monotonic() + 30.0,
+                  Clock(time.monotonic() + 30.0))
+    assert out is not None
+    labels, violation, codes = out
+    assert violation == 0.0
+    assert codes.tolist() == [0] * 6 + [1] * 6
+    lab = np.asarray(labels)
+    assert sorted(np.bincount(lab).tolist()) == [3, 3, 3, 3]
+    assert all(len(set(codes[lab == c].tolist())) == 1 for c in range(4))
