@@ -78,6 +78,19 @@ register(
             "vi": "Không tìm được một thay đổi đơn lẻ nào làm kịch bản khả thi trong {s} giây.",
             "en": "No single change found that makes the scenario feasible within {s} s.",
         },
+        "diagnose.no_single_change": {
+            "vi": "Không có thay đổi đơn lẻ nào của các quy tắc trên làm kịch bản khả thi (đã kiểm "
+                  "chứng bằng {n} lần giải lại); cần nới ít nhất hai quy tắc cùng lúc.",
+            "en": "No single change to the rules above makes the scenario feasible ({n} re-solves "
+                  "showed it); at least two rules must be relaxed together.",
+        },
+        "diagnose.no_relaxation_undecided": {
+            "vi": "Không tìm được một thay đổi đơn lẻ nào làm kịch bản khả thi: {u} lần kiểm tra (mỗi "
+                  "lần tối đa {t:g} giây) hết thời gian trước khi có kết luận, nên một thay đổi đơn lẻ "
+                  "vẫn có thể đủ.",
+            "en": "No single change found that makes the scenario feasible: {u} checks (at most "
+                  "{t:g} s each) ran out of time undecided, so a single change may still do.",
+        },
     }
 )
 
@@ -323,6 +336,13 @@ def diagnose_problem(
     if relaxations:
         lines.append(tr("diagnose.relax_header"))
         lines += [f"  - {r.text}" for r in relaxations]
+    elif not (undecided := sum(v is Verdict.UNKNOWN for v in check.cache.values())):
+        # every check decided: the conflict is minimal and no single change of it helps
+        lines.append(tr("diagnose.no_single_change", n=check.n_checks))
+    elif time.monotonic() < check.deadline:
+        # the budget was not what stopped it (3 300 units, contiguity and max_moves: one
+        # 5-s check of a ±41 100 % band timed out, and "within 60 s" came after 13 s)
+        lines.append(tr("diagnose.no_relaxation_undecided", u=undecided, t=check_time_limit_s))
     else:
         lines.append(tr("diagnose.no_relaxation", s=round(budget_s)))
     return Diagnosis(

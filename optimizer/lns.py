@@ -344,9 +344,10 @@ def solve_large(
     direct = violation == 0.0 and partition_passes(problem, data, [hint[i] for i in range(data.n)])
     from_current = False
     if not direct and not _lns_allowed(problem) and _current_known(data):
-        # max_moves / stability: the current grouping moves nobody; once its pinned
-        # units are placed and sizes and bands repaired (moving only the units those
-        # steps take) it is the verified plan to start from, if it meets every rule
+        # max_moves / stability: the current grouping (brought to k clusters, see
+        # current_labels) moves the fewest units; once its pinned units are placed and
+        # sizes and bands repaired (moving only the units those steps take) it is the
+        # verified plan to start from, if it meets every rule
         # (10 000 units, 1 250 clusters, 35 off the band, max_moves 1 500: no plan in
         # 30 s without the repair; with a together, an apart group and a fixed unit
         # the current grouping broke, none without placing them)

@@ -231,10 +231,10 @@ def share_multi_function_units(
     V, lo, hi, _ = balance_arrays(data, k, n)
     min_size, max_size = rules.min_size or 1, rules.max_size or n
     code = block_codes(blocks, n)
-    region_of = [data.regions[int(b[0])] if rules.one_region else None for b in blocks]
-    for b, units in enumerate(blocks):  # a block's region: any member's that is known
+    region_of: list[str | None] = []  # a block's region: any member's that is known
+    for units in blocks:
         known = [data.regions[i] for i in units.tolist() if data.regions[i] is not None]
-        region_of[b] = known[0] if rules.one_region and known else None
+        region_of.append(known[0] if rules.one_region and known else None)
 
     def common(units: np.ndarray) -> frozenset:
         """The functions every unit of a block shares (rule_blocks keyed it by one)."""

@@ -510,3 +510,33 @@ def test_count_relaxation_starts_below_the_heaviest_units_ceiling():
         1
     ] == (ceiling - 2)
     assert asked == [ceiling, ceiling - 2, ceiling - 1]
+
+
+def test_no_single_change_is_said_plainly_when_every_check_decided(six):
+    """Only dropping both the together and the apart group helps: every check decides, so the
+    message says two rules must change, not "none found within 60 s" (said after 13 s)."""
+    problem = make_problem(six, n_clusters=2, together=(("A", "B"),), apart=(("C", "D"),))
+
+    def both(p: Problem, t: float) -> Verdict:
+        return Verdict.FEASIBLE if not (p.rules.together or p.rules.apart) else Verdict.INFEASIBLE
+
+    with language("en"):
+        d = diagnose_problem(problem, oracle=both)
+    assert d.relaxations == ()
+    assert "No single change to the rules above makes the scenario feasible" in d.message
+    assert "at least two rules must be relaxed together" in d.message
+    assert "within" not in d.message
+
+
+def test_undecided_checks_are_said_as_such_when_time_is_left(six):
+    """Every check that drops the apart group times out: with the budget left, the message
+    says checks ran out of time (so a single change may still do), not that the budget ended."""
+    problem = make_problem(six, n_clusters=2, together=(("A", "B"),), apart=(("C", "D"),))
+
+    def slow(p: Problem, t: float) -> Verdict:
+        return Verdict.UNKNOWN if not p.rules.apart else Verdict.INFEASIBLE
+
+    with language("en"):
+        d = diagnose_problem(problem, oracle=slow, check_time_limit_s=1.0)
+    assert "checks (at most 1 s each) ran out of time undecided" in d.message
+    assert "within" not in d.message
