@@ -533,6 +533,12 @@ def new_cluster_moves(data: ModelData, k: int, min_size: int) -> tuple[int, int,
         return 0, 0, unknown
     return max((k - groups) * min_size - unknown, 0), groups, unknown
 
+
+def forced_moves(data: ModelData, k: int, min_size: int | None, max_size: int | None) -> int:
+    """Units every plan with ``k`` clusters moves, by the two counts above (a lower bound
+    the large path adds, priced, to the dispersion bound under a stability weight)."""
+    return max(fewest_moves(data, k, max_size)[0], new_cluster_moves(data, k, min_size or 1)[0])
+
 #: Under contiguity, the heaviest units of each balanced column checked for a
 #: connected neighbourhood that already tops the band (each check enumerates
 #: connected sets of min_size units; measured ~0.1 s for 5 units at 300 units).

@@ -61,6 +61,7 @@ def _sample(k: int, min_size: int, max_size: int, **rules):
                         balance={"population": 0.6}, time_limit_s=5.0, **rules)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("k", "min_size", "max_size"), [(60, 5, 8), (40, 8, 12)])
 def test_a_move_budget_holds_when_the_cluster_count_changes(k, min_size, max_size):
     """49 current clusters, 60 (or 40) asked for, at most 150 moves: a plan within the budget
@@ -72,14 +73,19 @@ def test_a_move_budget_holds_when_the_cluster_count_changes(k, min_size, max_siz
     assert plan.n_clusters == k
 
 
+@pytest.mark.slow
 def test_a_move_price_can_start_from_the_current_grouping_at_another_count():
     """60 clusters, 2 per move: the priced search starts from the grouping nearest the
-    current one and moves far fewer units than the fresh plan would (278 at 49)."""
+    current one and moves far fewer units than the fresh plan would (278 at 49); the bound
+    includes the moves every plan must make (it ignored moves: gap 0.98 at 3 300 units)."""
     problem = _sample(60, 5, 8, stability_weight=2.0)
     plan = solve(problem)
     assert check_plan(plan, problem) == []
     assert plan.details.get("stability_start") == "current"
     assert len(moved_units(plan, problem)) < 150
+    # the 11 new clusters force 55 moves on every plan: the bound counts them, at 2 each
+    assert plan.details.get("bound_forced_moves") == 55
+    assert 2.0 * 55 <= plan.bound <= plan.objective
 
 
 def test_new_clusters_need_moved_units_and_the_precheck_says_how_many():
