@@ -78,7 +78,8 @@ def plan_cost(problem: Problem, data: ModelData, labels: Sequence[int]) -> tuple
     return cost + move_cost(problem.rules.stability_weight) * moved, moved
 
 
-def current_labels(problem: Problem, data: ModelData, k: int) -> np.ndarray | None:
+def current_labels(problem: Problem, data: ModelData, k: int,
+                   codes: np.ndarray | None = None) -> np.ndarray | None:
     """The current grouping as ``k`` clusters (labels ``0..k-1``), before any repair; None
     when no unit has a current group.
 
@@ -94,7 +95,9 @@ def current_labels(problem: Problem, data: ModelData, k: int) -> np.ndarray | No
     ``min_size`` — up to ``min_size`` (filling them one repair step at a time
     took 19 s at 10 000 units and still left them short). Units still without
     a cluster (no group, or a dissolved smallest group) join the nearest
-    cluster with room.
+    cluster with room. ``codes`` (one_region / one_function: each unit's
+    block): a new cluster takes units of its seed's block only, and a unit
+    joins a cluster of its own block when there is one.
     """
     from sklearn.neighbors import NearestNeighbors
 
@@ -142,42 +145,82 @@ def current_labels(problem: Problem, data: ModelData, k: int) -> np.ndarray | No
             _, near = nearest.kneighbors(X[seed][None, :], n_neighbors=reach)
             near = near[0]
             ok = [int(i) for i in near if free[i] and labels[i] != c
-                  and (labels[i] < 0 or size[labels[i]] > min_size)]
+                  and (labels[i] < 0 or size[labels[i]] > min_size)
+                  and (codes is None or codes[i] == codes[seed])]
             # within the nearest candidates, units with no cluster first (no move counted)
-            ok = sorted(ok[: 3 * want], key=lambda i: labels[i] >= 0) + ok[3 * want:]
-            for i in ok[:want]:
-                move(i, c)
-            want -= min(want, len(ok))
+            for i in sorted(ok[: 3 * want], key=lambda j: labels[j] >= 0) + ok[3 * want:]:
+                if want and (labels[i] < 0 or size[labels[i]] > min_size):  # sizes change
+                    move(i, c)
+                    want -= 1
             if want and reach == data.n:
                 break  # nothing left to take: the repair must do the rest
             reach *= 4
+    block_of = None
+    if codes is not None:  # each cluster's block: its first member's
+        block_of = np.full(k, -1, dtype=np.int64)
+        first = np.flatnonzero(labels >= 0)
+        block_of[labels[first[::-1]]] = codes[first[::-1]]
     for i in np.flatnonzero(labels < 0).tolist():
         gaps = ((sums / np.maximum(size, 1)[:, None] - X[i]) ** 2).sum(axis=1)
         gaps[(size >= max_size) | (size == 0)] = np.inf
+        if block_of is not None and np.isfinite(gaps[block_of == codes[i]]).any():
+            gaps[block_of != codes[i]] = np.inf
         move(i, int(np.argmin(gaps)) if np.isfinite(gaps).any() else int(np.argmin(size)))
     return labels
 
 
+def rule_codes(problem: Problem, data: ModelData) -> np.ndarray | None:
+    """Each unit's block under one_region / one_function (:func:`optimizer.seed.rule_blocks`),
+    or None without those rules."""
+    if not (problem.rules.one_region or problem.rules.one_function):
+        return None
+    from optimizer.rule_groups import block_codes
+    from optimizer.seed import features_in_unit_order, rule_blocks
+
+    return block_codes(rule_blocks(problem, features_in_unit_order(problem)), data.n)
+
+
 def current_start(
     problem: Problem, data: ModelData, k: int, *, clock: Clock, max_work: int,
+    codes: np.ndarray | None = None,
 ) -> list[int] | None:
     """The current grouping as a plan meeting every rule, or None.
 
     :func:`current_labels` (any number of current groups), pinned units placed,
     sizes and bands repaired; None when no unit has a current group or the
-    result fails ``check_plan``.
+    result fails ``check_plan``. Under one_region / one_function (``codes``:
+    each unit's block, from the blocks' start or else
+    :func:`optimizer.seed.rule_blocks`) a current grouping whose clusters each
+    lie in one block stays so: new clusters are filled, pinned units placed and
+    sizes and bands repaired inside each block (3 300 units in 412
+    one-region clusters, 550 asked, one_region, max_moves 1 500: the repair
+    mixed regions, and no plan came in 30 s).
     """
-    start = current_labels(problem, data, k)
+    from optimizer.lns_phases import place_within_blocks, repair_within_blocks
+
+    if codes is None:
+        codes = rule_codes(problem, data)
+    start = current_labels(problem, data, k, codes)
     if start is None:
         return None
     current = start.tolist()
     locked = locked_units(data)
-    if locked.any():
-        # together / apart / fixed first (10 000 units, weight 2, three such rules: the
-        # current grouping broke them, so did the plan searched from it — no plan in 30 s)
-        current = place_locked(data, current, k)
-    mended, left_over = repair_balance(problem, data, k, current, seconds=clock.left(),
-                                       free=~locked, clock=clock, max_work=max_work)
+    if codes is not None and within_blocks(current, codes):
+        if locked.any():
+            placed = place_within_blocks(data, current, k, codes)
+            if placed is None:
+                return None
+            current = placed
+        mended, left_over = repair_within_blocks(
+            problem, data, k, current, codes, free=~locked, clock=clock, max_work=max_work,
+            deadline=clock.deadline)
+    else:
+        if locked.any():
+            # together / apart / fixed first (10 000 units, weight 2, three such rules: the
+            # current grouping broke them, so did the plan searched from it — no plan in 30 s)
+            current = place_locked(data, current, k)
+        mended, left_over = repair_balance(problem, data, k, current, seconds=clock.left(),
+                                           free=~locked, clock=clock, max_work=max_work)
     if left_over != 0.0 or len(set(mended)) != k:
         return None
     return mended if partition_passes(problem, data, mended) else None
@@ -210,7 +253,7 @@ def trade_moves(
     """
     penalty = float(problem.rules.stability_weight)
     fresh_cost, _ = plan_cost(problem, data, fresh)
-    current = current_start(problem, data, k, clock=clock, max_work=repair_work)
+    current = current_start(problem, data, k, clock=clock, max_work=repair_work, codes=blocks)
     if current is not None and blocks is not None and not within_blocks(current, blocks):
         current = None
     current_cost = None if current is None else plan_cost(problem, data, current)[0]
