@@ -267,6 +267,7 @@ def solve_large(
     anneal_stats: AnnealStats | None = None
     marks: list[tuple[str, float]] = [("", now)]  # phase ends, for details["phase_wall_s"]
     early = None
+    blocks = None  # each unit's block when the start came from the blocks
     if phases and problem.rules.max_moves is not None and _current_known(data):
         # a move budget: the fresh start moves most units and was thrown away
         # (10 000 units, 1 500 clusters, max_moves 3 000: 8 s of 26), so the repaired
@@ -280,7 +281,6 @@ def solve_large(
     # the repair ignores the graph: under contiguity the (connected) seed is the better hint
     elif phases:
         by_block = grouped(problem, data, k, nominal, deadline, clock)
-        blocks = None  # each unit's block when the start came from the blocks
         if by_block is not None:
             labels, violation, blocks = by_block
         else:
@@ -368,7 +368,7 @@ def solve_large(
         from_current = True
         start = current_start(problem, data, k, clock=clock, max_work=work(
             min(REPAIR_SHARE * nominal, REPAIR_MAX_S), REPAIR_WORK_PER_S),
-            codes=blocks if phases and early is None else None)
+            codes=blocks)
         if start is not None:
             hint, labels, violation, direct = _medoids_of(problem, start), start, 0.0, True
     # one_region / one_function: the search keeps each cluster in its block, when the
@@ -376,7 +376,7 @@ def solve_large(
     # max_moves 1 500: 4 442.7 from the restricted model without this search)
     move_blocks = None
     if from_current and direct and (problem.rules.one_region or problem.rules.one_function):
-        candidates = [blocks if phases and early is None else None, rule_codes(problem, data)]
+        candidates = [blocks, rule_codes(problem, data)]
         move_blocks = next((c for c in candidates if c is not None and within_blocks(labels, c)),
                            None)
     if (from_current and direct and problem.rules.max_moves is not None

@@ -16,6 +16,11 @@ group's; names go to clusters by greatest overlap
 (:func:`optimizer.labels.label_partition`). During the search the names are
 held fixed (:func:`home_clusters`), so each step's move count is exact for
 them; renaming afterwards can only keep more units in place.
+
+The current-grouping pole is also the start under ``max_moves``
+(:func:`current_start`), at any cluster count: :func:`current_labels` brings
+the current groups to ``k`` clusters before the repair, inside each block
+under one_region / one_function.
 """
 
 from __future__ import annotations
@@ -158,8 +163,9 @@ def current_labels(problem: Problem, data: ModelData, k: int,
     block_of = None
     if codes is not None:  # each cluster's block: its first member's
         block_of = np.full(k, -1, dtype=np.int64)
-        first = np.flatnonzero(labels >= 0)
-        block_of[labels[first[::-1]]] = codes[first[::-1]]
+        members = np.flatnonzero(labels >= 0)
+        clusters, first = np.unique(labels[members], return_index=True)
+        block_of[clusters] = codes[members[first]]
     for i in np.flatnonzero(labels < 0).tolist():
         gaps = ((sums / np.maximum(size, 1)[:, None] - X[i]) ** 2).sum(axis=1)
         gaps[(size >= max_size) | (size == 0)] = np.inf
