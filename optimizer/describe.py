@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -142,12 +143,13 @@ def scale_spread(
     column has no value in it.
     """
     cols = tuple(columns) if columns is not None else profiles.numeric_columns
+    table = _Table.of(profiles, cols)
     out: dict[ClusterId, dict[str, float]] = {}
     for cluster, members in plan.assignment.parts().items():
-        frame = profiles.frame.loc[list(members)]
+        rows = table.rows(members)
         ratios: dict[str, float] = {}
         for column in cols:
-            values = frame[column].to_numpy(dtype=np.float64)
+            values = table.figures[column][rows]
             values = values[~np.isnan(values)]
             if values.size == 0:
                 ratios[column] = math.nan
@@ -179,6 +181,35 @@ def _most_common(counts: Counter[str]) -> tuple[str, int]:
     return min(k for k, v in counts.items() if v == best), best
 
 
+@dataclass(frozen=True)
+class _Table:
+    """The profile columns the descriptions read, as lists and arrays by table position.
+
+    Why: a ``frame.loc`` per cluster cost ~0.6 ms, so describing the 1 667
+    clusters of a 10 000-unit plan took 1 s, twice per plan (HTML and Excel
+    reports) — ~10 s at 50 000 units; reading the columns once keeps it linear.
+    """
+
+    position: dict[UnitId, int]
+    regions: list[object] | None
+    functions: list[object] | None
+    figures: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, profiles: Profiles, columns: Sequence[str]) -> _Table:
+        frame = profiles.frame
+        return cls(
+            position={unit: i for i, unit in enumerate(frame.index)},
+            regions=frame["region"].tolist() if "region" in frame.columns else None,
+            functions=frame["functions"].tolist() if "functions" in frame.columns else None,
+            figures={c: frame[c].to_numpy(dtype=np.float64) for c in columns},
+        )
+
+    def rows(self, members: Sequence[UnitId]) -> np.ndarray:
+        """Table positions of ``members``, in their order."""
+        return np.fromiter((self.position[u] for u in members), dtype=np.int64, count=len(members))
+
+
 def describe_members(
     members: Sequence[UnitId],
     profiles: Profiles,
@@ -193,11 +224,22 @@ def describe_members(
     when k members have no value (a range over the known members alone would
     pass for the whole cluster); the share of the most common function.
     """
-    frame = profiles.frame.loc[list(members)]
+    cols = _described_columns(profiles, columns)
+    return _describe(list(members), _Table.of(profiles, cols), cols)
+
+
+def _described_columns(profiles: Profiles, columns: Sequence[str] | None) -> list[str]:
+    cols = list(columns) if columns is not None else list(profiles.numeric_columns)
+    return cols[:MAX_SCALE_COLUMNS]
+
+
+def _describe(members: Sequence[UnitId], table: _Table, cols: Sequence[str]) -> str:
+    """:func:`describe_members` on columns read once (:class:`_Table`)."""
+    rows = table.rows(members)
     n = len(members)
     parts = [tr("describe.one_unit") if n == 1 else tr("describe.units", n=n)]
-    if "region" in frame.columns:
-        regions = _categories(frame["region"].tolist())
+    if table.regions is not None:
+        regions = _categories(table.regions[i] for i in rows.tolist())
         if regions:
             region, k = _most_common(regions)
             if k == n:
@@ -206,9 +248,8 @@ def describe_members(
                 parts.append(tr("describe.region_main", k=k, n=n, region=region))
             else:
                 parts.append(tr("describe.region_many", m=len(regions)))
-    cols = list(columns) if columns is not None else list(profiles.numeric_columns)
-    for column in cols[:MAX_SCALE_COLUMNS]:
-        values = frame[column].to_numpy(dtype=np.float64)
+    for column in cols:
+        values = table.figures[column][rows]
         values = values[~np.isnan(values)]
         k = n - values.size
         if values.size == 0:
@@ -222,8 +263,8 @@ def describe_members(
             )
         else:
             parts.append(tr("describe.figure", column=column, value=value))
-    if "functions" in frame.columns:
-        functions = _categories(frame["functions"].tolist())
+    if table.functions is not None:
+        functions = _categories(table.functions[i] for i in rows.tolist())
         if functions:
             function, k = _most_common(functions)
             parts.append(tr("describe.function_share", k=k, n=n, function=function))
@@ -234,7 +275,9 @@ def describe_plan(
     plan: Plan, profiles: Profiles, columns: Sequence[str] | None = None
 ) -> dict[ClusterId, str]:
     """One-line description of every cluster of ``plan`` (see :func:`describe_members`)."""
+    cols = _described_columns(profiles, columns)
+    table = _Table.of(profiles, cols)
     return {
-        cluster: describe_members(members, profiles, columns)
+        cluster: _describe(members, table, cols)
         for cluster, members in plan.assignment.parts().items()
     }

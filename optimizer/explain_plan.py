@@ -142,14 +142,21 @@ def binding_rules(plan: Plan, problem: Problem) -> list[str]:
             out.append(tr(f"explain.binding.{kind}", m=limit, labels=names(at)))
     frame = problem.profiles.frame
     k = len(parts)
+    # each cluster's totals from one pass (a frame lookup per cluster took ~1 s at 10 000 units)
+    position = {unit: i for i, unit in enumerate(frame.index)}
+    clusters = list(parts)
+    owner = np.full(len(frame), len(clusters), dtype=np.int64)  # last slot: in no cluster
+    for slot, c in enumerate(clusters):
+        owner[[position[u] for u in parts[c]]] = slot
     for column, tol in rules.balance.items():
-        values = frame[column].fillna(0.0)
+        values = frame[column].fillna(0.0).to_numpy(dtype=np.float64)
         mean = float(values.sum()) / k
         low, high = mean * (1 - tol), mean * (1 + tol)
+        totals = np.bincount(owner, weights=values, minlength=len(clusters) + 1)
         near = [
             c
-            for c, m in parts.items()
-            if min(abs(float(values[list(m)].sum()) - e) for e in (low, high))
+            for slot, c in enumerate(clusters)
+            if min(abs(float(totals[slot]) - e) for e in (low, high))
             <= BINDING_BALANCE_SHARE * abs(mean)
         ]
         if near:

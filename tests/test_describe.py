@@ -93,7 +93,11 @@ def test_describe_plan_and_spread():
     """Every cluster is described; spread is max/min of each scale figure."""
     profiles = units_ok_small()
     plan = make_plan([0, 0, 0, 1, 1, 1], unit_ids=list("ABCDEF"))
-    assert set(describe_plan(plan, profiles)) == {0, 1}
+    described = describe_plan(plan, profiles)
+    assert set(described) == {0, 1}
+    # the whole-plan path reads the columns once; it says what each cluster alone would
+    assert described[0] == describe_members(["A", "B", "C"], profiles)
+    assert described[1] == describe_members(["D", "E", "F"], profiles)
     spread = scale_spread(plan, profiles)
     assert spread[0]["population"] == pytest.approx(3.0)
     assert spread[1]["population"] == pytest.approx(3.0)
