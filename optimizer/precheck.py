@@ -468,6 +468,16 @@ def _company_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleErr
             by_key[key] = np.flatnonzero(ok)
         return by_key[key]
 
+    totals: dict[tuple[str, str | None, str], float] = {}
+
+    def largest_total(region: str, function: str | None, col) -> float:
+        """The most a cluster of such units can total in ``col`` (its max_size largest)."""
+        key = (region, function, col.name)
+        if key not in totals:
+            values = col.values[company(region, function)]
+            totals[key] = float(np.sort(values)[::-1][:max_size].sum())
+        return totals[key]
+
     def detail(region: str, function: str | None) -> str:
         parts = []
         if data.one_region and region:
@@ -490,7 +500,7 @@ def _company_problem(problem: Problem, data: ModelData, k: int) -> InfeasibleErr
                 rules=[*rule.split(" + "), "size"],
             )
         for col, lo in floors:
-            reach = [(float(np.sort(col.values[g])[::-1][:max_size].sum()), f) for f, g in groups]
+            reach = [(largest_total(region, f, col), f) for f, _ in groups]
             total, f = max(reach, key=lambda r: r[0])
             if total < lo * (1 - 1e-9):
                 return InfeasibleError(
