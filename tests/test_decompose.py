@@ -112,7 +112,7 @@ def test_decomposition_is_deterministic(monkeypatch):
 def test_decomposition_meets_sizes_and_balance_on_2000_units(monkeypatch):
     """2 000 units, 20 clusters of 99–101, population ±10 %, groups of 5: the split plan passes check_plan."""
     monkeypatch.setattr(decompose, "LEAF_CLUSTERS", 5)
-    problem = sample_problem(2000, 20, 20.0, with_adjacency=False, balance={"population": 0.10})
+    problem = sample_problem(2000, 20, 8.0, with_adjacency=False, balance={"population": 0.10})
     data = prepare(problem)
     out = decompose_balanced(problem, data, 20, max_work=1e9, seconds=60.0)
     assert out is not None
@@ -134,7 +134,7 @@ def test_solve_takes_the_decomposition_path_and_returns_a_checked_plan(monkeypat
     real = construct.decompose_balanced
     monkeypatch.setattr(construct, "decompose_balanced",
                         lambda *a, **kw: calls.append(1) or real(*a, **kw))
-    problem = sample_problem(2000, 20, 20.0, with_adjacency=False, balance={"population": 0.10})
+    problem = sample_problem(2000, 20, 8.0, with_adjacency=False, balance={"population": 0.10})
     plan = solve(problem)
     assert calls
     assert check_plan(plan, problem) == []
