@@ -111,27 +111,39 @@ def grouped(problem: Problem, data: ModelData, k: int, nominal: float, deadline:
         return None
     codes = block_codes(blocks, data.n)
     labels, violation = out
+    if violation == 0.0 and not locked_units(data).any():
+        return labels, 0.0, codes
+    # together / apart / fixed placed inside each block (10 000 units, one_region, three
+    # such rules: 168.8 from the ordinary start and the restricted model, 134.8 this way,
+    # 133.8 unpinned); and a part of a cut block may not fit where the whole block does
+    # (10 000 units, 1 667 clusters of 4–7, ±110 %, both rules: a unit of 250 222 in a
+    # band topping at 259 635 needs three light units, and its part of the 999-unit block
+    # had none; no plan in 30 s): each block is repaired whole
+    settled = settle_within_blocks(
+        problem, data, k, labels, codes, clock=clock, deadline=deadline,
+        max_work=work(min(REPAIR_SHARE * nominal, REPAIR_MAX_S), REPAIR_WORK_PER_S))
+    return None if settled is None else (settled, 0.0, codes)
+
+
+def settle_within_blocks(problem: Problem, data: ModelData, k: int, labels: list[int],
+                         codes: np.ndarray, *, clock: Clock, max_work: float,
+                         deadline: float) -> list[int] | None:
+    """Pinned units placed (:func:`place_within_blocks`) and sizes and bands repaired
+    (:func:`repair_within_blocks`), no unit leaving its block; None when a pinned group
+    cannot be placed, a violation is left or a cluster was emptied.
+
+    Shared by the blocks' start and the current grouping under one_region /
+    one_function (:func:`optimizer.move_cost_search.current_start`).
+    """
     locked = locked_units(data)
     if locked.any():
-        # together / apart / fixed placed inside each block, then each block repaired
-        # on its own (10 000 units, one_region, three such rules: 168.8 from the
-        # ordinary start and the restricted model, 134.8 this way, 133.8 unpinned)
         placed = place_within_blocks(data, labels, k, codes)
         if placed is None:
             return None
-        labels, violation = placed, 1.0
-    if violation != 0.0:
-        # a part of a cut block may not fit where the whole block does (10 000 units,
-        # 1 667 clusters of 4–7, ±110 %, both rules: a unit of 250 222 in a band topping
-        # at 259 635 needs three light units, and its part of the 999-unit block had
-        # none; no plan in 30 s): each block is repaired whole
-        labels, violation = repair_within_blocks(
-            problem, data, k, labels, codes, free=~locked, clock=clock,
-            max_work=work(min(REPAIR_SHARE * nominal, REPAIR_MAX_S), REPAIR_WORK_PER_S),
-            deadline=deadline)
-        if violation != 0.0 or len(set(labels)) != k:  # placing may empty a cluster
-            return None
-    return labels, 0.0, codes
+        labels = placed
+    labels, violation = repair_within_blocks(problem, data, k, labels, codes, free=~locked,
+                                             clock=clock, max_work=max_work, deadline=deadline)
+    return labels if violation == 0.0 and len(set(labels)) == k else None
 
 
 def place_within_blocks(data: ModelData, labels: list[int], k: int,

@@ -233,7 +233,7 @@ def current_start(
     one-region clusters, 550 asked, one_region, max_moves 1 500: the repair
     mixed regions, and no plan came in 30 s).
     """
-    from optimizer.lns_phases import place_within_blocks, repair_within_blocks
+    from optimizer.lns_phases import settle_within_blocks
 
     if codes is None:
         codes = rule_codes(problem, data)
@@ -241,26 +241,20 @@ def current_start(
     if start is None:
         return None
     current = start.tolist()
-    locked = locked_units(data)
     if codes is not None and within_blocks(current, codes):
-        if locked.any():
-            placed = place_within_blocks(data, current, k, codes)
-            if placed is None:
-                return None
-            current = placed
-        mended, left_over = repair_within_blocks(
-            problem, data, k, current, codes, free=~locked, clock=clock, max_work=max_work,
-            deadline=clock.deadline)
+        mended = settle_within_blocks(problem, data, k, current, codes, clock=clock,
+                                      max_work=max_work, deadline=clock.deadline)
     else:
+        locked = locked_units(data)
         if locked.any():
             # together / apart / fixed first (10 000 units, weight 2, three such rules: the
             # current grouping broke them, so did the plan searched from it — no plan in 30 s)
             current = place_locked(data, current, k)
         mended, left_over = repair_balance(problem, data, k, current, seconds=clock.left(),
                                            free=~locked, clock=clock, max_work=max_work)
-    if left_over != 0.0 or len(set(mended)) != k:
-        return None
-    return mended if partition_passes(problem, data, mended) else None
+        if left_over != 0.0 or len(set(mended)) != k:
+            mended = None
+    return mended if mended is not None and partition_passes(problem, data, mended) else None
 
 
 def always_moved(labels: Sequence[int], data: ModelData) -> int:
