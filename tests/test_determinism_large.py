@@ -50,8 +50,10 @@ def test_two_large_solves_with_one_worker_give_the_same_plan(monkeypatch):
 @pytest.mark.slow
 def test_clock_stop_is_recorded_and_the_limit_still_holds(monkeypatch):
     """Allowances far beyond the time limit: the wall clock stops them, the plan says so, on time."""
-    # 1 500 units: the LP start alone needs several seconds, whatever the machine's speed
-    problem = sample_problem(1500, 30, 1.0, with_adjacency=False, balance={"population": 0.10})
+    # 1 500 units: the LP start alone needs several seconds, whatever the machine's speed;
+    # 2 s, not 1: with the other core busy a 1-s limit sometimes ended before any verified
+    # plan (1 in 6 runs beside two CPU burners, at this and the previous session's code)
+    problem = sample_problem(1500, 30, 2.0, with_adjacency=False, balance={"population": 0.10})
     for module in (lns, lns_phases, construct):
         for name in ("DTIME_PER_S", "LS_WORK_PER_S", "REPAIR_WORK_PER_S", "LP_WORK_PER_S",
                      "ANNEAL_WORK_PER_S", "BAND_REGION_WORK_PER_S"):
@@ -59,7 +61,7 @@ def test_clock_stop_is_recorded_and_the_limit_still_holds(monkeypatch):
                 monkeypatch.setattr(module, name, getattr(module, name) * 1000)
     started = time.monotonic()
     plan = solve(problem)
-    assert time.monotonic() - started < 1.0 + 3.0
+    assert time.monotonic() - started < 2.0 + 3.0
     assert plan.details["clock_stopped"] is True
     assert "hạt giống" in plan.notes[0]
     # the bound had no time either: a large gap may add that note, nothing else
