@@ -283,9 +283,10 @@ def _search(
     return out
 
 
-def _seed_labels(problem: Problem, k: int) -> list[int]:
-    """The scikit-learn seed partition (labels in unit order) for hints and pruning."""
-    seed = seed_clusters(problem, k)
+def _seed_labels(problem: Problem, k: int, max_work: int | None = None) -> list[int]:
+    """The scikit-learn seed partition (labels in unit order) for hints and pruning;
+    ``max_work`` caps KMeans (:func:`optimizer.seed.seed_clusters`)."""
+    seed = seed_clusters(problem, k, max_work=max_work)
     return [int(seed.labels[u]) for u in problem.unit_ids]
 
 

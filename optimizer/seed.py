@@ -37,8 +37,35 @@ from optimizer.seed_contiguous import (
     repair_sizes_contiguous,
 )
 
+#: Tables up to this many units get a single-threaded KMeans. Measured (2 cores,
+#: n_init as :func:`_n_init`): quiet, 1 thread vs 2 takes 0.027 vs 0.028 s at
+#: 700 units, 0.052 vs 0.044 s at 3 300, 0.32 vs 0.44 s at 10 000; with both
+#: cores busy (another process), 0.063 vs 0.14 s (worst 1.3 s) at 700 and
+#: 0.068 vs 0.95 s at 3 300 — OpenMP threads waiting for each other on a
+#: loaded machine, which the solve's time allowances do not foresee. At
+#: 50 000 units threads pay: 5.7 vs
+#: 3.8 s, so large tables keep them.
+KMEANS_ONE_THREAD_MAX = 20_000
+#: Above this many unit × cluster pairs the k-means++ draw (each new centre
+#: scored against every unit, a dozen trials) gives way to random initial
+#: centres: 50 000 units in 25 000 pairs spent 36 s of a 60 s limit drawing
+#: them, before the solve's clock could stop anything. Benchmark tables stay
+#: below it (50 000 × 500).
+KMEANS_PLUSPLUS_MAX_PAIRS = 200_000_000
+#: scikit-learn's own iteration limit, kept when no work cap applies.
+KMEANS_MAX_ITER = 300
+#: Unit–centre distances a KMeans iteration evaluates per second, counted
+#: conservatively (measured 2 cores, 19 features: 2e7/s at 700 units x 50
+#: clusters, 1.8e8/s at 3 300 x 100, 7e8/s at 50 000 x 500 and x 7 000). Turns
+#: the seed's share of the time limit into a deterministic iteration cap:
+#: 50 000 units in 7 000 clusters ran 27 iterations, 13 s of a 60-s limit,
+#: before any phase began.
+KMEANS_PAIRS_PER_S = 5e8
 
-def seed_clusters(problem: Problem, n_clusters: int) -> Assignment:
+
+def seed_clusters(
+    problem: Problem, n_clusters: int, *, max_work: int | None = None
+) -> Assignment:
     """Partition the units of ``problem`` into ``n_clusters`` non-empty clusters.
 
     Parameters
@@ -47,6 +74,11 @@ def seed_clusters(problem: Problem, n_clusters: int) -> Assignment:
         The prepared problem; its ``features`` define similarity.
     n_clusters
         Number of clusters (1 ≤ n_clusters ≤ number of units).
+    max_work
+        Most unit–centre distances KMeans may evaluate, over all its restarts
+        and blocks (``None``: scikit-learn's 300 iterations). A cap on its
+        iterations, so that the seed stays within its share of the time limit
+        (:data:`KMEANS_PAIRS_PER_S`); the result stays deterministic.
 
     Returns
     -------
@@ -74,8 +106,14 @@ def seed_clusters(problem: Problem, n_clusters: int) -> Assignment:
         blocks = [np.arange(n_units)]
     labels = np.zeros(n_units, dtype=np.int64)
     offset = 0
-    for block, share in zip(blocks, allocate([len(b) for b in blocks], n_clusters)):
-        labels[block] = offset + _seed_block(problem, block, x[block], share)
+    shares = allocate([len(b) for b in blocks], n_clusters)
+    pairs = sum(len(b) * share for b, share in zip(blocks, shares))
+    for block, share in zip(blocks, shares):
+        iterations = KMEANS_MAX_ITER
+        if max_work is not None:  # every block gets as many iterations
+            iterations = min(max(max_work // max(pairs * _n_init(len(block)), 1), 1),
+                             KMEANS_MAX_ITER)
+        labels[block] = offset + _seed_block(problem, block, x[block], share, iterations)
         offset += share
     return Assignment(labels=dict(zip(unit_ids, _canonical(labels).tolist())))
 
@@ -122,7 +160,8 @@ def rule_blocks(problem: Problem, x: np.ndarray) -> list[np.ndarray]:
 
 
 def _seed_block(
-    problem: Problem, block: np.ndarray, x: np.ndarray, k: int
+    problem: Problem, block: np.ndarray, x: np.ndarray, k: int,
+    max_iter: int = KMEANS_MAX_ITER,
 ) -> np.ndarray:
     """Labels 0..k-1 for the units ``block`` (indices into the unit order)."""
     rules = problem.rules
@@ -137,7 +176,7 @@ def _seed_block(
         return repair_sizes_contiguous(
             labels, x, k, graph, ids, rules.min_size, rules.max_size
         )
-    labels = _kmeans_labels(x, k, problem.settings.seed)
+    labels = _kmeans_labels(x, k, problem.settings.seed, max_iter)
     labels = _fill_empty(labels, x, k)
     return repair_sizes(labels, x, k, rules.min_size, rules.max_size)
 
@@ -169,24 +208,9 @@ def features_in_unit_order(problem: Problem) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
-#: Tables up to this many units get a single-threaded KMeans. Measured (2 cores,
-#: n_init as :func:`_n_init`): quiet, 1 thread vs 2 takes 0.027 vs 0.028 s at
-#: 700 units, 0.052 vs 0.044 s at 3 300, 0.32 vs 0.44 s at 10 000; with both
-#: cores busy (another process), 0.063 vs 0.14 s (worst 1.3 s) at 700 and
-#: 0.068 vs 0.95 s at 3 300 — OpenMP threads waiting for each other on a
-#: loaded machine, which the solve's time allowances do not foresee. At
-#: 50 000 units threads pay: 5.7 vs
-#: 3.8 s, so large tables keep them.
-KMEANS_ONE_THREAD_MAX = 20_000
-#: Above this many unit × cluster pairs the k-means++ draw (each new centre
-#: scored against every unit, a dozen trials) gives way to random initial
-#: centres: 50 000 units in 25 000 pairs spent 36 s of a 60 s limit drawing
-#: them, before the solve's clock could stop anything. Benchmark tables stay
-#: below it (50 000 × 500).
-KMEANS_PLUSPLUS_MAX_PAIRS = 200_000_000
 
 
-def _kmeans_labels(x: np.ndarray, k: int, seed: int) -> np.ndarray:
+def _kmeans_labels(x: np.ndarray, k: int, seed: int, max_iter: int = KMEANS_MAX_ITER) -> np.ndarray:
     n = x.shape[0]
     if k == 1:
         return np.zeros(n, dtype=np.int64)
@@ -196,7 +220,8 @@ def _kmeans_labels(x: np.ndarray, k: int, seed: int) -> np.ndarray:
         # duplicate points give fewer distinct clusters than k; _fill_empty repairs
         warnings.simplefilter("ignore")
         init = "k-means++" if n * k <= KMEANS_PLUSPLUS_MAX_PAIRS else "random"
-        model = KMeans(n_clusters=k, init=init, random_state=seed, n_init=_n_init(n))
+        model = KMeans(n_clusters=k, init=init, random_state=seed, n_init=_n_init(n),
+                       max_iter=max_iter)
         threads = 1 if n <= KMEANS_ONE_THREAD_MAX else None
         with threadpool_limits(limits=threads, user_api="openmp"):
             return model.fit_predict(x).astype(np.int64)

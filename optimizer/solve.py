@@ -47,6 +47,7 @@ from optimizer.search import (  # re-exported: callers import ProgressEvent from
     _Outcome,
     _seed_labels,
 )
+from optimizer.seed import KMEANS_PAIRS_PER_S
 
 register(
     {
@@ -94,6 +95,11 @@ BOUND_NOTE_GAP = TOPUP_GAP
 #: 5 s limit took 73 s (~4 s each, loaded machine), so a count range gets only
 #: as many counts as the limit holds, spread evenly over the range.
 COUNT_MIN_S = 0.5
+#: Share of a large table's count time its k-means seed may take (counted in
+#: distance evaluations, :data:`optimizer.seed.KMEANS_PAIRS_PER_S`). Never binds
+#: on the benchmark's tables (50 000 units x 500 clusters at 60 s: 59 iterations
+#: of the 120 allowed); 50 000 units in 7 000 clusters get 8 instead of 27.
+SEED_SHARE = 0.1
 COUNT_S_PER_UNIT = 0.005
 
 def _solve_count(
@@ -116,7 +122,13 @@ def _solve_count(
         start = current_labels(problem, data, k)
         seed_labels = None if start is None else start.tolist()
     if seed_labels is None:
-        seed_labels = _seed_labels(problem, k)
+        cap = None
+        if data.n > FULL_MODEL_MAX_UNITS and nominal_s is not None:
+            # the seed runs before the phases' clock: its KMeans iterations are
+            # capped by a share of this count's time (50 000 units, 7 000
+            # clusters, 60 s: 27 iterations took 13 s, and the plan came at 66 s)
+            cap = int(SEED_SHARE * nominal_s * KMEANS_PAIRS_PER_S)
+        seed_labels = _seed_labels(problem, k, cap)
     hint = _medoids_of(problem, seed_labels)
     if data.n <= FULL_MODEL_MAX_UNITS:
         cands = full_candidates(
