@@ -250,6 +250,63 @@ def test_no_bound_search_when_the_phases_used_its_time(monkeypatch):
     assert check_plan(plan, problem) == []
 
 
+def test_a_late_bound_skips_the_costly_nearest_neighbour_search(monkeypatch):
+    """Past the bound's end the nearest-neighbour bound is skipped where it is costly (50 000
+    units: ~4 s, the plan came 2 s after a 60-s limit); the plan keeps the bound in hand (0
+    here), says the clock cut it, and comes within the limit."""
+    import time
+
+    import optimizer.lns as lns
+
+    problem = _planner_table(1000, 20, 2.0)
+    real_improve = lns.improve
+    nearest: list[int] = []
+
+    def improve_then_stall(*args, **kwargs):
+        out = real_improve(*args, **kwargs)
+        time.sleep(max(started + 2.0 - time.monotonic(), 0.0))  # to the time limit
+        return out
+
+    def counted(features, k):
+        nearest.append(k)
+        return full_lower_bound(features, k)
+
+    monkeypatch.setattr(lns, "improve", improve_then_stall)
+    monkeypatch.setattr(lns, "full_lower_bound", counted)
+    monkeypatch.setattr(lns, "NEAREST_BOUND_S_PER_UNIT", 1.0)  # as if 1 000 units took 1 000 s
+    started = time.monotonic()
+    plan = solve(problem)
+    assert time.monotonic() - started < 2.0 + 1.0
+    assert nearest == []
+    assert plan.details["nearest_bound_skipped"] is True
+    assert plan.details["bound_clock_stopped"] is True
+    assert plan.bound == 0
+    assert check_plan(plan, problem) == []
+
+
+def test_a_large_table_caps_its_seed_by_the_count_time(monkeypatch):
+    """The k-means seed runs before the phases' clock, so a large table caps its work by a
+    share of the count's time (optimizer.solve.SEED_SHARE); a small table keeps KMeans whole."""
+    import optimizer.solve as solve_module
+    from optimizer.seed import KMEANS_PAIRS_PER_S
+
+    caps: list[int | None] = []
+    real = solve_module._seed_labels
+
+    def spy(problem, k, max_work=None):
+        caps.append(max_work)
+        return real(problem, k, max_work)
+
+    monkeypatch.setattr(solve_module, "_seed_labels", spy)
+    large = _planner_table(FULL_MODEL_MAX_UNITS + 50, 20, 1.0)
+    assert check_plan(solve(large), large) == []
+    assert caps == [int(solve_module.SEED_SHARE * 1.0 * KMEANS_PAIRS_PER_S)]
+    caps.clear()
+    small = _planner_table(60, 6, 1.0)
+    solve(small)
+    assert caps and set(caps) == {None}
+
+
 def test_a_together_pair_costs_little_on_a_large_table():
     """1 200 units, sizes only: one `together` pair used to send the start down the repair
     path (10 000 units: 912.5 against 517.3 without the pair; here 2.1 % dearer); the flow
