@@ -112,3 +112,33 @@ def test_under_one_region_the_current_grouping_is_brought_to_the_count_inside_ea
     assert check_plan(plan, problem) == []
     assert len(moved_units(plan, problem)) <= 150
     assert plan.details.get("ls_moves", 0) + plan.details.get("ls_swaps", 0) > 0
+
+
+def test_a_current_start_that_fails_at_the_limit_starts_nothing_more(monkeypatch):
+    """Under a move budget the repaired current grouping comes first; when it fails at the
+    safety stop the fresh start (LP rounds that cannot stop inside a step) is not begun past
+    the limit (10 000 units, 5 s: it ran to 8.4 s and found no plan either): no plan, on time."""
+    import time
+
+    import optimizer.lns as lns
+    from optimizer.errors import NoSolutionError
+
+    problem = _sample(60, 5, 8, max_moves=150)
+    fresh: list[int] = []
+
+    def fails_at_the_limit(problem, data, k, *, clock, **kwargs):
+        time.sleep(max(clock.deadline - time.monotonic(), 0.0))
+        return None
+
+    def counted(*args, **kwargs):
+        fresh.append(1)
+        raise AssertionError("the fresh start began past the limit")
+
+    monkeypatch.setattr(lns, "current_start", fails_at_the_limit)
+    monkeypatch.setattr(lns, "balanced_start", counted)
+    monkeypatch.setattr(lns, "grouped", counted)
+    started = time.monotonic()
+    with pytest.raises(NoSolutionError):
+        solve(problem)
+    assert time.monotonic() - started < 5.0 + 1.0
+    assert fresh == []
