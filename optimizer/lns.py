@@ -144,6 +144,10 @@ TRADE_SHARE = 0.4
 RESTRICTED_SHARE = 0.2
 #: Time kept for solve's finishing steps, per unit (measured ~0.6 s at 10 000 units, loaded).
 FINISH_S_PER_UNIT = 1e-4
+#: ... but at most this share of the count's time. It was 0.1: 50 000 units in 10 s kept
+#: 1 s, the finishing steps took 1.4 s and the plan came at 11.6 s. Binds only on large
+#: tables under short limits (never in the benchmark: 50 000 units at 60 s keep 5.3 s).
+FINISH_MAX_SHARE = 0.25
 #: Sizes only: share of the nominal time for the regional flow restarts (a cap:
 #: they end after a run of ``k`` tries without gain). Measured at 3 300 units,
 #: seeds 0–2, 8 nearest arcs per unit in a region: 0.10 × 60 s → 0.0784 / 0.0785 /
@@ -184,6 +188,10 @@ TOPUP_WALL_FACTOR = 2.0
 #: end: it is skipped there beyond ~5 000 units, kept as the fallback below.
 NEAREST_BOUND_S_PER_UNIT = 1e-4
 NEAREST_BOUND_LATE_S = 0.5
+#: Wall seconds of the column bound's first (unstoppable) step per unit (2.0 s at
+#: 50 000 units in 7 000 clusters): like the nearest-neighbour bound, skipped only
+#: when costly and late — below ~12 000 units it always runs.
+COLUMN_STEP_S_PER_UNIT = 4e-5
 
 
 def _restricted(
@@ -245,9 +253,9 @@ def solve_large(
     # every decision below follows the nominal time (budget.py); the deadline only stops
     nominal = nominal_s if nominal_s is not None else max(deadline - now, 0.0)
     # medoids, check_plan and the count choice run after this: keep time for them
-    reserve = min(FINISH_S_PER_UNIT * data.n + 0.3, 0.1 * nominal)
+    reserve = min(FINISH_S_PER_UNIT * data.n + 0.3, FINISH_MAX_SHARE * nominal)
     nominal -= reserve
-    deadline -= min(reserve, 0.1 * max(deadline - now, 0.0))
+    deadline -= min(reserve, FINISH_MAX_SHARE * max(deadline - now, 0.0))
     # the bound runs last, in its own share carved out of the phases' time, so
     # the whole count ends by its deadline (it overran by ~2.5 s of 60 s before)
     bound_nominal, bound_end = nominal, deadline
@@ -538,16 +546,16 @@ def solve_large(
             lagrangian = again
     extra["bound_iterations"] = lagrangian.iterations
     extra["bound_converged"] = lagrangian.converged
-    # past the bound's end, the two bounds below are skipped rather than started:
-    # neither stops inside its first step (50 000 units, 7 000 clusters: the column
-    # bound's one step took 2 s and the nearest-neighbour search 3.7 s past it, the
-    # plan came 2 s after a 60-s limit); the plan keeps whatever bound is in hand
-    late = time.monotonic() >= bound_end
-    if columns and not late:
+    # the two bounds below cannot stop inside their first step: each is skipped when
+    # that step would end well past the bound's end (50 000 units, 7 000 clusters: the
+    # column bound's one step took 2 s and the nearest-neighbour search 3.7 s past it,
+    # the plan came 2 s after a 60-s limit); the plan keeps whatever bound is in hand
+    skip_columns = bool(columns) and not _fits(COLUMN_STEP_S_PER_UNIT * data.n, bound_end)
+    if columns and not skip_columns:
         lagrangian_part, details = decomposed_bound(
             x, k, *window, out.medoid_of, columns, lagrangian.bound,
             max_work=work((1 - share) * bound_s, COLUMN_BOUND_WORK_PER_S),
-            deadline=bound_end)
+            deadline=max(bound_end, time.monotonic() + 0.1))
         extra.update(details)
     elif columns:
         # the other columns' part alone, less the rounding allowance decomposed_bound takes
@@ -557,11 +565,9 @@ def solve_large(
         lagrangian_part = lagrangian.bound
     # the nearest-neighbour bound is cheap on small tables (0.1 s at 1 000 units) and
     # kept as the fallback there, late or not; at 50 000 units it takes ~4 s
-    skip_nearest = (time.monotonic() >= bound_end
-                    and NEAREST_BOUND_S_PER_UNIT * data.n > NEAREST_BOUND_LATE_S)
+    skip_nearest = not _fits(NEAREST_BOUND_S_PER_UNIT * data.n, bound_end)
     if skip_nearest:
         extra["nearest_bound_skipped"] = True
-        late = True
     out.bound = lagrangian_part if skip_nearest else max(
         full_lower_bound(problem.features, k), lagrangian_part)
     if problem.rules.stability_weight and _current_known(data):
@@ -570,7 +576,7 @@ def solve_large(
         forced = forced_moves(data, k, problem.rules.min_size, problem.rules.max_size)
         out.bound += move_cost(problem.rules.stability_weight) * forced
         extra["bound_forced_moves"] = forced
-    if lagrangian.clock_stopped or late or extra.get("column_bound_skipped"):
+    if lagrangian.clock_stopped or skip_columns or skip_nearest:
         # the plan is unaffected; only the bound may differ on a rerun
         extra["bound_clock_stopped"] = True
     out.bound_scope = "full"
@@ -585,6 +591,12 @@ def solve_large(
     out.extra = extra
     out.proven = False
     return out
+
+
+def _fits(cost_s: float, end: float) -> bool:
+    """Whether an unstoppable step of ``cost_s`` wall seconds may start: it is cheap
+    (≤ NEAREST_BOUND_LATE_S) or ends by ``end`` plus that much."""
+    return cost_s <= NEAREST_BOUND_LATE_S or time.monotonic() + cost_s <= end + NEAREST_BOUND_LATE_S
 
 
 def _outcome_from(problem, data, k, hint, started, progress):

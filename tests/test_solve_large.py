@@ -284,6 +284,41 @@ def test_a_late_bound_skips_the_costly_nearest_neighbour_search(monkeypatch):
     assert check_plan(plan, problem) == []
 
 
+def test_a_late_column_bound_is_skipped_where_its_first_step_is_costly(monkeypatch):
+    """Population both balanced and a similarity criterion (the benchmark's F): its column
+    bound's first step cannot stop (2 s at 50 000 units). Past the bound's end and costly it
+    is skipped, the plan says so and keeps the other columns' bound; cheap, it still runs
+    late, as before (``test_no_bound_search_when_the_phases_used_its_time``)."""
+    import time
+
+    import optimizer.lns as lns
+
+    problem = sample_problem(1000, 20, 2.0, with_adjacency=False, balance={"population": 0.10})
+    real_improve = lns.improve
+    column_steps: list[int] = []
+
+    def improve_then_stall(*args, **kwargs):
+        out = real_improve(*args, **kwargs)
+        time.sleep(max(started + 2.0 - time.monotonic(), 0.0))  # to the time limit
+        return out
+
+    def counted(*args, **kwargs):
+        column_steps.append(1)
+        raise AssertionError("the column bound began past the limit")
+
+    monkeypatch.setattr(lns, "improve", improve_then_stall)
+    monkeypatch.setattr(lns, "decomposed_bound", counted)
+    monkeypatch.setattr(lns, "COLUMN_STEP_S_PER_UNIT", 1.0)  # as if 1 000 units took 1 000 s
+    started = time.monotonic()
+    plan = solve(problem)
+    assert time.monotonic() - started < 2.0 + 1.0
+    assert column_steps == []
+    assert plan.details["column_bound_skipped"] is True
+    assert plan.details["bound_clock_stopped"] is True
+    assert 0 <= plan.bound <= plan.objective
+    assert check_plan(plan, problem) == []
+
+
 def test_a_large_table_caps_its_seed_by_the_count_time(monkeypatch):
     """The k-means seed runs before the phases' clock, so a large table caps its work by a
     share of the count's time (optimizer.solve.SEED_SHARE); a small table keeps KMeans whole."""
