@@ -354,6 +354,10 @@ def decompose_balanced(
     for idx, g in groups:
         if time.monotonic() >= end and clock is not None:
             clock.mark()
+            if clock.expired():
+                # past the count's own deadline too: the groups left cannot be solved in
+                # time (50 000 units in 7 000 clusters, 10 s: 219 groups ran to 13 s)
+                return None
         lab, left = solve_group(X[idx], V[idx], lo, hi, mean, g, min_size, max_size, lp_work=share,
                                 repair_work=share / LP_WORK_PER_S * REPAIR_WORK_PER_S,
                                 clock=clock, end=end)

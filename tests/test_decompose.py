@@ -108,6 +108,28 @@ def test_decomposition_is_deterministic(monkeypatch):
     assert first == second
 
 
+def test_decomposition_past_the_count_deadline_gives_up_between_groups(monkeypatch):
+    """Past its own safety stop the decomposition still solved every group (each needs an LP
+    round to fit): 219 groups of 50 000 units ran 6 s past a 10-s limit. Past the count's
+    deadline as well it now gives up (None), marking the clock; with time left it solves
+    them all as before."""
+    import time
+
+    from optimizer.budget import Clock
+
+    monkeypatch.setattr(decompose, "LEAF_CLUSTERS", 2)
+    monkeypatch.setattr(decompose, "REGROUP_CLUSTERS", 2)
+    problem = sample_problem(600, 6, 10.0, with_adjacency=False, balance={"population": 0.10})
+    data = prepare(problem)
+    spent = Clock(time.monotonic() - 1.0)
+    assert decompose_balanced(problem, data, 6, max_work=2e8, seconds=0.0, clock=spent) is None
+    assert spent.stopped
+    # past the safety stop only (the count's deadline ahead): every group still solved
+    ahead = Clock(time.monotonic() + 60.0)
+    out = decompose_balanced(problem, data, 6, max_work=2e8, seconds=0.0, clock=ahead)
+    assert out is not None and min(out[0]) >= 0
+
+
 @pytest.mark.slow
 def test_decomposition_meets_sizes_and_balance_on_2000_units(monkeypatch):
     """2 000 units, 20 clusters of 99–101, population ±10 %, groups of 5: the split plan passes check_plan."""

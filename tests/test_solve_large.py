@@ -319,6 +319,36 @@ def test_a_late_column_bound_is_skipped_where_its_first_step_is_costly(monkeypat
     assert check_plan(plan, problem) == []
 
 
+def test_a_start_attempt_that_ends_past_the_limit_begins_no_other(monkeypatch):
+    """The balanced start tries the LP start (or a decomposition), then biggest-first dealing,
+    each unable to stop inside a step. When one ends past the count's deadline with a
+    violation, no other begins (50 000 units in 7 000 clusters, 10 s: three ran in turn, plan
+    at 25 s): no plan, said at the limit."""
+    import time
+
+    import optimizer.construct as construct
+    from optimizer.errors import NoSolutionError
+
+    problem = _planner_table(1000, 20, 2.0)
+    dealt: list[int] = []
+
+    def slow_lp(problem, data, k, seed_labels, *, clock, **kwargs):
+        time.sleep(max(clock.deadline - time.monotonic(), 0.0) + 0.05)
+        return [0] * data.n  # one cluster: breaks sizes and bands
+
+    def dealing(*args, **kwargs):
+        dealt.append(1)
+        raise AssertionError("the dealing began past the limit")
+
+    monkeypatch.setattr(construct, "lp_balanced", slow_lp)
+    monkeypatch.setattr(construct, "greedy_balanced", dealing)
+    started = time.monotonic()
+    with pytest.raises(NoSolutionError):
+        solve(problem)
+    assert time.monotonic() - started < 2.0 + 1.0
+    assert dealt == []
+
+
 def test_a_large_table_caps_its_seed_by_the_count_time(monkeypatch):
     """The k-means seed runs before the phases' clock, so a large table caps its work by a
     share of the count's time (optimizer.solve.SEED_SHARE); a small table keeps KMeans whole."""
