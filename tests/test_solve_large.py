@@ -215,7 +215,11 @@ def test_no_top_up_when_it_cannot_end_in_time(monkeypatch):
     plan = solve(problem)
     assert time.monotonic() - started < 4.0 + 2.0
     assert len(calls) == 1
-    assert plan.details["bound_topup_skipped"] is True and "bound_topup" not in plan.details
+    assert "bound_topup" not in plan.details  # never begun
+    # a loaded machine (the suite under -n 2) can let the clock cut the first bound, which
+    # then wants no top-up at all (failed once so, in the thirteenth session)
+    if not plan.details.get("bound_clock_stopped"):
+        assert plan.details["bound_topup_skipped"] is True
     assert check_plan(plan, problem) == []
 
 
