@@ -297,17 +297,17 @@ def _best_among_all(
     own_a = ((xa - centres[a]) ** 2).sum(1)
     na_out = _violation(tot[a] - V[A], lo, hi, mean)
     ends = np.cumsum(sizes)
+    starts = ends - sizes
     first = 0
     while first < m:
-        # a block of neighbours whose swap matrix stays under ALL_SCAN_BLOCK entries
+        # one neighbour at least, then as many as keep the swap matrix in ALL_SCAN_BLOCK
         last = first + 1
-        while last < m and len(A) * (ends[last] - ends[first] + sizes[first]) * V.shape[1] <= ALL_SCAN_BLOCK:
+        while last < m and len(A) * (ends[last] - starts[first]) * V.shape[1] <= ALL_SCAN_BLOCK:
             last += 1
+        span = slice(starts[first], ends[last - 1])
         best = _best_in_block(X, V, lo, hi, mean, min_size, max_size, tot, size, centres, viol,
-                              a, near[first:last], A, xa, own_a, na_out,
-                              others[ends[first] - sizes[first]:ends[last - 1]],
-                              group[ends[first] - sizes[first]:ends[last - 1]] - first,
-                              sizes[first:last], best)
+                              a, near[first:last], A, xa, own_a, na_out, others[span],
+                              group[span] - first, sizes[first:last], best)
         first = last
     return best, sizes
 
