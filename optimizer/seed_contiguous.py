@@ -115,15 +115,7 @@ def _tree_bisection(
         third = max(1, parts // 3)
         window = range(third, 2 * third + 1)
         choices = sorted({p for p in window if 0 < p < parts} | {parts // 2})
-        best = None
-        for v in order[1:]:
-            for side_parts in choices:
-                score = abs(size[v] - len(nodes) * side_parts / parts)
-                key = (score, -parent_w[v], v)
-                if best is None or key < best[0]:
-                    best = (key, v, side_parts)
-        assert best is not None
-        _, cut_at, cut_parts = best
+        cut_at, cut_parts = _best_cut(order[1:], size, parent_w, len(nodes), parts, choices)
         subtree, _, _ = _bfs_within(
             cut_at, near, wts, part, label, avoid=parent[cut_at]
         )
@@ -132,6 +124,35 @@ def _tree_bisection(
         stack.append((label, nodes[part[nodes] == label], parts - cut_parts))
         next_label += 1
     return part
+
+
+def _best_cut(
+    candidates: list[int], size: dict[int, int], parent_w: dict[int, float], n: int,
+    parts: int, choices: list[int],
+) -> tuple[int, int]:
+    """The tree edge to cut (above node ``v``) and the clusters its subtree gets.
+
+    Minimises ``(|size[v] − n·p/parts|, −weight, v)`` over every candidate ``v`` and
+    every ``p`` in ``choices`` (ascending), the first ``p`` winning a tie for one
+    ``v``. In numpy: each ``v`` only needs the two targets ``n·p/parts`` around its
+    subtree size, so the work is ~|v| log |choices| instead of |v| × |choices|
+    (50 000 units in 8 333 contiguous clusters: the double loop took 54 s).
+    """
+    v = np.asarray(candidates, dtype=np.int64)
+    sizes = np.array([size[u] for u in candidates], dtype=np.float64)
+    weights = np.array([parent_w[u] for u in candidates], dtype=np.float64)
+    p = np.asarray(choices, dtype=np.int64)
+    targets = (n * p) / parts  # ascending with p
+    if len(p) > 1:
+        hi = np.clip(np.searchsorted(targets, sizes), 1, len(p) - 1)
+    else:
+        hi = np.zeros(len(v), dtype=np.int64)
+    lo = np.maximum(hi - 1, 0)
+    below, above = np.abs(sizes - targets[lo]), np.abs(sizes - targets[hi])
+    pick = np.where(below <= above, lo, hi)  # the smaller p on a tie, as the loop kept it
+    score = np.minimum(below, above)
+    first = np.lexsort((v, -weights, score))[0]
+    return int(v[first]), int(p[pick[first]])
 
 
 def _bfs_within(
