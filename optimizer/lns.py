@@ -184,10 +184,12 @@ RESTRICTED_S_PER_PAIR = 4e-5
 #: The bound's top-up starts only with this many times the first run's wall time left.
 TOPUP_WALL_FACTOR = 2.0
 #: Wall seconds the nearest-neighbour bound takes per unit (measured: 3.7–4.7 s at
-#: 50 000 units, 19 features, 2 cores) and the most it may run past the bound's
-#: end: it is skipped there beyond ~5 000 units, kept as the fallback below.
+#: 50 000 units, 19 features, 2 cores). Past the bound's end it is skipped beyond
+#: ~5 000 units and kept as the fallback below (:func:`_fits`).
 NEAREST_BOUND_S_PER_UNIT = 1e-4
-NEAREST_BOUND_LATE_S = 0.5
+#: The most an unstoppable bound step may run past the bound's end; a step this
+#: cheap always runs.
+BOUND_STEP_LATE_S = 0.5
 #: Wall seconds of the column bound's first (unstoppable) step per unit (2.0 s at
 #: 50 000 units in 7 000 clusters): like the nearest-neighbour bound, skipped only
 #: when costly and late — below ~12 000 units it always runs.
@@ -595,8 +597,8 @@ def solve_large(
 
 def _fits(cost_s: float, end: float) -> bool:
     """Whether an unstoppable step of ``cost_s`` wall seconds may start: it is cheap
-    (≤ NEAREST_BOUND_LATE_S) or ends by ``end`` plus that much."""
-    return cost_s <= NEAREST_BOUND_LATE_S or time.monotonic() + cost_s <= end + NEAREST_BOUND_LATE_S
+    (≤ BOUND_STEP_LATE_S) or ends by ``end`` plus that much."""
+    return cost_s <= BOUND_STEP_LATE_S or time.monotonic() + cost_s <= end + BOUND_STEP_LATE_S
 
 
 def _outcome_from(problem, data, k, hint, started, progress):

@@ -95,12 +95,12 @@ BOUND_NOTE_GAP = TOPUP_GAP
 #: 5 s limit took 73 s (~4 s each, loaded machine), so a count range gets only
 #: as many counts as the limit holds, spread evenly over the range.
 COUNT_MIN_S = 0.5
+COUNT_S_PER_UNIT = 0.005
 #: Share of a large table's count time its k-means seed may take (counted in
 #: distance evaluations, :data:`optimizer.seed.KMEANS_PAIRS_PER_S`). Never binds
 #: on the benchmark's tables (50 000 units x 500 clusters at 60 s: 59 iterations
 #: of the 120 allowed); 50 000 units in 7 000 clusters get 8 instead of 27.
 SEED_SHARE = 0.1
-COUNT_S_PER_UNIT = 0.005
 
 def _solve_count(
     problem: Problem,
