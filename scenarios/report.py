@@ -17,6 +17,7 @@ from features.errors import InputError
 from features.i18n import language, register, tr
 from scenarios.atomic import atomic_write_text
 from scenarios.compare import Comparison, comparison_to_json
+from scenarios.report_data import cluster_rows
 from scenarios.report_html import render_comparison_html, render_plan_html
 from scenarios.report_xlsx import write_comparison_xlsx, write_plan_xlsx
 from scenarios.result import ScenarioResult
@@ -73,8 +74,10 @@ def write_plan_reports(
         return []
     out_dir = Path(out_dir)
     html_path, xlsx_path = (out_dir / name for name in PLAN_FILES)
-    atomic_write_text(html_path, render_plan_html(result, lang=lang, geojson=geojson))
-    write_plan_xlsx(result, xlsx_path, lang=lang)
+    clusters = cluster_rows(result)  # once for both reports (0.4–0.7 s each at 50 000 units)
+    atomic_write_text(html_path, render_plan_html(result, lang=lang, geojson=geojson,
+                                                  clusters=clusters))
+    write_plan_xlsx(result, xlsx_path, lang=lang, clusters=clusters)
     return [html_path, xlsx_path]
 
 

@@ -293,17 +293,22 @@ def move_rows(result: ScenarioResult) -> list[dict[str, Any]]:
     return [row for row in unit_rows(result) if row["moved"]]
 
 
-def rule_rows(result: ScenarioResult) -> list[dict[str, Any]]:
+def rule_rows(
+    result: ScenarioResult, clusters: list[ClusterRow] | None = None
+) -> list[dict[str, Any]]:
     """Each active rule: plain words, the setting, the value reached, and whether it holds.
 
     The value reached is recomputed here from the plan so the planner sees
     *how* a rule holds (e.g. the largest deviation against the tolerance); the
     verdict comes from these numbers, cross-checked by the runner's checks.
+    ``clusters`` is :func:`cluster_rows` of ``result`` when the caller has it
+    (0.4–0.7 s at 50 000 units).
     """
     rules, plan, prof = result.problem.rules, result.plan, result.problem.profiles
     if plan is None:
         return []
-    clusters = cluster_rows(result)
+    if clusters is None:
+        clusters = cluster_rows(result)
     sizes = [c.size for c in clusters]
     rows: list[dict[str, Any]] = []
 

@@ -24,6 +24,7 @@ from optimizer.plan import SolveStatus
 from scenarios import charts
 from scenarios.compare import Comparison
 from scenarios.report_data import (
+    ClusterRow,
     cluster_rows,
     fmt_number,
     manifest_rows,
@@ -274,8 +275,12 @@ def render_plan_html(
     *,
     lang: str = "vi",
     geojson: Mapping[str, Any] | None = None,
+    clusters: list[ClusterRow] | None = None,
 ) -> str:
     """The report of one solved plan as one self-contained HTML page.
+
+    ``clusters`` is :func:`scenarios.report_data.cluster_rows` of ``result`` when the
+    caller has it (the Excel report needs it too).
 
     Raises
     ------
@@ -287,7 +292,8 @@ def render_plan_html(
         raise ValueError("an infeasible scenario has no plan report")
     plan, problem = result.plan, result.problem
     with language(lang):
-        clusters = cluster_rows(result)
+        if clusters is None:
+            clusters = cluster_rows(result)
         palette = charts.palette(plan.n_clusters)
         colours = [to_hex(c) for c in palette]
         balance_charts = [
@@ -348,7 +354,7 @@ def render_plan_html(
             "flow_svg": flow,
             "flow_skipped": flow_skipped,
             "moves": moves,
-            "rules": rule_rows(result),
+            "rules": rule_rows(result, clusters),
             "manifest": manifest_rows(result),
         }
     return _render("plan.html.j2", lang, context)

@@ -26,6 +26,7 @@ from scenarios import report_html  # noqa: F401  (registers the shared column ti
 from scenarios.atomic import atomic_write_bytes
 from scenarios.compare import Comparison
 from scenarios.report_data import (
+    ClusterRow,
     cluster_rows,
     manifest_rows,
     metric_order,
@@ -183,12 +184,19 @@ def _save(path: Path, fill: Any) -> Path:
     return path
 
 
-def write_plan_xlsx(result: ScenarioResult, path: Path, *, lang: str = "vi") -> Path:
-    """Write ``report.xlsx`` for one solved plan (sheets per topic, native chart)."""
+def write_plan_xlsx(
+    result: ScenarioResult, path: Path, *, lang: str = "vi",
+    clusters: list[ClusterRow] | None = None,
+) -> Path:
+    """Write ``report.xlsx`` for one solved plan (sheets per topic, native chart);
+    ``clusters`` is :func:`scenarios.report_data.cluster_rows` of ``result`` when the
+    caller has it."""
     if result.plan is None:
         raise ValueError("an infeasible scenario has no plan report")
     plan, prof = result.plan, result.problem.profiles
     numeric = list(prof.numeric_columns)
+    if clusters is None:
+        clusters = cluster_rows(result)
 
     def fill(book: _Book) -> None:
         summary = [
@@ -209,7 +217,6 @@ def write_plan_xlsx(result: ScenarioResult, path: Path, *, lang: str = "vi") -> 
         )
         ws.write_number(5, 1, plan.gap, book.percent)
 
-        clusters = cluster_rows(result)
         headers = [
             tr("html.col.cluster"),
             tr("html.col.size"),
@@ -311,7 +318,7 @@ def write_plan_xlsx(result: ScenarioResult, path: Path, *, lang: str = "vi") -> 
             ],
             [
                 [r["rule"], r["setting"], r["actual"], status[r["holds"]]]
-                for r in rule_rows(result)
+                for r in rule_rows(result, clusters)
             ],
         )
         book.table(
