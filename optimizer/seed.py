@@ -208,9 +208,9 @@ def features_in_unit_order(problem: Problem) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
-
-
-def _kmeans_labels(x: np.ndarray, k: int, seed: int, max_iter: int = KMEANS_MAX_ITER) -> np.ndarray:
+def _kmeans_labels(
+    x: np.ndarray, k: int, seed: int, max_iter: int = KMEANS_MAX_ITER
+) -> np.ndarray:
     n = x.shape[0]
     if k == 1:
         return np.zeros(n, dtype=np.int64)
