@@ -39,7 +39,10 @@ REPAIR_WORK_PER_S = 2.0e7
 #: (every cluster a neighbour) cost 21 nominal s for 0.5 s of wall time, and a
 #: 30-s solve skipped its whole search (5 559.9; 3 656.5 now, 2 130.5 in 120 s).
 #: Measured per neighbour tried: 94 µs wall at 3 300 units (58 µs charged now,
-#: 220 µs before), 58 µs at 50 000 (52 µs now, 2.5 ms before).
+#: 220 µs before), 58 µs at 50 000 (52 µs now, 2.5 ms before). A stuck step's
+#: scan of every cluster now runs in numpy blocks (``repair._best_among_all``,
+#: ~10 µs per neighbour at 10 000 units, ~70 before) and is still charged the
+#: loop's way, so allowances and plans did not change.
 REPAIR_SCAN_WORK = 0.02
 #: LP work units (columns × rows, per round) per nominal second (measured
 #: 1.0e8 at 700 units, 1.7e8 at 3 300; again, F seed 0: 7.8e7 at 400, 1.2e8 at
