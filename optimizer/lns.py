@@ -560,8 +560,9 @@ def solve_large(
             deadline=max(bound_end, time.monotonic() + 0.1))
         extra.update(details)
     elif columns:
-        # the other columns' part alone, less the rounding allowance decomposed_bound takes
-        lagrangian_part = max(lagrangian.bound - data.n, 0)
+        # the other columns' part alone: a pair's rounded cost is at least its rounded
+        # cost on them (rounding is monotone), so no allowance for adding two roundings
+        lagrangian_part = lagrangian.bound
         extra["column_bound_skipped"] = True
     else:
         lagrangian_part = lagrangian.bound
