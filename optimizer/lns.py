@@ -571,7 +571,8 @@ def solve_large(
     skip_nearest = not _fits(NEAREST_BOUND_S_PER_UNIT * data.n, bound_end)
     if skip_nearest:
         extra["nearest_bound_skipped"] = True
-    out.bound = lagrangian_part if skip_nearest else max(
+    # a Lagrangian value may be negative (its multipliers' start); every cost is ≥ 0
+    out.bound = max(lagrangian_part, 0) if skip_nearest else max(
         full_lower_bound(problem.features, k), lagrangian_part)
     if problem.rules.stability_weight and _current_known(data):
         # every plan moves at least the units the counts force (3 300 units, 412 current

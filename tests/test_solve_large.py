@@ -346,6 +346,22 @@ def test_a_start_attempt_that_ends_past_the_limit_begins_no_other(monkeypatch):
     assert dealt == []
 
 
+def test_a_negative_lagrangian_value_is_never_the_bound(monkeypatch):
+    """With the nearest-neighbour bound skipped (late and costly), the bound was the
+    Lagrangian's value as it stood, which can be negative (20 000 units, one_region, 10 s:
+    bound −0.88); every cost is ≥ 0, so the bound is 0 then."""
+    import optimizer.lns as lns
+
+    problem = _planner_table(1000, 20, 2.0)
+    monkeypatch.setattr(lns, "lagrangian_bound",
+                        lambda *args, **kwargs: lns.BoundResult(-5_000, 1, 8, 0, False))
+    monkeypatch.setattr(lns, "_fits", lambda cost_s, end: False)  # both costly bounds skipped
+    plan = solve(problem)
+    assert plan.details["nearest_bound_skipped"] is True
+    assert plan.bound == 0
+    assert check_plan(plan, problem) == []
+
+
 def test_a_large_table_caps_its_seed_by_the_count_time(monkeypatch):
     """The k-means seed runs before the phases' clock, so a large table caps its work by a
     share of the count's time (optimizer.solve.SEED_SHARE); a small table keeps KMeans whole."""
