@@ -33,17 +33,30 @@ LS_WORK_PER_S = 1.0e8
 STEP_OVERHEAD = 20_000
 #: Repair work units (unit-pair evaluations) per nominal second.
 REPAIR_WORK_PER_S = 2.0e7
-#: Repair work units charged per unit of a whole-table scan (``lab == b``, once
-#: per neighbour tried): a numpy comparison, far cheaper than a pair evaluation.
-#: It was charged as a pair: one "stuck" step of 50 000 units in 8 333 clusters
-#: (every cluster a neighbour) cost 21 nominal s for 0.5 s of wall time, and a
-#: 30-s solve skipped its whole search (5 559.9; 3 656.5 now, 2 130.5 in 120 s).
-#: Measured per neighbour tried: 94 µs wall at 3 300 units (58 µs charged now,
-#: 220 µs before), 58 µs at 50 000 (52 µs now, 2.5 ms before). A stuck step's
-#: scan of every cluster now runs in numpy blocks (``repair._best_among_all``,
-#: ~10 µs per neighbour at 10 000 units, ~70 before) and is still charged the
-#: loop's way, so allowances and plans did not change.
+#: Repair work units charged per unit of the table, once per step (``lab == a``
+#: and the other whole-table arrays): a numpy comparison, far cheaper than a pair.
+#: It was charged once per neighbour tried, so a "stuck" step's scan of every
+#: cluster cost units × clusters: 21 nominal s for 0.5 s of wall at 50 000 units in
+#: 8 333 clusters, and still ~3 × its wall once that scan ran in numpy blocks.
 REPAIR_SCAN_WORK = 0.02
+#: ... plus, per step, its fixed Python overhead and a per-cluster term (the
+#: violation, the order of clusters, the centres). Least squares over every
+#: repair step of three solves (700 / 3 300 units F seed 0 of the benchmark,
+#: 20 000 units in 3 333 clusters under ``max_moves``): 62 µs + 0.34 µs per
+#: cluster — 1 ms at 3 333 clusters, where the old charge said 20 µs.
+REPAIR_STEP_WORK = 1_300
+REPAIR_CLUSTER_WORK = 7
+#: Per neighbour the step looks at one by one (``repair._best_among_near``), on
+#: top of its unit pairs: 55 µs measured (the same fit), 20–400 µs charged before
+#: depending on the table's size.
+REPAIR_NEIGHBOUR_WORK = 1_100
+#: A stuck step's scan of every cluster in numpy blocks (``repair._best_among_all``):
+#: a fixed part and a part per neighbour on top of its unit pairs (measured
+#: 190 µs + ~3.5 µs per neighbour; 13.5 ms per scan at 20 000 units in 3 333
+#: clusters, which were charged 72 ms). Unit pairs cost 8–16 ns of the 50 ns
+#: charged: every term errs on the slow side.
+REPAIR_ALL_SCAN_WORK = 4_000
+REPAIR_BLOCK_NEIGHBOUR_WORK = 80
 #: LP work units (columns × rows, per round) per nominal second (measured
 #: 1.0e8 at 700 units, 1.7e8 at 3 300; again, F seed 0: 7.8e7 at 400, 1.2e8 at
 #: 700, 2.4e8 at 3 300 — HiGHS's time grows slower than the product, so the
