@@ -60,63 +60,76 @@ def medoid_descent(
     down = [np.bincount(lab, weights=b[1], minlength=k) for b in bands]
     state = (c, lab, member, cols, size, bands, up, down)
     for _ in range(MAX_PASSES):
-        cur = _cluster_costs(cols, member)
-        best_gain, best = 0.0, None
-        for i in range(n):
-            if lock[i]:
-                continue
-            a = lab[i]
-            # --- move i to b
-            row = c[i]
-            cols_a = cols[a] - row
-            mem_a = member[a].copy()
-            mem_a[i] = False
-            new_a = np.where(mem_a, cols_a, np.inf).min() if size[a] > 1 else np.inf
-            cols_b = cols + row[None, :]
-            mem_b = member.copy()
-            mem_b[:, i] = True
-            new_b = np.where(mem_b, cols_b, np.inf).min(axis=1)
-            gain = cur[a] + cur - new_a - new_b
-            ok = (size < max_size) & (size[a] - 1 >= min_size)
-            for (hi_v, lo_v, lo, hi), u, d in zip(bands, up, down):
-                ok &= (u + hi_v[i] <= hi) & (d[a] - lo_v[i] >= lo)
-            ok[a] = False
-            gain = np.where(ok & np.isfinite(gain), gain, -np.inf)
-            b = int(np.argmax(gain))
-            if gain[b] > best_gain + 0.5:
-                best_gain, best = float(gain[b]), (i, b, -1)
-            # --- swap i with every j in another cluster
-            js = np.nonzero((lab != a) & ~lock & (np.arange(n) > i))[0]
-            if len(js) == 0:
-                continue
-            bs = lab[js]
-            rows_j = c[js]  # (J, n)
-            ca = cols_a[None, :] + rows_j  # cluster a without i, with j
-            ma = np.broadcast_to(mem_a, ca.shape).copy()
-            ma[np.arange(len(js)), js] = True
-            na = np.where(ma, ca, np.inf).min(axis=1)
-            cb = cols[bs] - rows_j + row[None, :]  # cluster b without j, with i
-            mb = member[bs].copy()
-            mb[np.arange(len(js)), js] = False
-            mb[:, i] = True
-            nb = np.where(mb, cb, np.inf).min(axis=1)
-            g = cur[a] + cur[bs] - na - nb
-            ok = np.ones(len(js), dtype=bool)
-            for (hi_v, lo_v, lo, hi), u, d in zip(bands, up, down):
-                ok &= (u[a] - hi_v[i] + hi_v[js] <= hi) & (d[a] - lo_v[i] + lo_v[js] >= lo)
-                ok &= (u[bs] - hi_v[js] + hi_v[i] <= hi) & (d[bs] - lo_v[js] + lo_v[i] >= lo)
-            g = np.where(ok & np.isfinite(g), g, -np.inf)
-            t = int(np.argmax(g))
-            if g[t] > best_gain + 0.5:
-                best_gain, best = float(g[t]), (i, int(bs[t]), int(js[t]))
-        if best is None:
+        step = best_step(c, lab, member, cols, size, min_size, max_size, bands, up, down, lock)
+        if step is None:
             break
-        i, b, j = best
+        i, b, j = step
         a = int(lab[i])
         _apply(state, i, b)
         if j >= 0:
             _apply(state, j, a)
     return lab.tolist()
+
+
+def best_step(
+    c: np.ndarray, lab: np.ndarray, member: np.ndarray, cols: np.ndarray, size: np.ndarray,
+    min_size: int, max_size: int, bands, up, down, lock: np.ndarray,
+) -> tuple[int, int, int] | None:
+    """The best improving move ``(i, b, -1)`` or swap ``(i, lab[j], j)``, or None.
+
+    Every move and swap of the pass at once (it was a Python loop over the units,
+    ~0.1 s per descent at 100 units; the small path polishes ~25 plans). With
+    integer costs the gains are integers, so "best" is the largest gain of at
+    least 1 and ties go to the lowest ``i``, a move before a swap, then the
+    lowest ``b`` or ``j`` — the order the loop used.
+
+    A cluster's cost is its best medoid's column sum. Without ``i`` its sum for
+    medoid ``m`` is ``cols[lab[i], m] − c[i, m]`` (``m`` still a member); with
+    ``j`` added it gains ``c[j, m]`` and may take ``j`` itself as medoid. So a swap
+    of ``i`` and ``j`` costs ``T[i, j] + T[j, i]``, ``T[i, j]`` being ``i``'s
+    cluster after trading ``i`` for ``j``.
+    """
+    n, k = len(lab), len(size)
+    units = np.arange(n)
+    cur = _cluster_costs(cols, member)
+    own = cols[lab] - c  # own[i, m]: i's cluster without i, medoid m
+    base = np.where(member[lab] & (units[None, :] != units[:, None]), own, np.inf)
+    without = base.min(axis=1)  # i's cluster without i (inf if i was alone)
+    # --- moves: i's cluster loses i, cluster b gains it
+    mask = np.broadcast_to(member[None, :, :], (n, k, n)).copy()
+    mask[units, :, units] = True
+    gained = np.where(mask, cols[None, :, :] + c[:, None, :], np.inf).min(axis=2)  # (n, k)
+    move = cur[lab][:, None] + cur[None, :] - without[:, None] - gained
+    ok = (size[None, :] < max_size) & (size[lab] - 1 >= min_size)[:, None]
+    for (hi_v, lo_v, lo, hi), u, d in zip(bands, up, down):
+        ok &= (u[None, :] + hi_v[:, None] <= hi) & (d[lab] - lo_v >= lo)[:, None]
+    ok[units, lab] = False
+    ok[lock] = False
+    move = np.where(ok & np.isfinite(move), move, -np.inf)
+    # --- swaps: T[i, j] over the medoids of i's cluster, then j itself as medoid
+    traded = np.full((n, n), np.inf)
+    for a in range(k):
+        S = np.flatnonzero(lab == a)
+        if len(S):
+            traded[S] = (base[np.ix_(S, S)][:, None, :] + c[:, S][None, :, :]).min(axis=2)
+    traded = np.minimum(traded, own + np.diag(c)[None, :])
+    swap = cur[lab][:, None] + cur[lab][None, :] - traded - traded.T
+    ok = (lab[:, None] != lab[None, :]) & (units[None, :] > units[:, None])
+    ok &= ~lock[:, None] & ~lock[None, :]
+    for (hi_v, lo_v, lo, hi), u, d in zip(bands, up, down):
+        fits = ((u[lab] - hi_v)[:, None] + hi_v[None, :] <= hi) & (
+            (d[lab] - lo_v)[:, None] + lo_v[None, :] >= lo)
+        ok &= fits & fits.T
+    swap = np.where(ok & np.isfinite(swap), swap, -np.inf)
+    best_move, best_swap = move.max(axis=1), swap.max(axis=1)
+    top = max(float(best_move.max(initial=-np.inf)), float(best_swap.max(initial=-np.inf)))
+    if not top > 0.5:
+        return None
+    i = int(np.flatnonzero((best_move == top) | (best_swap == top))[0])
+    if best_move[i] == top:
+        return i, int(np.argmax(move[i])), -1
+    j = int(np.argmax(swap[i]))
+    return i, int(lab[j]), j
 
 
 def _apply(state, i: int, b: int) -> None:
