@@ -31,7 +31,8 @@ LNS_ROUND_DTIME = 0.05
 LS_WORK_PER_S = 1.0e8
 #: Work units charged per local-search step for its Python and numpy overhead.
 STEP_OVERHEAD = 20_000
-#: Repair work units (unit-pair evaluations) per nominal second.
+#: Repair work units per nominal second: a unit-pair evaluation each, and the
+#: steps' overheads below converted at that rate (50 ns a unit).
 REPAIR_WORK_PER_S = 2.0e7
 #: Repair work units charged per unit of the table, once per step (``lab == a``
 #: and the other whole-table arrays): a numpy comparison, far cheaper than a pair.

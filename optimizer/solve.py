@@ -102,6 +102,7 @@ COUNT_S_PER_UNIT = 0.005
 #: of the 120 allowed); 50 000 units in 7 000 clusters get 8 instead of 27.
 SEED_SHARE = 0.1
 
+
 def _solve_count(
     problem: Problem,
     data: ModelData,
