@@ -36,13 +36,26 @@ from optimizer.repair import repair_arrays
 BAND_REGION_CLUSTERS = 4
 #: LP assignment / centre rounds per try at most (they stop when the labels settle).
 BAND_REGION_ROUNDS = 10
-#: Work charged per LP round on top of its columns: HiGHS's call set-up dominates
-#: at a few hundred columns (measured ~4 ms per round of 224 columns, 700 units).
-ROUND_WORK = 20_000
+#: Work charged per LP round: a call's set-up plus each column (unit × cluster of
+#: the region). Measured inside whole F solves (seed 0, 60 s; per round, wall):
+#: 4.3 ms at 56 units (700-unit table), 6.7 ms at 132 (3 300), 9.3 ms at 200
+#: (10 000), ~17 ms at 400 (50 000) — ~2.4 ms + 8.6 µs a column, i.e. 10 000 +
+#: 35 a column at BAND_REGION_WORK_PER_S. The old charge (20 000 + 1 a column)
+#: held at 700 units only: 50 000 units ran at a third of the nominal rate and its
+#: 600-s F solve met the clock in this phase.
+ROUND_WORK = 10_000
+COLUMN_WORK = 35
+#: Work charged per repair step (measured 0.35–0.39 ms a step at 56–200 units).
+STEP_WORK = 1_500
+#: Work charged per try for drawing it (the whole table's cluster means and a
+#: membership scan, :class:`optimizer.flow_assign.RegionPicker`): this plus one
+#: per unit of the table (measured 1.4 / 1.8 / 2.9 / ~12 ms at 700 / 3 300 /
+#: 10 000 / 50 000 units).
+DRAW_WORK = 5_000
 #: Repair allowance per try, in the repair's work units (budget.REPAIR_WORK_PER_S:
 #: ~40 steps at a 4-cluster region of 700 units since the repair's overheads are
 #: charged, ~10 times more before; 700 units F seed 0 ran the same 393 tries, 14
-#: kept, either way); a repair step is charged here as the region's unit count.
+#: kept, either way); a repair step is charged here at STEP_WORK.
 TRY_REPAIR_WORK = 200_000
 #: Tries in a row without a gain that end the search, in sweeps over the clusters.
 STALL_SWEEPS = 8
@@ -68,7 +81,8 @@ def band_region_restarts(
                                 BAND_REGION_ROUNDS)
         new, left, steps = repair_arrays(sub, V[units], lo, hi, mean, min_size, max_size, new,
                                          region, allowance=TRY_REPAIR_WORK)
-        work = rounds * (len(units) * region + ROUND_WORK) + steps * len(units)
+        work = (rounds * (COLUMN_WORK * len(units) * region + ROUND_WORK) + steps * STEP_WORK
+                + DRAW_WORK + len(X))
         return (new if left == 0.0 else None), work
 
     X = np.asarray(X, dtype=np.float64)

@@ -71,8 +71,8 @@ FLOW_WORK_PER_S = 3.0e7
 #: weighted arcs) per nominal second (measured 1.75e8 at 3 300 units, loaded).
 REGION_WORK_PER_S = 1.5e8
 #: Regional restarts under bands (:mod:`optimizer.band_regions`): work units
-#: (LP rounds × (region units × clusters + a call's set-up), plus repair steps ×
-#: region units) per nominal second (measured 5.3e6 at 700 units, 3.3e6 at 3 300).
+#: (each try's draw, LP rounds — a call's set-up plus its columns — and repair
+#: steps, at the costs measured there) per nominal second (0.25 µs a unit).
 BAND_REGION_WORK_PER_S = 4.0e6
 #: Annealing (:mod:`optimizer.anneal`): work units (unit pairs of the drawn
 #: cluster pairs, plus the per-round charge below) per nominal second.

@@ -89,3 +89,22 @@ def test_affordable_rounds_follow_the_cluster_sizes():
     small, large = affordable_rounds(700, 70, 10**9), affordable_rounds(50_000, 500, 10**9)
     assert small > 20 * large > 0
     assert affordable_rounds(700, 50, 0) == 0
+
+
+def test_a_try_is_charged_for_its_rounds_its_steps_and_the_whole_tables_draw(monkeypatch):
+    """The charge follows the measured costs: an LP round grows with its columns, a try's
+    draw with the whole table (50 000 units ran at a third of the nominal rate without)."""
+    from optimizer import band_regions as br
+
+    problem, data, start = banded_plan()
+    k, rules = 12, problem.rules
+    X = np.asarray(problem.features.values)
+    V, lo, hi, mean = balance_arrays(data, k, data.n)
+    monkeypatch.setattr(br, "lp_rounds", lambda sub, *a: (a[-2], 2))
+    monkeypatch.setattr(br, "repair_arrays", lambda sub, *a, **kw: (a[-2], 0.0, 3))
+    _, stats = band_region_restarts(X, V, lo, hi, mean, start, k, rules.min_size,
+                                    rules.max_size, seed=0, region=k, max_work=1)
+    n = len(X)  # region = k: the try re-clusters every unit
+    round_work = br.ROUND_WORK + br.COLUMN_WORK * n * k
+    assert stats.tries == 1
+    assert stats.work == 2 * round_work + 3 * br.STEP_WORK + br.DRAW_WORK + n
