@@ -177,11 +177,17 @@ REGION_SHARE = 0.10
 #: regional 0.4, annealing 0.5                 0.3420            0.3401            130.5     371.4
 #: regional 0.25, annealing 0.6 (kept)         0.3407            0.3401            129.4     377.2
 #: ==========================================  ================  ================  ========  ========
+#:
+#: Re-measured after the restarts' tries were charged at their measured cost (F, seeds
+#: 0–2): 0.25 gave 0.3415 / 0.3405 (medians at 700 / 3 300), 0.33 gave 0.3410 / 0.3400
+#: — noise; kept.
 BAND_REGION_SPEND = 0.25
 ANNEAL_SPEND = 0.6
 #: ... and the regional restarts' share when the annealing's would not pay for
 #: :data:`optimizer.anneal.MIN_ROUNDS` rounds (50 000 units, K = 500, 600 s:
-#: 0.309 in 429 s this way against 0.3105 in 287 s with 2 000 rounds of annealing).
+#: 0.309 in 429 s this way against 0.3105 in 287 s with 2 000 rounds of annealing;
+#: with the restarts' tries charged at their measured cost, 0.3105–0.3111 in 420–453 s
+#: over seeds 0–2).
 BAND_REGION_ALONE = 0.8
 #: Wall seconds that must be left for the restricted model to be built at all:
 #: this much for CP-SAT plus the build's own time per candidate (unit, medoid)
