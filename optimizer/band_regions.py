@@ -47,9 +47,9 @@ ROUND_WORK = 10_000
 COLUMN_WORK = 35
 #: Work charged per repair step (measured 0.35–0.39 ms a step at 56–200 units).
 STEP_WORK = 1_500
-#: Work charged per try for drawing it (the whole table's cluster means and a
-#: membership scan, :class:`optimizer.flow_assign.RegionPicker`): this plus one
-#: per unit of the table (measured 1.4 / 1.8 / 2.9 / ~12 ms at 700 / 3 300 /
+#: Work charged per draw of a region, skipped tries included (the whole table's
+#: cluster means and a membership scan, :class:`optimizer.flow_assign.RegionPicker`;
+#: ``search_regions``' ``draw_work``): this plus one per unit of the table (measured 1.4 / 1.8 / 2.9 / ~12 ms at 700 / 3 300 /
 #: 10 000 / 50 000 units).
 DRAW_WORK = 5_000
 #: Repair allowance per try, in the repair's work units (budget.REPAIR_WORK_PER_S:
@@ -81,12 +81,12 @@ def band_region_restarts(
                                 BAND_REGION_ROUNDS)
         new, left, steps = repair_arrays(sub, V[units], lo, hi, mean, min_size, max_size, new,
                                          region, allowance=TRY_REPAIR_WORK)
-        work = (rounds * (COLUMN_WORK * len(units) * region + ROUND_WORK) + steps * STEP_WORK
-                + DRAW_WORK + len(X))
+        work = rounds * (COLUMN_WORK * len(units) * region + ROUND_WORK) + steps * STEP_WORK
         return (new if left == 0.0 else None), work
 
     X = np.asarray(X, dtype=np.float64)
     region = min(region, k)
     return search_regions(X, labels, k, region, seed, try_region, stall_limit=STALL_SWEEPS * k,
                           max_work=max_work, rate=BAND_REGION_WORK_PER_S, deadline=deadline,
-                          clock=clock, frozen=frozen, blocks=blocks)
+                          clock=clock, frozen=frozen, blocks=blocks,
+                          draw_work=DRAW_WORK + len(X))

@@ -195,7 +195,7 @@ def solve_mip(
                      nodes=int(info.mip_node_count))
 
 
-def _highs(time_limit: float, seed: int, *, banded: bool = True) -> highspy.Highs:
+def _highs(time_limit: float, seed: int, *, banded: bool) -> highspy.Highs:
     """A silent, deterministic HiGHS with a time limit and an interruptible solve
     (``banded``: the model has balance rows, see :data:`SUBMIP_HEURISTICS_WITHOUT_BANDS`)."""
     h = _new_highs()

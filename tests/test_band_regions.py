@@ -108,3 +108,9 @@ def test_a_try_is_charged_for_its_rounds_its_steps_and_the_whole_tables_draw(mon
     round_work = br.ROUND_WORK + br.COLUMN_WORK * n * k
     assert stats.tries == 1
     assert stats.work == 2 * round_work + 3 * br.STEP_WORK + br.DRAW_WORK + n
+    # a try skipped for its frozen units was drawn too: the draw is charged all the same
+    _, skipped = band_region_restarts(X, V, lo, hi, mean, start, k, rules.min_size,
+                                      rules.max_size, seed=0, region=k, max_work=1,
+                                      frozen=np.ones(n, dtype=bool))
+    assert skipped.tries == 1 and skipped.kept == 0
+    assert skipped.work == n * k + br.DRAW_WORK + n
