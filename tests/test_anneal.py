@@ -85,55 +85,66 @@ def test_a_single_cluster_is_returned_unchanged():
 @settings(max_examples=40, deadline=None)
 @given(
     n=st.integers(6, 24),
-    k=st.integers(2, 4),
+    k=st.integers(2, 5),
+    columns=st.integers(1, 2),
     seed=st.integers(0, 10_000),
 )
-def test_every_step_change_is_the_recomputed_change(n: int, k: int, seed: int) -> None:
-    """Each finite option equals the sum of squares recomputed after that step; barred ones break a rule."""
+def test_every_step_change_is_the_recomputed_change(n: int, k: int, columns: int,
+                                                    seed: int) -> None:
+    """Each finite option equals the sum of squares recomputed after that step; barred ones break a rule.
+
+    Several pairs at once (rows are independent) and one or two balanced columns,
+    each band tight enough to bar some steps.
+    """
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 3))
-    V = rng.uniform(1, 10, size=(n, 1))
+    V = rng.uniform(1, 10, size=(n, columns))
     lab = np.arange(n) % k
     rng.shuffle(lab)
     size = np.bincount(lab, minlength=k)
-    totals = np.bincount(lab, weights=V[:, 0], minlength=k)
-    min_size, max_size = int(size.min()) - 1, int(size.max()) + 1
-    lo, hi = np.array([totals.min() - 3.0]), np.array([totals.max() + 3.0])
+    totals = np.stack([np.bincount(lab, weights=V[:, c], minlength=k) for c in range(columns)],
+                      axis=1)
+    # no cluster may empty (the callers' min_size is at least 1)
+    min_size, max_size = max(int(size.min()) - 1, 1), int(size.max()) + 1
+    lo, hi = totals.min(axis=0) - 3.0, totals.max(axis=0) + 3.0
     sums = np.zeros((k, 3))
     np.add.at(sums, lab, X)
     width = max_size + 1
     members = annealing._member_table(lab, size.astype(np.int64), k, width)
-    A, B = np.array([0]), np.array([1])
+    A, B = np.arange(0, k - 1, 2), np.arange(1, k, 2)
     sq = np.einsum("ij,ij->i", X, X)
     movable = np.ones(n, dtype=bool)
-    options = annealing._step_options(X, V, sq, lo, hi, sums, totals[:, None], size, members,
-                                      movable, A, B, min_size, max_size)[0]
+    rows = annealing._step_options(X, V, sq, lo, hi, sums, totals, size, members,
+                                   movable, A, B, min_size, max_size)
+    assert rows.shape == (len(A), width * width + 2 * width + 1)
     before = sse(X, lab, k)
-    assert options[-1] == 0.0
-    for code, change in enumerate(options[:-1]):
-        new = lab.copy()
-        if code < width * width:
-            i, j = members[0, code // width], members[1, code % width]
-            if i < 0 or j < 0:
+    for a, b, options in zip(A, B, rows):
+        assert options[-1] == 0.0
+        for code, change in enumerate(options[:-1]):
+            new = lab.copy()
+            if code < width * width:
+                i, j = members[a, code // width], members[b, code % width]
+                if i < 0 or j < 0:
+                    assert change == np.inf
+                    continue
+                new[i], new[j] = b, a
+            else:
+                slot = (code - width * width) % width
+                src, dst = (a, b) if code < width * width + width else (b, a)
+                unit = members[src, slot]
+                if unit < 0:
+                    assert change == np.inf
+                    continue
+                new[unit] = dst
+            new_size = np.bincount(new, minlength=k)
+            new_totals = np.stack([np.bincount(new, weights=V[:, c], minlength=k)
+                                   for c in range(columns)], axis=1)
+            allowed = bool((new_size >= min_size).all() and (new_size <= max_size).all()
+                           and (new_totals >= lo).all() and (new_totals <= hi).all())
+            if allowed:
+                assert np.isclose(change, sse(X, new, k) - before, atol=1e-9)
+            else:
                 assert change == np.inf
-                continue
-            new[i], new[j] = 1, 0
-        else:
-            slot = (code - width * width) % width
-            src, dst = (0, 1) if code < width * width + width else (1, 0)
-            unit = members[src, slot]
-            if unit < 0:
-                assert change == np.inf
-                continue
-            new[unit] = dst
-        new_size = np.bincount(new, minlength=k)
-        new_totals = np.bincount(new, weights=V[:, 0], minlength=k)
-        allowed = bool((new_size >= min_size).all() and (new_size <= max_size).all()
-                       and (new_totals >= lo[0]).all() and (new_totals <= hi[0]).all())
-        if allowed:
-            assert np.isclose(change, sse(X, new, k) - before, atol=1e-9)
-        else:
-            assert change == np.inf
 
 
 def test_without_a_max_size_clusters_grow_only_a_little():
