@@ -204,6 +204,9 @@ NEAREST_BOUND_S_PER_UNIT = 1e-4
 #: The most an unstoppable bound step may run past the bound's end; a step this
 #: cheap always runs.
 BOUND_STEP_LATE_S = 0.5
+#: After Ctrl-C the lower bound gets at most this many nominal seconds (a weaker
+#: but valid bound; the plan is what the planner asked for).
+INTERRUPTED_BOUND_S = 2.0
 #: Wall seconds of the column bound's first (unstoppable) step per unit (2.0 s at
 #: 50 000 units in 7 000 clusters): like the nearest-neighbour bound, skipped only
 #: when costly and late — below ~12 000 units it always runs.
@@ -303,85 +306,103 @@ def solve_large(
         # current grouping comes first and the fresh phases run only if it fails
         early = current_start(problem, data, k, clock=clock, max_work=work(
             min(CURRENT_REPAIR_SHARE * nominal, REPAIR_MAX_S), REPAIR_WORK_PER_S))
-    if early is not None:
-        labels, violation = early, 0.0
-        hint = _medoids_of(problem, labels)
-        marks.append(("current_start", time.monotonic()))
-    elif phases and clock.expired():
-        # past the safety stop already (the current grouping failed at it, or the seed
-        # took the time): the fresh start's LP rounds cannot stop inside a step, and
-        # began past the limit (10 000 units, 1 500 clusters, max_moves 3 000, 5 s: no
-        # plan either way, 8.4 s of wall)
-        labels, violation = seed_labels, float("inf")
-        marks.append(("no_time_left", time.monotonic()))
-    # the repair ignores the graph: under contiguity the (connected) seed is the better hint
-    elif phases:
-        by_block = grouped(problem, data, k, nominal, deadline, clock)
-        if by_block is not None:
-            labels, violation, blocks = by_block
-        else:
-            labels, violation = balanced_start(problem, data, k, seed_labels, deadline,
-                                               seconds=nominal, clock=clock)
-        marks.append(("start", time.monotonic()))
-        locked = locked_units(data)
-        if locked.any() and by_block is None:  # the blocks' start placed them itself
-            labels = place_locked(data, labels, k)
-            more = min(REPAIR_SHARE * left(), REPAIR_MAX_S)
-            labels, violation = repair_balance(problem, data, k, labels, seconds=clock.left(),
-                                               free=~locked, clock=clock,
-                                               max_work=work(more, REPAIR_WORK_PER_S))
-        # one_region / one_function from the blocks' start: every phase below keeps
-        # each cluster inside its block (3 300 units, 100 clusters, ±30 %, 60 s:
-        # one_function 444.2 in 48 s with the restricted model and LNS instead)
-        within = blocks is not None
-        # a stability weight is priced after these phases (trade_moves below)
-        if violation == 0.0 and local_search_allowed(
-                problem, data, with_move_cost=True, within_blocks=within):
-            labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
-                                    max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S),
-                                    blocks=blocks)
-            ls_stats = stats
-            marks.append(("local_search", time.monotonic()))
-            if flow_allowed(problem, data, within_blocks=within):
-                labels, region_stats = regional(problem, data, k, labels, deadline, clock,
-                                                 work(REGION_SHARE * nominal, REGION_WORK_PER_S),
-                                                 blocks=blocks)
-                marks.append(("regional", time.monotonic()))
+    # Ctrl-C during the phases below (numpy and HiGHS, no stop checks inside)
+    # keeps the last phase's plan; it is re-verified (partition_passes) below
+    kept: list[int] | None = None
+    interrupted = False
+
+    def phase_done(mark: tuple[str, float]) -> None:
+        nonlocal kept
+        marks.append(mark)
+        if violation == 0.0:
+            kept = labels
+
+    try:
+        if early is not None:
+            labels, violation = early, 0.0
+            hint = _medoids_of(problem, labels)
+            phase_done(("current_start", time.monotonic()))
+        elif phases and clock.expired():
+            # past the safety stop already (the current grouping failed at it, or the seed
+            # took the time): the fresh start's LP rounds cannot stop inside a step, and
+            # began past the limit (10 000 units, 1 500 clusters, max_moves 3 000, 5 s: no
+            # plan either way, 8.4 s of wall)
+            labels, violation = seed_labels, float("inf")
+            phase_done(("no_time_left", time.monotonic()))
+        # the repair ignores the graph: under contiguity the (connected) seed is the better hint
+        elif phases:
+            by_block = grouped(problem, data, k, nominal, deadline, clock)
+            if by_block is not None:
+                labels, violation, blocks = by_block
+            else:
+                labels, violation = balanced_start(problem, data, k, seed_labels, deadline,
+                                                   seconds=nominal, clock=clock)
+            phase_done(("start", time.monotonic()))
+            locked = locked_units(data)
+            if locked.any() and by_block is None:  # the blocks' start placed them itself
+                labels = place_locked(data, labels, k)
+                more = min(REPAIR_SHARE * left(), REPAIR_MAX_S)
+                labels, violation = repair_balance(problem, data, k, labels, seconds=clock.left(),
+                                                   free=~locked, clock=clock,
+                                                   max_work=work(more, REPAIR_WORK_PER_S))
+            # one_region / one_function from the blocks' start: every phase below keeps
+            # each cluster inside its block (3 300 units, 100 clusters, ±30 %, 60 s:
+            # one_function 444.2 in 48 s with the restricted model and LNS instead)
+            within = blocks is not None
+            # a stability weight is priced after these phases (trade_moves below)
+            if violation == 0.0 and local_search_allowed(
+                    problem, data, with_move_cost=True, within_blocks=within):
                 labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
                                         max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S),
                                         blocks=blocks)
-                marks.append(("final_search", time.monotonic()))
-            elif data.balance:
-                # the annealing runs only if its share pays for enough rounds;
-                # otherwise the regional restarts take its time too
-                expected = work((1 - BAND_REGION_SPEND) * ANNEAL_SPEND * left(), ANNEAL_WORK_PER_S)
-                annealing = affordable_rounds(data.n, k, expected) >= ANNEAL_MIN_ROUNDS
-                spend = BAND_REGION_SPEND if annealing else BAND_REGION_ALONE
-                labels, region_stats = band_regions(
-                    problem, data, k, labels, deadline, clock,
-                    work(spend * left(), BAND_REGION_WORK_PER_S), blocks=blocks)
-                marks.append(("band_regions", time.monotonic()))
-                if annealing:
-                    labels, anneal_stats = banded_anneal(
+                ls_stats = stats
+                phase_done(("local_search", time.monotonic()))
+                if flow_allowed(problem, data, within_blocks=within):
+                    labels, region_stats = regional(problem, data, k, labels, deadline, clock,
+                                                     work(REGION_SHARE * nominal, REGION_WORK_PER_S),
+                                                     blocks=blocks)
+                    phase_done(("regional", time.monotonic()))
+                    labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
+                                            max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S),
+                                            blocks=blocks)
+                    phase_done(("final_search", time.monotonic()))
+                elif data.balance:
+                    # the annealing runs only if its share pays for enough rounds;
+                    # otherwise the regional restarts take its time too
+                    expected = work((1 - BAND_REGION_SPEND) * ANNEAL_SPEND * left(), ANNEAL_WORK_PER_S)
+                    annealing = affordable_rounds(data.n, k, expected) >= ANNEAL_MIN_ROUNDS
+                    spend = BAND_REGION_SPEND if annealing else BAND_REGION_ALONE
+                    labels, region_stats = band_regions(
                         problem, data, k, labels, deadline, clock,
-                        work(ANNEAL_SPEND * left(), ANNEAL_WORK_PER_S), blocks=blocks)
-                    marks.append(("anneal", time.monotonic()))
-                labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
-                                        max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S),
-                                        blocks=blocks)
-                marks.append(("final_search", time.monotonic()))
-        nominal += held
-        if ls_stats is not None and problem.rules.stability_weight:
-            # the fresh plan ignores the weight: start from the cheaper of it and the
-            # current grouping, then search with each move priced in; it takes all the
-            # nominal time left, as the restricted model is skipped after it
-            labels, trade = trade_moves(
-                problem, data, k, labels, deadline=deadline, clock=clock,
-                repair_work=work(min(REPAIR_SHARE * left(), REPAIR_MAX_S), REPAIR_WORK_PER_S),
-                search_work=work(left(), LS_WORK_PER_S), blocks=blocks)
-            ls_stats = trade.search
-            marks.append(("trade_moves", time.monotonic()))
+                        work(spend * left(), BAND_REGION_WORK_PER_S), blocks=blocks)
+                    phase_done(("band_regions", time.monotonic()))
+                    if annealing:
+                        labels, anneal_stats = banded_anneal(
+                            problem, data, k, labels, deadline, clock,
+                            work(ANNEAL_SPEND * left(), ANNEAL_WORK_PER_S), blocks=blocks)
+                        phase_done(("anneal", time.monotonic()))
+                    labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
+                                            max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S),
+                                            blocks=blocks)
+                    phase_done(("final_search", time.monotonic()))
+            nominal += held
+            if ls_stats is not None and problem.rules.stability_weight:
+                # the fresh plan ignores the weight: start from the cheaper of it and the
+                # current grouping, then search with each move priced in; it takes all the
+                # nominal time left, as the restricted model is skipped after it
+                labels, trade = trade_moves(
+                    problem, data, k, labels, deadline=deadline, clock=clock,
+                    repair_work=work(min(REPAIR_SHARE * left(), REPAIR_MAX_S), REPAIR_WORK_PER_S),
+                    search_work=work(left(), LS_WORK_PER_S), blocks=blocks)
+                ls_stats = trade.search
+                phase_done(("trade_moves", time.monotonic()))
+            hint = _medoids_of(problem, labels)
+    except KeyboardInterrupt:
+        if kept is None:  # no plan meeting sizes and bands yet: nothing to keep
+            raise
+        labels, violation, interrupted = kept, 0.0, True
         hint = _medoids_of(problem, labels)
+        marks.append(("interrupted", time.monotonic()))
     if problem.rules.contiguous and data.neighbors is not None:
         # flips and recoms that keep clusters connected: a hint meeting sizes and bands
         labels, violation, contig = contiguous_start(problem, data, k, seed_labels,
@@ -393,7 +414,7 @@ def solve_large(
     widened = 0
     direct = violation == 0.0 and partition_passes(problem, data, [hint[i] for i in range(data.n)])
     from_current = early is not None
-    if not direct and not _lns_allowed(problem) and _current_known(data):
+    if not direct and not interrupted and not _lns_allowed(problem) and _current_known(data):
         # max_moves / stability: the current grouping (brought to k clusters, see
         # current_labels) moves the fewest units; once its pinned units are placed and
         # sizes and bands repaired (moving only the units those steps take) it is the
@@ -415,7 +436,7 @@ def solve_large(
         candidates = [blocks, rule_codes(problem, data)]
         move_blocks = next((c for c in candidates if c is not None and within_blocks(labels, c)),
                            None)
-    if (from_current and direct and problem.rules.max_moves is not None
+    if (from_current and direct and not interrupted and problem.rules.max_moves is not None
             and local_search_allowed(problem, data, with_move_budget=True, with_move_cost=True,
                                      within_blocks=move_blocks is not None)):
         # improve it, keeping at most max_moves units out of their current cluster
@@ -423,18 +444,29 @@ def solve_large(
         # grouping was the plan, 73 moves); the last phase, so it takes all the
         # nominal time left (10 000 units, 1 500 clusters, max_moves 3 000: half of
         # it went unspent)
-        moved_labels, stats = improve(
-            problem, data, k, labels, deadline=deadline, clock=clock,
-            max_work=work(left(), LS_WORK_PER_S),
-            home=home_clusters(labels, data),
-            max_moved=problem.rules.max_moves - always_moved(labels, data),
-            move_penalty=float(problem.rules.stability_weight), blocks=move_blocks)
-        better = _medoids_of(problem, moved_labels)
-        if partition_passes(problem, data, [better[i] for i in range(data.n)]):
-            hint, labels, ls_stats = better, moved_labels, stats
+        try:
+            moved_labels, stats = improve(
+                problem, data, k, labels, deadline=deadline, clock=clock,
+                max_work=work(left(), LS_WORK_PER_S),
+                home=home_clusters(labels, data),
+                max_moved=problem.rules.max_moves - always_moved(labels, data),
+                move_penalty=float(problem.rules.stability_weight), blocks=move_blocks)
+        except KeyboardInterrupt:  # the repaired current grouping (verified) stands
+            interrupted = True
+        else:
+            better = _medoids_of(problem, moved_labels)
+            if partition_passes(problem, data, [better[i] for i in range(data.n)]):
+                hint, labels, ls_stats = better, moved_labels, stats
         marks.append(("moves_search", time.monotonic()))
     skip_model = direct and ls_stats is not None
     while True:
+        if interrupted:
+            # Ctrl-C: the plan in hand if it passes every rule, else none (solve()
+            # then re-raises unless another cluster count has one)
+            out = _outcome_from(problem, data, k, hint, started, progress) if direct \
+                else _Outcome(n_clusters=k)
+            out.interrupted = True
+            break
         if skip_model:
             # the local search's plan passes every rule; the restricted model
             # would only spend time re-finding it (measured: it worsens dispersion)
@@ -511,6 +543,45 @@ def solve_large(
             # Ctrl-C in the Python part of LNS: keep the plan in hand (``out`` only
             # ever holds a complete plan; _finish re-verifies it) instead of losing it
             out.interrupted = True
+    # after Ctrl-C the planner asked for the plan now: the bound gets no top-up
+    # and at most INTERRUPTED_BOUND_S (it ran the whole share before: 600 units,
+    # 300 s limit, the plan came 9 s after the signal); a second Ctrl-C while
+    # bounding keeps the plan with whatever bound is in hand
+    spare = 0.0 if out.interrupted else left()
+    if out.interrupted:
+        bound_nominal = min(bound_nominal, INTERRUPTED_BOUND_S / BOUND_SHARE)
+    if out.medoid_of is not None or not out.interrupted:
+        try:
+            _lower_bound(problem, data, k, out, extra, bound_nominal=bound_nominal,
+                         spare_s=spare, bound_end=bound_end)
+        except KeyboardInterrupt:
+            out.interrupted = True
+            extra["bound_interrupted"] = True
+    else:
+        out.bound = 0  # no plan to report; the restricted model's bound is not the scenario's
+    out.bound_scope = "full"
+    out.infeasible = False  # a pruned model's infeasibility proves nothing about the scenario
+    extra["clock_stopped"] = clock.stopped
+    extra["nominal_s"] = nominal
+    extra["nominal_charged_s"] = round(clock.charged_s, 3)
+    extra["phases_wall_s"] = round(time.monotonic() - now, 3)
+    # wall seconds per phase (machine-dependent, for diagnosis only)
+    extra["phase_wall_s"] = " ".join(f"{name}={end - begin:.2f}" for (_, begin), (name, end)
+                                     in itertools.pairwise(marks))
+    out.extra = extra
+    out.proven = False
+    return out
+
+
+def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str, object], *,
+                 bound_nominal: float, spare_s: float, bound_end: float) -> None:
+    """Set ``out.bound`` (valid for every plan of the scenario) for the plan in ``out``.
+
+    Its own share of the count's nominal time, topped up by ``spare_s`` (the
+    phases' unspent nominal seconds); details go to ``extra``. ``out.bound``
+    always holds a valid bound (0 first), so a Ctrl-C inside leaves one in hand.
+    """
+    out.bound = 0
     # the bound reported is valid for every plan of the scenario (optimizer/bound.py);
     # with bands on a similarity column that column gets its own, far stronger bound
     # (optimizer/column_bound.py, three quarters of the bound's time) and the Lagrangian
@@ -524,7 +595,7 @@ def solve_large(
     # Not after Ctrl-C: the planner asked for the plan now.
     window = size_window(data.n, k, problem.rules.min_size, problem.rules.max_size)
     bound_s = bound_seconds(
-        BOUND_SHARE * bound_nominal, 0.0 if out.interrupted else left(),
+        BOUND_SHARE * bound_nominal, spare_s,
         None if columns else useful_work(data.n, window[1]) / BOUND_WORK_PER_S)
     x = features_in_unit_order(problem) if columns else None
     values = other_columns(x, columns) if columns else problem.features
@@ -560,6 +631,9 @@ def solve_large(
         extra["bound_topup"] = again.bound > lagrangian.bound
         if again.bound > lagrangian.bound:
             lagrangian = again
+    # valid alone (with a column bound it bounds the other columns' part, and the
+    # column's part is ≥ 0)
+    out.bound = max(lagrangian.bound, 0)
     extra["bound_iterations"] = lagrangian.iterations
     extra["bound_converged"] = lagrangian.converged
     # the two bounds below cannot stop inside their first step: each is skipped when
@@ -597,18 +671,6 @@ def solve_large(
     if lagrangian.clock_stopped or skip_columns or skip_nearest:
         # the plan is unaffected; only the bound may differ on a rerun
         extra["bound_clock_stopped"] = True
-    out.bound_scope = "full"
-    out.infeasible = False  # a pruned model's infeasibility proves nothing about the scenario
-    extra["clock_stopped"] = clock.stopped
-    extra["nominal_s"] = nominal
-    extra["nominal_charged_s"] = round(clock.charged_s, 3)
-    extra["phases_wall_s"] = round(time.monotonic() - now, 3)
-    # wall seconds per phase (machine-dependent, for diagnosis only)
-    extra["phase_wall_s"] = " ".join(f"{name}={end - begin:.2f}" for (_, begin), (name, end)
-                                     in itertools.pairwise(marks))
-    out.extra = extra
-    out.proven = False
-    return out
 
 
 def _fits(cost_s: float, end: float) -> bool:
