@@ -58,6 +58,14 @@ register(
             "en": "Message language: vi (default) or en.",
         },
         "opt.help": {"vi": "Hiện hướng dẫn này rồi thoát.", "en": "Show this message and exit."},
+        "progress.with_bound": {
+            "vi": "mục tiêu {objective} · cận dưới {bound}",
+            "en": "objective {objective} · bound {bound}",
+        },
+        "progress.objective": {
+            "vi": "mục tiêu {objective} · đang cải thiện…",
+            "en": "objective {objective} · improving…",
+        },
     }
 )
 
@@ -263,3 +271,16 @@ def format_number(value: float | None, digits: int = 3) -> str:
 def format_percent(fraction: float) -> str:
     """``0.0123`` → ``1,2 %`` (vi) / ``1.2 %`` (en)."""
     return locale_number(100 * fraction, decimals=1) + " %"
+
+
+def progress_state(objective: float, bound: float) -> str:
+    """The progress line's text for a better plan: its objective, and the bound once known.
+
+    The large path reports each phase's plan before its bound is computed (at
+    the end), and the small path its heuristic plan before the exact model:
+    their bound is 0 then, which says nothing, so it is left out.
+    """
+    if bound > 0:
+        return tr("progress.with_bound", objective=format_number(objective),
+                  bound=format_number(bound))
+    return tr("progress.objective", objective=format_number(objective))

@@ -29,6 +29,7 @@ from scenarios.cli_common import (
     output_options,
     overrides_from,
     print_json,
+    progress_state,
     slugify,
     solver_options,
     stderr_console,
@@ -72,10 +73,6 @@ register(
         "compare.loaded": {
             "vi": "Đã nạp '{name}' từ {path}",
             "en": "Loaded '{name}' from {path}",
-        },
-        "compare.progress": {
-            "vi": "mục tiêu {objective} · cận dưới {bound}",
-            "en": "objective {objective} · bound {bound}",
         },
         "compare.done": {"vi": "xong", "en": "done"},
         "compare.failed": {"vi": "không có phương án", "en": "no plan"},
@@ -213,11 +210,7 @@ def _reporter(progress: Progress | None, task: Any) -> Any:
     def report(event: Any) -> None:
         progress.update(
             task,
-            state=tr(
-                "compare.progress",
-                objective=format_number(event.objective),
-                bound=format_number(event.bound),
-            ),
+            state=progress_state(event.objective, event.bound),
         )
 
     return report

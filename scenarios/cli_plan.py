@@ -22,6 +22,7 @@ from scenarios.cli_common import (
     output_options,
     overrides_from,
     print_json,
+    progress_state,
     slugify,
     solver_options,
     stderr_console,
@@ -62,10 +63,6 @@ register(
             "en": "{file} has no scenario named '{name}'; it has: {names}",
         },
         "plan.solving": {"vi": "Đang giải '{name}'", "en": "Solving '{name}'"},
-        "plan.progress": {
-            "vi": "mục tiêu {objective} · cận dưới {bound}",
-            "en": "objective {objective} · bound {bound}",
-        },
         "plan.waiting": {
             "vi": "đang tìm phương án đầu tiên…",
             "en": "looking for a first plan…",
@@ -207,11 +204,7 @@ def _solve_with_progress(spec: ScenarioSpec, quiet: bool) -> ScenarioResult:
 
         def report(event: ProgressEvent) -> None:
             with language(lang):
-                state = tr(
-                    "plan.progress",
-                    objective=format_number(event.objective),
-                    bound=format_number(event.bound),
-                )
+                state = progress_state(event.objective, event.bound)
             progress.update(task, state=state)
 
         return run_scenario(spec, progress=report)

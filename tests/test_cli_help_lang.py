@@ -99,3 +99,18 @@ def test_english_help_does_not_leak_into_the_next_run() -> None:
 def test_language_from_args(args: list[str], expected: str | None) -> None:
     """The peek reads --lang X / --lang=X (last wins), ignores unknown values and what follows --."""
     assert language_from_args(args) == expected
+
+
+def test_progress_line_leaves_out_a_bound_not_yet_known() -> None:
+    """A phase's plan comes before its bound (0 then): only the objective, in each language."""
+    from scenarios.cli_common import progress_state
+
+    set_language("en")
+    try:
+        assert progress_state(1234.5, 0.0) == "objective 1,234.5 · improving…"
+        assert progress_state(1234.5, 1000.0) == "objective 1,234.5 · bound 1,000"
+        set_language("vi")
+        assert progress_state(1234.5, 0.0) == "mục tiêu 1.234,5 · đang cải thiện…"
+        assert progress_state(1234.5, 1000.0) == "mục tiêu 1.234,5 · cận dưới 1.000"
+    finally:
+        set_language("vi")

@@ -77,3 +77,21 @@ def test_ctrl_c_before_any_plan_is_passed_on(monkeypatch):
     monkeypatch.setattr(lns, "balanced_start", _ctrl_c)
     with pytest.raises(KeyboardInterrupt):
         solve(_problem())
+
+
+def test_each_phase_reports_its_plan_before_the_end():
+    """The progress callback hears of the start's plan long before the bound, then of each gain.
+
+    It heard only of the final plan before, so the progress line said "looking
+    for a first plan…" for the whole run. Every report is a plan meeting sizes
+    and bands at its medoid objective; the phases' reports only fall.
+    """
+    events = []
+    problem = _problem()
+    plan = solve(problem, progress=events.append)
+    assert len(events) >= 2
+    phases, final = events[:-1], events[-1]
+    assert all(e.bound == 0.0 for e in events)
+    assert all(b.objective < a.objective for a, b in zip(phases, phases[1:]))
+    assert final.objective == pytest.approx(plan.objective)
+    assert phases[0].elapsed_s < final.elapsed_s
