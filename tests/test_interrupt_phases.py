@@ -95,3 +95,26 @@ def test_each_phase_reports_its_plan_before_the_end():
     assert all(b.objective < a.objective for a, b in zip(phases, phases[1:]))
     assert final.objective == pytest.approx(plan.objective)
     assert phases[0].elapsed_s < final.elapsed_s
+
+
+def test_stop_is_honoured_between_phases():
+    """``stop`` set at the first report: the phases end there, with that plan, interrupted.
+
+    (``cumkhoi explain`` stops its feasibility checks this way; on a large
+    table it waited for the whole solve before.)
+    """
+    import threading
+
+    stop = threading.Event()
+    events = []
+
+    def first_only(event):
+        events.append(event)
+        stop.set()
+
+    problem = _problem()
+    plan = solve(problem, progress=first_only, stop=stop)
+    assert plan.interrupted is True
+    assert check_plan(plan, problem) == []
+    assert plan.objective == pytest.approx(events[0].objective)
+    assert "band_regions" not in plan.details["phase_wall_s"]
