@@ -237,3 +237,21 @@ def sizes_and_band_hold(problem: Problem, data: Any, labels: np.ndarray, k: int)
     totals = np.bincount(labels, weights=data.balance[0].values, minlength=k)
     return bool((size >= rules.min_size).all() and (size <= rules.max_size).all()
                 and (totals >= lo).all() and (totals <= hi).all())
+
+
+def roomy_deadline(monkeypatch: Any, extra_s: float = 60.0) -> None:
+    """Give the large path's wall-clock safety stop ``extra_s`` more, the nominal time unchanged.
+
+    The phases end on work allowances derived from the nominal time; the
+    deadline only stops them. A run it cuts (another ``pytest -n 2`` worker's
+    solves slowing this one) proves nothing about what a test checks of the
+    phases, so such tests move the safety stop out of the way.
+    """
+    from optimizer import lns
+
+    real = lns.solve_large
+
+    def roomy(problem, data, k, seed_labels, hint, deadline, *args, **kwargs):
+        return real(problem, data, k, seed_labels, hint, deadline + extra_s, *args, **kwargs)
+
+    monkeypatch.setattr(lns, "solve_large", roomy)

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from helpers import banded_plan, sample_problem, sizes_and_band_hold
+from helpers import banded_plan, roomy_deadline, sample_problem, sizes_and_band_hold
 
 from optimizer.band_regions import band_region_restarts
 from optimizer.budget import Clock
@@ -54,15 +54,19 @@ def test_a_past_deadline_stops_before_any_try_and_is_marked():
 
 
 @pytest.mark.slow
-def test_banded_large_solve_runs_regional_restarts_then_annealing():
-    """400 units, ±10 % population: the large path runs both band phases and every rule holds."""
+def test_banded_large_solve_runs_regional_restarts_then_annealing(monkeypatch):
+    """400 units, ±10 % population: the large path runs both band phases and every rule holds.
+
+    (The safety stop moved out of the way: under load it ended the solve before
+    the phases, and the test skipped itself.)
+    """
     from optimizer.check import check_plan
 
+    roomy_deadline(monkeypatch)
     problem = sample_problem(400, 20, 10.0, with_adjacency=False, balance={"population": 0.10})
     plan = solve(problem)
     assert check_plan(plan, problem) == []
-    if plan.details["clock_stopped"]:
-        pytest.skip("machine too loaded: the safety stop ended the solve before the phases")
+    assert not plan.details["clock_stopped"]
     assert plan.details["region_tries"] > 0
     assert plan.details["anneal_rounds"] > 0 and plan.details["anneal_gain"] >= 0.0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import make_problem, make_profiles, sample_problem
+from helpers import make_problem, make_profiles, roomy_deadline, sample_problem
 
 from features.sample import generate_units
 from optimizer import construct, lns, lns_phases
@@ -28,12 +28,7 @@ def test_two_large_solves_with_one_worker_give_the_same_plan(monkeypatch):
     past it in two of four clean-clone runs. So the safety stop gets 60 s more
     here, the nominal time staying 5 s; the other tests hold the limit itself.
     """
-    real = lns.solve_large
-
-    def roomy(problem, data, k, seed_labels, hint, deadline, *args, **kwargs):
-        return real(problem, data, k, seed_labels, hint, deadline + 60.0, *args, **kwargs)
-
-    monkeypatch.setattr(lns, "solve_large", roomy)
+    roomy_deadline(monkeypatch)
     problem = sample_problem(400, 20, 5.0, with_adjacency=False, balance={"population": 0.10})
     assert problem.profiles.n_units > FULL_MODEL_MAX_UNITS
     assert problem.settings.num_workers == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import make_problem, make_profiles, sample_problem
+from helpers import make_problem, make_profiles, roomy_deadline, sample_problem
 
 from features.sample import generate_units
 from optimizer.check import check_plan
@@ -171,18 +171,19 @@ def test_a_modest_gap_carries_no_bound_note():
 
 
 def test_a_loose_rising_bound_gets_one_larger_allowance(monkeypatch):
-    """1 000 units in 8 s, a top-up wanted from a gap of 0.2: it raises the bound of the same
+    """1 000 units in 5 s, a top-up wanted from a gap of 0.2: it raises the bound of the same
     plan, repeatably. The top-up's steps stop at the wall-clock deadline, so a run the clock
-    cut (a heavily loaded machine) proves nothing about repeatability and is skipped; with 6 s
-    a clean-clone CI under `-n 2` cut it once (bounds 289.5 and 286.0 for one plan)."""
+    cut proves nothing about repeatability: under `-n 2` that happened in most clean-clone
+    CI runs, and the test skipped itself there (15 s for nothing). So the safety stop gets
+    60 s more here, the nominal 5 s unchanged (as in test_determinism_large.py)."""
     import optimizer.lns as lns
 
+    roomy_deadline(monkeypatch)
     monkeypatch.setattr(lns, "TOPUP_GAP", 0.2)
-    problem = _planner_table(1000, 20, 8.0)
+    problem = _planner_table(1000, 20, 5.0)
     topped, again = solve(problem), solve(problem)
-    if any(p.details.get("bound_clock_stopped") or p.details.get("bound_topup_skipped")
-           for p in (topped, again)):
-        pytest.skip("machine too loaded: the clock cut or ruled out the bound's top-up")
+    for p in (topped, again):
+        assert not p.details.get("bound_clock_stopped") and not p.details.get("bound_topup_skipped")
     assert topped.details["bound_topup"] is True
     assert (again.bound, again.objective) == (topped.bound, topped.objective)
     monkeypatch.setattr(lns, "TOPUP_GAP", 2.0)  # a gap never reaches 2: no top-up
