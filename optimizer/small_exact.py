@@ -188,85 +188,92 @@ def search_with_fixing(
     slice_s = FIRST_SLICE_S
     timings = {"incumbent_s": round(time.monotonic() - begun, 3), "fixing_s": 0.0,
                "lagrangian_plans": 0, "lagrangian_gain": 0.0}
-    while True:
-        # fix against the current incumbent (pairs fixed earlier stay fixed: each
-        # round's incumbent is no worse, so they still cannot beat it)
-        t0 = time.monotonic()
-        fixing = lagrangian_fixing(cost, am.n_clusters, rules.min_size or 1,
-                                   rules.max_size or n, upper, incumbent)
-        timings["fixing_s"] += round(time.monotonic() - t0, 3)
-        fix_bound = max(fix_bound, min(fixing.bound, upper))
-        if rounds == 0 and heuristic_rounds < LAGRANGIAN_ROUNDS:
-            heuristic_rounds += 1
-            better, incumbent, tried = lagrangian_plans(problem, am, cost, fixing.medoid_sets,
-                                                        upper, incumbent)
-            timings["lagrangian_plans"] += tried
-            if better < upper:
-                timings["lagrangian_gain"] += (upper - better) / COST_SCALE
-                upper = better
-                continue  # fix again, against the better plan
-        dropped, pairs = set(fixing.drop_medoids), fixing.drop_pairs_set
-        for key, var in am.x.items():
-            if key not in fixed and (key[1] in dropped or key in pairs):
-                am.model.add(var == 0)
-                fixed.add(key)
-        # the band bound's iterations follow the nominal time (a rerun does the
-        # same); the clock only skips it when the limit is already spent
-        left = (problem.settings.time_limit_s if nominal_s is None else nominal_s) - INCUMBENT_S
-        if (rounds == 0 and len(am.data.balance) == 1 and left >= BAND_MIN_S
-                and deadline - time.monotonic() >= BAND_MIN_S / 2):
+    # Ctrl-C in the numpy parts below (the fixing, the Lagrangian plans, the band
+    # bound: ~1-10 s at 100 units) lost the incumbent before (100 units F, 30 s:
+    # interrupted at 0.3-6 s, no plan); the incumbent is always a whole plan
+    try:
+        while True:
+            # fix against the current incumbent (pairs fixed earlier stay fixed: each
+            # round's incumbent is no worse, so they still cannot beat it)
             t0 = time.monotonic()
-            col = am.data.balance[0]
-            its = min(BAND_ITERATIONS, max(int(BAND_ITERATIONS * left / BAND_FULL_S), 10))
-            band = band_lagrangian_bound(cost, am.n_clusters, *size_window(
-                n, am.n_clusters, rules.min_size, rules.max_size), col.ceil_scaled,
-                col.floor_scaled, *col.band_scaled(am.n_clusters), upper, iterations=its)
-            timings["band_bound"] = band.bound / COST_SCALE
-            timings["band_s"] = round(time.monotonic() - t0, 3)
-            fix_bound = max(fix_bound, min(band.bound, upper))
-            shut = set(band.closed) - set(incumbent.values())
-            timings["band_closed_medoids"] = len(shut)
+            fixing = lagrangian_fixing(cost, am.n_clusters, rules.min_size or 1,
+                                       rules.max_size or n, upper, incumbent)
+            timings["fixing_s"] += round(time.monotonic() - t0, 3)
+            fix_bound = max(fix_bound, min(fixing.bound, upper))
+            if rounds == 0 and heuristic_rounds < LAGRANGIAN_ROUNDS:
+                heuristic_rounds += 1
+                better, incumbent, tried = lagrangian_plans(problem, am, cost, fixing.medoid_sets,
+                                                            upper, incumbent)
+                timings["lagrangian_plans"] += tried
+                if better < upper:
+                    timings["lagrangian_gain"] += (upper - better) / COST_SCALE
+                    upper = better
+                    continue  # fix again, against the better plan
+            dropped, pairs = set(fixing.drop_medoids), fixing.drop_pairs_set
             for key, var in am.x.items():
-                if key[1] in shut and key not in fixed:
+                if key not in fixed and (key[1] in dropped or key in pairs):
                     am.model.add(var == 0)
                     fixed.add(key)
-        rounds += 1
-        if upper <= fix_bound:  # the Lagrangian bound alone proves the incumbent
-            best_bound = upper
-            break
-        if mip_applies(am):
-            upper, incumbent, best_bound, interrupted = _mip_proof(
-                am, rules, upper, incumbent, fixed, max(best_bound, fix_bound), deadline,
-                started, progress, stop, timings, problem.settings.seed)
-            out.interrupted = interrupted
-            break
-        end = min(deadline, time.monotonic() + slice_s)
-        if rounds == 1:
-            # improve first: CP-SAT's neighbourhood search works from the hinted plan
-            share = min(HINTED_SHARE * (deadline - time.monotonic()), HINTED_MAX_S)
-            end = min(deadline, time.monotonic() + share)
-            out = _search(problem, am, incumbent, end, started, progress, stop)
-        else:
-            # then only strictly better plans: INFEASIBLE proves the incumbent optimal
-            am.model.add(am.objective <= upper - 1)
-            am.model.clear_hints()
-            out = _search(problem, am, None, end, started, progress, stop)
-        if out.infeasible:
-            best_bound = upper  # no plan of the model beats the incumbent
-            break
-        best_bound = max(best_bound, min(out.bound, upper), fix_bound)
-        improved = out.model_cost is not None and out.model_cost < upper
-        if improved:
-            assert out.medoid_of is not None and out.model_cost is not None
-            upper, incumbent = out.model_cost, dict(enumerate(out.medoid_of))
-        if out.interrupted or upper <= best_bound or time.monotonic() >= deadline - 0.05:
-            break
-        if rounds > 1:
-            # a slice that found a better plan doubles (re-fixing against it);
-            # one that did not gives the proof all that is left (restarts lose
-            # CP-SAT's progress: 100 units S seed 1, 20 s: 83.71 with doubling
-            # only, 80.585 with one long slice)
-            slice_s = slice_s * 2 if improved else math.inf
+            # the band bound's iterations follow the nominal time (a rerun does the
+            # same); the clock only skips it when the limit is already spent
+            left = (problem.settings.time_limit_s if nominal_s is None else nominal_s) - INCUMBENT_S
+            if (rounds == 0 and len(am.data.balance) == 1 and left >= BAND_MIN_S
+                    and deadline - time.monotonic() >= BAND_MIN_S / 2):
+                t0 = time.monotonic()
+                col = am.data.balance[0]
+                its = min(BAND_ITERATIONS, max(int(BAND_ITERATIONS * left / BAND_FULL_S), 10))
+                band = band_lagrangian_bound(cost, am.n_clusters, *size_window(
+                    n, am.n_clusters, rules.min_size, rules.max_size), col.ceil_scaled,
+                    col.floor_scaled, *col.band_scaled(am.n_clusters), upper, iterations=its)
+                timings["band_bound"] = band.bound / COST_SCALE
+                timings["band_s"] = round(time.monotonic() - t0, 3)
+                fix_bound = max(fix_bound, min(band.bound, upper))
+                shut = set(band.closed) - set(incumbent.values())
+                timings["band_closed_medoids"] = len(shut)
+                for key, var in am.x.items():
+                    if key[1] in shut and key not in fixed:
+                        am.model.add(var == 0)
+                        fixed.add(key)
+            rounds += 1
+            if upper <= fix_bound:  # the Lagrangian bound alone proves the incumbent
+                best_bound = upper
+                break
+            if mip_applies(am):
+                upper, incumbent, best_bound, interrupted = _mip_proof(
+                    am, rules, upper, incumbent, fixed, max(best_bound, fix_bound), deadline,
+                    started, progress, stop, timings, problem.settings.seed)
+                out.interrupted = interrupted
+                break
+            end = min(deadline, time.monotonic() + slice_s)
+            if rounds == 1:
+                # improve first: CP-SAT's neighbourhood search works from the hinted plan
+                share = min(HINTED_SHARE * (deadline - time.monotonic()), HINTED_MAX_S)
+                end = min(deadline, time.monotonic() + share)
+                out = _search(problem, am, incumbent, end, started, progress, stop)
+            else:
+                # then only strictly better plans: INFEASIBLE proves the incumbent optimal
+                am.model.add(am.objective <= upper - 1)
+                am.model.clear_hints()
+                out = _search(problem, am, None, end, started, progress, stop)
+            if out.infeasible:
+                best_bound = upper  # no plan of the model beats the incumbent
+                break
+            best_bound = max(best_bound, min(out.bound, upper), fix_bound)
+            improved = out.model_cost is not None and out.model_cost < upper
+            if improved:
+                assert out.medoid_of is not None and out.model_cost is not None
+                upper, incumbent = out.model_cost, dict(enumerate(out.medoid_of))
+            if out.interrupted or upper <= best_bound or time.monotonic() >= deadline - 0.05:
+                break
+            if rounds > 1:
+                # a slice that found a better plan doubles (re-fixing against it);
+                # one that did not gives the proof all that is left (restarts lose
+                # CP-SAT's progress: 100 units S seed 1, 20 s: 83.71 with doubling
+                # only, 80.585 with one long slice)
+                slice_s = slice_s * 2 if improved else math.inf
+    except KeyboardInterrupt:
+        out.interrupted = True
+        best_bound = max(best_bound, fix_bound)  # both valid; fix_bound may be newer
     out.model_cost, out.medoid_of = upper, [incumbent[i] for i in range(n)]
     out.infeasible = False  # the incumbent is a plan of the model
     out.bound = min(best_bound, upper)

@@ -118,3 +118,19 @@ def test_stop_is_honoured_between_phases():
     assert check_plan(plan, problem) == []
     assert plan.objective == pytest.approx(events[0].objective)
     assert "band_regions" not in plan.details["phase_wall_s"]
+
+
+def test_ctrl_c_in_the_small_paths_band_bound_keeps_the_incumbent(monkeypatch):
+    """≤ 150 units: Ctrl-C in the band bound (numpy, 1–10 s at 100 units) keeps the incumbent.
+
+    It escaped before: 100 units F, 30 s, interrupted anywhere from 0.8 s to 6 s, no plan.
+    """
+    from optimizer import band_bound
+
+    monkeypatch.setattr(band_bound, "band_lagrangian_bound", _ctrl_c)
+    problem = sample_problem(100, 8, 10.0, with_adjacency=False, balance={"population": 0.10})
+    assert problem.profiles.n_units <= FULL_MODEL_MAX_UNITS
+    plan = _solve_keeping(problem)
+    assert plan.interrupted is True
+    assert check_plan(plan, problem) == []
+    assert 0.0 <= plan.bound <= plan.objective
