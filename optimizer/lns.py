@@ -100,6 +100,7 @@ from optimizer.column_bound import (
 from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
 from optimizer.contiguous_repair import contiguous_start
 from optimizer.data import ModelData
+from optimizer.decompose import StartInterrupted
 from optimizer.flow_assign import DENSE_DISTANCES_MAX, RegionStats, flow_allowed
 from optimizer.lns_phases import (
     LOCAL_SEARCH_SHARE,
@@ -419,7 +420,12 @@ def solve_large(
                 ls_stats = trade.search
                 phase_done(("trade_moves", time.monotonic()))
             hint = _medoids_of(problem, labels)
-    except (KeyboardInterrupt, _StopRequested):
+    except (KeyboardInterrupt, _StopRequested) as caught:
+        if isinstance(caught, StartInterrupted) and caught.violation == 0.0:
+            # the decomposed start, cut short, still placed every unit within the bands
+            medoids = _medoids_of(problem, caught.labels.tolist())
+            if partition_passes(problem, data, [medoids[i] for i in range(data.n)]):
+                kept = caught.labels.tolist()
         if kept is None:  # no verified plan yet: nothing to keep
             raise
         labels, violation, interrupted = kept, 0.0, True

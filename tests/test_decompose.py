@@ -160,3 +160,80 @@ def test_solve_takes_the_decomposition_path_and_returns_a_checked_plan(monkeypat
     plan = solve(problem)
     assert calls
     assert check_plan(plan, problem) == []
+
+
+def _ctrl_c_on_call(monkeypatch, name: str, call: int) -> list[dict]:
+    """Make ``decompose.<name>`` raise KeyboardInterrupt on its ``call``-th call (once);
+    returns each call's keyword arguments."""
+    real = getattr(decompose, name)
+    calls = []
+
+    def once(*args, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(decompose, name, once)
+    return calls
+
+
+def _interrupted_start(problem, data) -> "decompose.StartInterrupted":
+    """The StartInterrupted decompose_balanced raises (a bare Ctrl-C fails the test, not the run)."""
+    try:
+        decompose_balanced(problem, data, 6, max_work=2e8, seconds=60.0)
+    except decompose.StartInterrupted as caught:
+        return caught
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped the decomposed start without its plan")
+    pytest.fail("the injected Ctrl-C never reached the start")
+
+
+def _six_clusters(monkeypatch):
+    monkeypatch.setattr(decompose, "LEAF_CLUSTERS", 2)
+    monkeypatch.setattr(decompose, "REGROUP_CLUSTERS", 2)
+    problem = sample_problem(600, 6, 10.0, with_adjacency=False, balance={"population": 0.10})
+    return problem, prepare(problem)
+
+
+def test_ctrl_c_in_a_group_finishes_the_rest_in_haste_and_hands_over_the_plan(monkeypatch):
+    """Ctrl-C in the second group: it and every later group get their first LP round only,
+    no regroup, and StartInterrupted carries a plan placing every unit within the bands."""
+    problem, data = _six_clusters(monkeypatch)
+    calls = _ctrl_c_on_call(monkeypatch, "solve_group", 2)
+    caught = _interrupted_start(problem, data)
+    works = [kw["lp_work"] for kw in calls]
+    # four groups here: 1, 2 (interrupted), 2 again and the rest in haste (no LP work
+    # past the first round)
+    assert len(works) == 5 and works[0] == works[1] > 0
+    assert works[2:] == [0.0, 0.0, 0.0]
+    labels = caught.labels
+    assert caught.violation == 0.0 and labels.min() >= 0
+    medoids = _medoids_of(problem, labels.tolist())
+    assert partition_passes(problem, data, [medoids[i] for i in range(data.n)])
+
+
+def test_ctrl_c_in_the_regroup_hands_over_the_plan_in_hand(monkeypatch):
+    """Ctrl-C in the regroup's LP rounds: the groups' plan (or a better one) is handed over."""
+    problem, data = _six_clusters(monkeypatch)
+    _ctrl_c_on_call(monkeypatch, "_lp_rounds", 3)  # 2 groups' rounds, then the regroup's
+    labels = _interrupted_start(problem, data).labels
+    medoids = _medoids_of(problem, labels.tolist())
+    assert partition_passes(problem, data, [medoids[i] for i in range(data.n)])
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_the_decomposed_start_still_gives_a_plan(monkeypatch):
+    """solve(): Ctrl-C in the decomposed start returns its hasty plan, interrupted and verified
+    (20 000 units, 300 s: the first plan comes after ~80 s, and Ctrl-C before it lost all)."""
+    monkeypatch.setattr(construct, "DECOMPOSE_MIN_UNITS", 2000)
+    monkeypatch.setattr(construct, "LP_MAX_PAIRS", 1000)
+    monkeypatch.setattr(decompose, "LEAF_CLUSTERS", 5)
+    _ctrl_c_on_call(monkeypatch, "solve_group", 2)
+    problem = sample_problem(2000, 20, 8.0, with_adjacency=False, balance={"population": 0.10})
+    try:
+        plan = solve(problem)
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C in the decomposed start lost the plan")
+    assert plan.interrupted is True
+    assert check_plan(plan, problem) == []
