@@ -24,7 +24,7 @@ from optimizer.budget import (
     work,
 )
 from optimizer.data import ModelData
-from optimizer.decompose import decompose_balanced
+from optimizer.decompose import StartInterrupted, decompose_balanced
 from optimizer.local_search import sse
 from optimizer.problem import Problem
 from optimizer.repair import LP_MAX_PAIRS, greedy_balanced, lp_balanced, repair_balance
@@ -144,9 +144,14 @@ def balanced_start(
         return labels, violation
     if violation == 0.0 and data.n * min(k, SPARSE_NEAREST) <= SPARSE_LP_MAX_PAIRS:
         nearest = None if data.n * k <= LP_MAX_PAIRS else SPARSE_NEAREST
-        sparse = lp(nearest=nearest, keep=labels)
+        try:
+            sparse = lp(nearest=nearest, keep=labels)
+            if sparse is not None:
+                fixed, left = repair(sparse, budget / 2)
+        except KeyboardInterrupt:
+            # Ctrl-C in the improving LP rounds: the plan in hand meets sizes and bands
+            raise StartInterrupted(np.asarray(labels), 0.0) from None
         if sparse is not None:
-            fixed, left = repair(sparse, budget / 2)
             X = np.asarray(problem.features.values, dtype=np.float64)
             if left == 0.0 and sse(X, np.asarray(fixed), k) < sse(X, np.asarray(labels), k):
                 return fixed, left

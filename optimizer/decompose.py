@@ -172,12 +172,14 @@ def _even_out(left: np.ndarray, right: np.ndarray, weight: np.ndarray, share: fl
 
 
 class StartInterrupted(KeyboardInterrupt):
-    """Ctrl-C during the decomposed start, with the plan it could still put together.
+    """Ctrl-C during the balanced start, with the plan it could still put together.
 
     A KeyboardInterrupt (so code unaware of it treats it as Ctrl-C), carrying
     ``labels`` (every unit placed) and ``violation`` (0: sizes and bands met).
-    Why: with a long limit this start is most of the wait for a first plan
-    (20 000 units, 300 s: 80 s; 14 s at 30 s), and Ctrl-C in it lost everything.
+    Raised by the decomposed start here and by the improving LP rounds of
+    :func:`optimizer.construct.balanced_start`. Why: with a long limit the
+    start is most of the wait for a first plan (20 000 units, 300 s: 80 s;
+    14 s at 30 s), and Ctrl-C in it lost everything.
     """
 
     def __init__(self, labels: np.ndarray, violation: float) -> None:
