@@ -27,7 +27,13 @@ from optimizer.data import ModelData
 from optimizer.decompose import StartInterrupted, decompose_balanced
 from optimizer.local_search import sse
 from optimizer.problem import Problem
-from optimizer.repair import LP_MAX_PAIRS, greedy_balanced, lp_balanced, repair_balance
+from optimizer.repair import (
+    LP_MAX_PAIRS,
+    RoundsInterrupted,
+    greedy_balanced,
+    lp_balanced,
+    repair_balance,
+)
 from optimizer.rule_groups import region_groups
 
 #: Share of the time left for the balance repair, and its cap in seconds.
@@ -119,7 +125,14 @@ def balanced_start(
         if out_of_time():
             return split or (labels, violation)
         if data.n * k <= LP_MAX_PAIRS:
-            start = lp() or seed_labels
+            try:
+                start = lp() or seed_labels
+            except RoundsInterrupted as cut:
+                if cut.labels is None:
+                    raise
+                # Ctrl-C in the LP rounds: their last rounding, repaired, is the plan
+                labels, violation = repair(cut.labels, budget / 2)
+                raise StartInterrupted(np.asarray(labels), violation) from None
             labels, violation = repair(start, budget / 2)
             if violation == 0.0:
                 return labels, violation

@@ -495,60 +495,85 @@ def lp_balanced(
     min_size = rules.min_size or 0
     max_size = rules.max_size or n
     V, lo, hi, mean = balance_arrays(data, k, n)
-    best = None
     end = time.monotonic() + seconds if seconds is not None else math.inf
-    spent, allowance = 0, math.inf if max_work is None else max_work
-    for _ in range(rounds):
-        if time.monotonic() >= end - 0.05:
+    allowance = math.inf if max_work is None else max_work
+    return _lp_rounds_from(data, X, V, lo, hi, mean, k, lab, rounds, nearest, keep,
+                           min_size, max_size, end, seconds, allowance, clock)
+
+
+class RoundsInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`lp_balanced`'s rounds, with the last round's rounding (or None).
+
+    A KeyboardInterrupt, so code unaware of it treats it as Ctrl-C; the start
+    (:func:`optimizer.construct.balanced_start`) repairs ``labels`` instead of
+    losing them (700 units, 60 s: the rounds are ~10 s of the wait for a first plan).
+    """
+
+    def __init__(self, labels: list[int] | None) -> None:
+        super().__init__()
+        self.labels = labels
+
+
+def _lp_rounds_from(data, X, V, lo, hi, mean, k, lab, rounds, nearest, keep, min_size,
+                    max_size, end, seconds, allowance, clock) -> list[int] | None:
+    """:func:`lp_balanced`'s rounds; Ctrl-C inside leaves with the best rounding so far."""
+    n = len(lab)
+    best = None
+    spent = 0
+    try:
+        for _ in range(rounds):
+            if time.monotonic() >= end - 0.05:
+                if clock is not None:
+                    clock.mark()
+                break
+            centres = cluster_means(X, lab, k)
+            d = (
+                np.einsum("ij,ij->i", X, X)[:, None]
+                + np.einsum("ij,ij->i", centres, centres)[None, :]
+                - 2.0 * X @ centres.T
+            )
+            if nearest is None or nearest >= k:
+                rows, cols = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
+            else:
+                # each unit's nearest centres plus its own cluster (so the current plan stays a column)
+                near = np.argpartition(d, nearest, axis=1)[:, :nearest]
+                per_centre = min(n, 3 * max_size)
+                # ... and the biggest units may go anywhere: centres of small units
+                # need them to reach the band (nearest-only arcs made the LP infeasible)
+                weight = (np.abs(V) / mean).sum(axis=1) if data.balance else np.zeros(n)
+                n_big = min(math.ceil(BIG_SHARE * n), BIG_MAX_PAIRS // k) if data.balance else 0
+                big = np.argsort(-weight, kind="stable")[:n_big]
+                pairs = np.unique(np.concatenate([
+                    np.repeat(np.arange(n), nearest) * k + near.ravel(), np.arange(n) * k + lab,
+                    (big[:, None] * k + np.arange(k)[None, :]).ravel(),
+                    np.arange(n) * k + (np.asarray(keep) if keep is not None else lab),
+                    # every centre reaches enough units to fill itself
+                    (np.argpartition(d, per_centre - 1, axis=0)[:per_centre] * k + np.arange(k)[None, :]).ravel(),
+                ]))
+                rows, cols = pairs // k, pairs % k
+            m = len(rows)
+            cost = m * (n + 2 * k)  # HiGHS time grows with columns × rows (measured 700 / 3 300)
+            # the first round runs even over the allowance when it is the only way to
+            # a plan; with ``keep`` (a plan in hand) it is only an improvement, skipped
+            # when unaffordable: 10 000 units, sizes and a `together` group, 30 s: one
+            # round was charged 23 of the 26 nominal s and nothing was left to place
+            # the group (no plan, exit 3)
+            if (best is not None or keep is not None) and spent + cost > allowance:
+                break
+            spent += cost
             if clock is not None:
-                clock.mark()
-            break
-        centres = cluster_means(X, lab, k)
-        d = (
-            np.einsum("ij,ij->i", X, X)[:, None]
-            + np.einsum("ij,ij->i", centres, centres)[None, :]
-            - 2.0 * X @ centres.T
-        )
-        if nearest is None or nearest >= k:
-            rows, cols = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
-        else:
-            # each unit's nearest centres plus its own cluster (so the current plan stays a column)
-            near = np.argpartition(d, nearest, axis=1)[:, :nearest]
-            per_centre = min(n, 3 * max_size)
-            # ... and the biggest units may go anywhere: centres of small units
-            # need them to reach the band (nearest-only arcs made the LP infeasible)
-            weight = (np.abs(V) / mean).sum(axis=1) if data.balance else np.zeros(n)
-            n_big = min(math.ceil(BIG_SHARE * n), BIG_MAX_PAIRS // k) if data.balance else 0
-            big = np.argsort(-weight, kind="stable")[:n_big]
-            pairs = np.unique(np.concatenate([
-                np.repeat(np.arange(n), nearest) * k + near.ravel(), np.arange(n) * k + lab,
-                (big[:, None] * k + np.arange(k)[None, :]).ravel(),
-                np.arange(n) * k + (np.asarray(keep) if keep is not None else lab),
-                # every centre reaches enough units to fill itself
-                (np.argpartition(d, per_centre - 1, axis=0)[:per_centre] * k + np.arange(k)[None, :]).ravel(),
-            ]))
-            rows, cols = pairs // k, pairs % k
-        m = len(rows)
-        cost = m * (n + 2 * k)  # HiGHS time grows with columns × rows (measured 700 / 3 300)
-        # the first round runs even over the allowance when it is the only way to
-        # a plan; with ``keep`` (a plan in hand) it is only an improvement, skipped
-        # when unaffordable: 10 000 units, sizes and a `together` group, 30 s: one
-        # round was charged 23 of the 26 nominal s and nothing was left to place
-        # the group (no plan, exit 3)
-        if (best is not None or keep is not None) and spent + cost > allowance:
-            break
-        spent += cost
-        if clock is not None:
-            clock.charge(cost, LP_WORK_PER_S)
-        res = balanced_lp(d[rows, cols], rows, cols, n, k, V, lo, hi, min_size, max_size,
-                          time_limit=max(end - time.monotonic(), 0.05) if seconds is not None else None)
-        if res.status != 0:
-            if res.status == 1 and clock is not None:
-                clock.mark()  # HiGHS stopped on its (safety) time limit
-            return best
-        new = largest_shares(rows, cols, res.x, n)
-        best = new.tolist()
-        if np.array_equal(new, lab):
-            break  # converged: the centres will not move again
-        lab = new
+                clock.charge(cost, LP_WORK_PER_S)
+            res = balanced_lp(d[rows, cols], rows, cols, n, k, V, lo, hi, min_size, max_size,
+                              time_limit=max(end - time.monotonic(), 0.05) if seconds is not None else None)
+            if res.status != 0:
+                if res.status == 1 and clock is not None:
+                    clock.mark()  # HiGHS stopped on its (safety) time limit
+                return best
+            new = largest_shares(rows, cols, res.x, n)
+            best = new.tolist()
+            if np.array_equal(new, lab):
+                break  # converged: the centres will not move again
+            lab = new
+    except KeyboardInterrupt:
+        raise RoundsInterrupted(best) from None
     return best

@@ -155,3 +155,24 @@ def test_ctrl_c_in_the_starts_improving_lp_keeps_the_repaired_plan(monkeypatch):
     plan = _solve_keeping(problem)
     assert plan.interrupted is True
     assert check_plan(plan, problem) == []
+
+
+def test_ctrl_c_in_the_starts_lp_rounds_repairs_their_last_rounding(monkeypatch):
+    """Ctrl-C in the start's second LP round: the first round's rounding, repaired, is the
+    plan (700 units, 60 s: the rounds are the first ~10 s, and Ctrl-C in them lost all)."""
+    from optimizer import repair
+
+    real, calls = repair.balanced_lp, []
+
+    def second_round_interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(repair, "balanced_lp", second_round_interrupted)
+    problem = _problem()
+    plan = _solve_keeping(problem)
+    assert len(calls) == 2
+    assert plan.interrupted is True
+    assert check_plan(plan, problem) == []
