@@ -24,12 +24,12 @@ from optimizer.budget import (
     work,
 )
 from optimizer.data import ModelData
-from optimizer.decompose import StartInterrupted, decompose_balanced
+from optimizer.decompose import decompose_balanced
+from optimizer.interrupts import RoundsInterrupted, StartInterrupted
 from optimizer.local_search import sse
 from optimizer.problem import Problem
 from optimizer.repair import (
     LP_MAX_PAIRS,
-    RoundsInterrupted,
     greedy_balanced,
     lp_balanced,
     repair_balance,

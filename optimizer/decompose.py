@@ -25,6 +25,7 @@ import numpy as np
 
 from optimizer.budget import LP_WORK_PER_S, REPAIR_WORK_PER_S, Clock
 from optimizer.data import ModelData
+from optimizer.interrupts import StartInterrupted
 from optimizer.local_search import sse
 from optimizer.problem import Problem
 from optimizer.repair import (
@@ -169,23 +170,6 @@ def _even_out(left: np.ndarray, right: np.ndarray, weight: np.ndarray, share: fl
             excess -= t
             j += 1
     return left, right
-
-
-class StartInterrupted(KeyboardInterrupt):
-    """Ctrl-C during the balanced start, with the plan it could still put together.
-
-    A KeyboardInterrupt (so code unaware of it treats it as Ctrl-C), carrying
-    ``labels`` (every unit placed) and ``violation`` (0: sizes and bands met).
-    Raised by the decomposed start here and by the improving LP rounds of
-    :func:`optimizer.construct.balanced_start`. Why: with a long limit the
-    start is most of the wait for a first plan (20 000 units, 300 s: 80 s;
-    14 s at 30 s), and Ctrl-C in it lost everything.
-    """
-
-    def __init__(self, labels: np.ndarray, violation: float) -> None:
-        super().__init__()
-        self.labels = labels
-        self.violation = violation
 
 
 def solve_group(

@@ -32,6 +32,7 @@ from ortools.graph.python import min_cost_flow
 
 from optimizer.budget import FLOW_WORK_PER_S, REGION_WORK_PER_S, Clock
 from optimizer.data import ModelData
+from optimizer.interrupts import RoundsInterrupted, StartInterrupted
 from optimizer.local_search import cluster_blocks, sse
 from optimizer.objective import COST_SCALE
 from optimizer.problem import Problem
@@ -254,23 +255,27 @@ def flow_kmeans(
     spent = rounds = widened = 0
     converged = False
     best: np.ndarray | None = None
-    while rounds < max_rounds:
-        if best is not None and (spent >= allowance or time.monotonic() >= deadline):
-            if spent < allowance and clock is not None:
-                clock.mark()
-            break
-        centres = cluster_means(X, lab, k)
-        new, used, w = assign_to_centres(X, centres, min_size, max_size, nearest=nearest, keep=keep)
-        rounds += 1
-        widened += w
-        spent += used + FLOW_ROUND_OVERHEAD
-        if new is None:
-            break
-        same = keep is not None and bool((new == keep).all())
-        best = keep = lab = new
-        if same:
-            converged = True
-            break
+    try:
+        while rounds < max_rounds:
+            if best is not None and (spent >= allowance or time.monotonic() >= deadline):
+                if spent < allowance and clock is not None:
+                    clock.mark()
+                break
+            centres = cluster_means(X, lab, k)
+            new, used, w = assign_to_centres(X, centres, min_size, max_size, nearest=nearest,
+                                             keep=keep)
+            rounds += 1
+            widened += w
+            spent += used + FLOW_ROUND_OVERHEAD
+            if new is None:
+                break
+            same = keep is not None and bool((new == keep).all())
+            best = keep = lab = new
+            if same:
+                converged = True
+                break
+    except KeyboardInterrupt:
+        raise RoundsInterrupted(None if best is None else best.tolist()) from None
     if clock is not None:
         clock.charge(spent, FLOW_WORK_PER_S)
     if best is None:
@@ -440,22 +445,32 @@ def best_of_starts(
 
     X = np.asarray(X, dtype=np.float64)
     allowance = math.inf if max_work is None else max_work
-    best = flow_kmeans(X, seed_labels, k, min_size, max_size, max_work=max_work,
-                       deadline=deadline, clock=clock)
+    try:
+        best = flow_kmeans(X, seed_labels, k, min_size, max_size, max_work=max_work,
+                           deadline=deadline, clock=clock)
+    except RoundsInterrupted as cut:
+        if cut.labels is None:
+            raise
+        raise StartInterrupted(np.asarray(cut.labels), 0.0) from None
     if best is None:
         return None
     spent, best_sse = best.work, sse(X, best.labels, k)
     extra = len(X) * k  # the k-means++ draw and first assignment of a restart
-    for r in range(restarts):
-        if spent > allowance / 2 or time.monotonic() >= deadline:
-            break
-        centres, _ = kmeans_plusplus(X, k, random_state=seed + r + 1)
-        trial = flow_kmeans(X, np.argmin(_sq_dist(X, centres), axis=1), k, min_size, max_size,
-                            max_work=int(allowance - spent) if max_work is not None else None,
-                            deadline=deadline, clock=clock)
-        spent += (trial.work if trial is not None else 0) + extra
-        if clock is not None:
-            clock.charge(extra, FLOW_WORK_PER_S)
-        if trial is not None and sse(X, trial.labels, k) < best_sse:
-            best, best_sse = trial, sse(X, trial.labels, k)
+    try:
+        for r in range(restarts):
+            if spent > allowance / 2 or time.monotonic() >= deadline:
+                break
+            centres, _ = kmeans_plusplus(X, k, random_state=seed + r + 1)
+            trial = flow_kmeans(X, np.argmin(_sq_dist(X, centres), axis=1), k, min_size,
+                                max_size,
+                                max_work=int(allowance - spent) if max_work is not None else None,
+                                deadline=deadline, clock=clock)
+            spent += (trial.work if trial is not None else 0) + extra
+            if clock is not None:
+                clock.charge(extra, FLOW_WORK_PER_S)
+            if trial is not None and sse(X, trial.labels, k) < best_sse:
+                best, best_sse = trial, sse(X, trial.labels, k)
+    except KeyboardInterrupt:
+        # Ctrl-C in a restart: the best alternation so far meets the sizes
+        raise StartInterrupted(best.labels, 0.0) from None
     return dataclass_replace(best, work=spent)

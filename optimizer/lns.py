@@ -100,8 +100,8 @@ from optimizer.column_bound import (
 from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
 from optimizer.contiguous_repair import contiguous_start
 from optimizer.data import ModelData
-from optimizer.decompose import StartInterrupted
 from optimizer.flow_assign import DENSE_DISTANCES_MAX, RegionStats, flow_allowed
+from optimizer.interrupts import StartInterrupted
 from optimizer.lns_phases import (
     LOCAL_SEARCH_SHARE,
     band_regions,

@@ -29,6 +29,7 @@ from optimizer.budget import (
     Clock,
 )
 from optimizer.data import ModelData
+from optimizer.interrupts import RoundsInterrupted
 from optimizer.problem import Problem
 
 #: Each cluster looks for partners among this many nearest clusters (by centroid).
@@ -499,19 +500,6 @@ def lp_balanced(
     allowance = math.inf if max_work is None else max_work
     return _lp_rounds_from(data, X, V, lo, hi, mean, k, lab, rounds, nearest, keep,
                            min_size, max_size, end, seconds, allowance, clock)
-
-
-class RoundsInterrupted(KeyboardInterrupt):
-    """Ctrl-C during :func:`lp_balanced`'s rounds, with the last round's rounding (or None).
-
-    A KeyboardInterrupt, so code unaware of it treats it as Ctrl-C; the start
-    (:func:`optimizer.construct.balanced_start`) repairs ``labels`` instead of
-    losing them (700 units, 60 s: the rounds are ~10 s of the wait for a first plan).
-    """
-
-    def __init__(self, labels: list[int] | None) -> None:
-        super().__init__()
-        self.labels = labels
 
 
 def _lp_rounds_from(data, X, V, lo, hi, mean, k, lab, rounds, nearest, keep, min_size,

@@ -16,6 +16,7 @@ from optimizer.decompose import (
     solve_group,
     split_groups,
 )
+from optimizer.interrupts import StartInterrupted
 from optimizer.local_search import sse
 from optimizer.repair import balance_arrays
 from optimizer.solve import _medoids_of, solve
@@ -178,11 +179,11 @@ def _ctrl_c_on_call(monkeypatch, name: str, call: int) -> list[dict]:
     return calls
 
 
-def _interrupted_start(problem, data) -> "decompose.StartInterrupted":
+def _interrupted_start(problem, data) -> StartInterrupted:
     """The StartInterrupted decompose_balanced raises (a bare Ctrl-C fails the test, not the run)."""
     try:
         decompose_balanced(problem, data, 6, max_work=2e8, seconds=60.0)
-    except decompose.StartInterrupted as caught:
+    except StartInterrupted as caught:
         return caught
     except KeyboardInterrupt:
         pytest.fail("Ctrl-C escaped the decomposed start without its plan")

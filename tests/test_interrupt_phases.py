@@ -176,3 +176,54 @@ def test_ctrl_c_in_the_starts_lp_rounds_repairs_their_last_rounding(monkeypatch)
     assert len(calls) == 2
     assert plan.interrupted is True
     assert check_plan(plan, problem) == []
+
+
+def _sizes_only():
+    problem = sample_problem(400, 20, 5.0, with_adjacency=False)
+    assert not problem.rules.balance
+    return problem
+
+
+def _ctrl_c_on_call(monkeypatch, module, name: str, call: int) -> list[int]:
+    real, calls = getattr(module, name), []
+
+    def once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, once)
+    return calls
+
+
+def test_ctrl_c_in_the_flow_start_keeps_its_last_round(monkeypatch):
+    """Sizes only: Ctrl-C in the alternation's second round hands over the first round's plan."""
+    from optimizer import flow_assign
+
+    calls = _ctrl_c_on_call(monkeypatch, flow_assign, "assign_to_centres", 2)
+    problem = _sizes_only()
+    plan = _solve_keeping(problem)
+    assert len(calls) == 2
+    assert plan.interrupted is True
+    assert check_plan(plan, problem) == []
+    assert plan.details["phase_wall_s"].startswith("interrupted=")
+
+
+def test_ctrl_c_in_a_regional_restart_keeps_the_whole_tables_plan(monkeypatch):
+    """A regional restart's alternation is cut: its (regional) labels are not a plan — the
+    local search's plan before it is kept."""
+    from optimizer import flow_assign, lns_phases
+
+    real = lns_phases.regional_restarts
+
+    def cut_inside(*args, **kwargs):
+        _ctrl_c_on_call(monkeypatch, flow_assign, "flow_kmeans", 2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lns_phases, "regional_restarts", cut_inside)
+    problem = _sizes_only()
+    plan = _solve_keeping(problem)
+    assert plan.interrupted is True
+    assert check_plan(plan, problem) == []
+    assert "local_search=" in plan.details["phase_wall_s"]
