@@ -306,3 +306,15 @@ def test_quick_mode_end_to_end(tmp_path: Path) -> None:
     assert set(cumkhoi.status) <= {"OPTIMAL", "FEASIBLE", "no plan"}, cumkhoi.note
     assert cumkhoi[cumkhoi.dispersion.notna()].rules_ok.all(), cumkhoi.to_string()
     assert set(runs[runs.method == "plain_cpsat"].status) == {"OPTIMAL"}
+
+
+@pytest.mark.slow
+def test_ctrl_c_benchmark_keeps_the_plan_and_says_so(tmp_path: Path) -> None:
+    """benchmarks/ctrl_c.py on 200 units F: Ctrl-C after the first plan keeps it ("kept")."""
+    from benchmarks.ctrl_c import _problem, interrupt_once
+
+    problem = _problem(200, 0, "F", 20.0, tmp_path)
+    row = interrupt_once(problem, 3.0)
+    assert row["outcome"] == "kept", row
+    assert row["first"] is not None and row["first"] <= 3.0 + row["answer"]
+    assert 0.0 <= row["gap"] <= 1.0
