@@ -67,6 +67,10 @@ register(
             "vi": "Cận dưới dùng để tính khoảng cách tối ưu vẫn đang tăng khi hết phần thời gian dành cho nó, nên khoảng cách này chỉ là mức tối đa: phương án có thể gần tối ưu hơn con số đó. Tăng --time-limit để có cận dưới chặt hơn.",
             "en": "The lower bound behind the optimality gap was still rising when its share of the time ran out, so the gap is only an upper limit: the plan may be closer to the best than it says. Raise --time-limit for a tighter bound.",
         },
+        "solve.bound_interrupted": {
+            "vi": "Đã dừng sớm nên cận dưới có ít thời gian hơn dự kiến: khoảng cách tối ưu này chỉ là mức tối đa, phương án có thể gần tối ưu hơn con số đó.",
+            "en": "Stopped early, so the lower bound had less time than planned: the gap is only an upper limit, and the plan may be closer to the best than it says.",
+        },
         "solve.counts_sampled": {
             "vi": "Chỉ thử {tried}/{total} số cụm khả dĩ ({counts}) trong giới hạn thời gian; hãy tăng --time-limit để thử hết.",
             "en": "Only {tried} of {total} possible cluster counts ({counts}) were tried within the time limit; raise --time-limit to try them all.",
@@ -313,7 +317,11 @@ def _finish(
     if details.get("exact_clock_stopped") and status is SolveStatus.FEASIBLE:
         notes += (tr("solve.exact_clock_stopped"),)
     gap = (cost - bound) / max(abs(cost), 1)
-    if (status is SolveStatus.FEASIBLE and details.get("bound_converged") is False
+    if status is SolveStatus.FEASIBLE and interrupted and gap >= BOUND_NOTE_GAP:
+        # after Ctrl-C the bound gets seconds (lns.INTERRUPTED_BOUND_S): "raise
+        # --time-limit" would be the wrong advice
+        notes += (tr("solve.bound_interrupted"),)
+    elif (status is SolveStatus.FEASIBLE and details.get("bound_converged") is False
             and gap >= BOUND_NOTE_GAP):
         notes += (tr("solve.bound_still_rising"),)
     if possible is not None and len(counts) < len(possible):

@@ -227,3 +227,15 @@ def test_ctrl_c_in_a_regional_restart_keeps_the_whole_tables_plan(monkeypatch):
     assert plan.interrupted is True
     assert check_plan(plan, problem) == []
     assert "local_search=" in plan.details["phase_wall_s"]
+
+
+def test_an_interrupted_plan_with_a_loose_bound_says_why_not_to_raise_the_limit(monkeypatch):
+    """After Ctrl-C the note says the bound was cut short, not "raise --time-limit"."""
+    from features.i18n import tr
+
+    monkeypatch.setattr(lns, "band_regions", _ctrl_c)
+    monkeypatch.setattr(lns, "lagrangian_bound", _ctrl_c)  # bound 0: the largest gap
+    plan = _solve_keeping(_problem())
+    assert plan.interrupted is True and plan.gap == 1.0
+    assert tr("solve.bound_interrupted") in plan.notes
+    assert tr("solve.bound_still_rising") not in plan.notes
