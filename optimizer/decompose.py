@@ -255,47 +255,40 @@ def regroup(
     """
     lab = labels.copy()
     n_groups = max(k // REGROUP_CLUSTERS, 1)
+    spent, gains = 0.0, 0
     try:
-        return _regroup_passes(X, V, lo, hi, mean, lab, k, min_size, max_size, lp_work, clock,
-                               end, n_groups)
+        for p in range(REGROUP_PASSES):
+            sums = np.zeros((k, X.shape[1]))
+            np.add.at(sums, lab, X)
+            group_of = _kmeans(sums / np.maximum(np.bincount(lab, minlength=k), 1)[:, None], n_groups,
+                               axis=p % CUT_AXES)
+            before = gains
+            for grp in range(n_groups):
+                cl = np.flatnonzero(group_of == grp)
+                idx = np.flatnonzero(np.isin(lab, cl))
+                cost = REGROUP_ROUNDS * _lp_cost(len(idx), len(cl), V.shape[1])
+                if spent + cost > lp_work or time.monotonic() >= end:
+                    if time.monotonic() >= end and clock is not None:
+                        clock.mark()
+                    return lab, gains
+                if len(cl) < 2:
+                    continue
+                old = np.searchsorted(cl, lab[idx])
+                new, used = _lp_rounds(X[idx], V[idx], lo, hi, len(cl), min_size, max_size, old,
+                                       REGROUP_ROUNDS, math.inf, clock, end)
+                spent += used
+                new, left, _ = repair_arrays(X[idx], V[idx], lo, hi, mean, min_size, max_size, new,
+                                             len(cl), allowance=used / LP_WORK_PER_S * REPAIR_WORK_PER_S,
+                                             end=end, clock=clock)
+                if left == 0.0 and sse(X[idx], new, len(cl)) < sse(X[idx], old, len(cl)) - 1e-9:
+                    lab[idx] = cl[new]
+                    gains += 1
+            if gains == before:
+                break
+        return lab, gains
     except KeyboardInterrupt:
         # ``lab`` changes only by whole groups that meet every band: a plan
         raise StartInterrupted(lab, 0.0) from None
-
-
-def _regroup_passes(X, V, lo, hi, mean, lab, k, min_size, max_size, lp_work, clock, end,
-                    n_groups) -> tuple[np.ndarray, int]:
-    """:func:`regroup`'s passes, changing ``lab`` in place group by group."""
-    spent, gains = 0.0, 0
-    for p in range(REGROUP_PASSES):
-        sums = np.zeros((k, X.shape[1]))
-        np.add.at(sums, lab, X)
-        group_of = _kmeans(sums / np.maximum(np.bincount(lab, minlength=k), 1)[:, None], n_groups,
-                           axis=p % CUT_AXES)
-        before = gains
-        for grp in range(n_groups):
-            cl = np.flatnonzero(group_of == grp)
-            idx = np.flatnonzero(np.isin(lab, cl))
-            cost = REGROUP_ROUNDS * _lp_cost(len(idx), len(cl), V.shape[1])
-            if spent + cost > lp_work or time.monotonic() >= end:
-                if time.monotonic() >= end and clock is not None:
-                    clock.mark()
-                return lab, gains
-            if len(cl) < 2:
-                continue
-            old = np.searchsorted(cl, lab[idx])
-            new, used = _lp_rounds(X[idx], V[idx], lo, hi, len(cl), min_size, max_size, old,
-                                   REGROUP_ROUNDS, math.inf, clock, end)
-            spent += used
-            new, left, _ = repair_arrays(X[idx], V[idx], lo, hi, mean, min_size, max_size, new,
-                                         len(cl), allowance=used / LP_WORK_PER_S * REPAIR_WORK_PER_S,
-                                         end=end, clock=clock)
-            if left == 0.0 and sse(X[idx], new, len(cl)) < sse(X[idx], old, len(cl)) - 1e-9:
-                lab[idx] = cl[new]
-                gains += 1
-        if gains == before:
-            break
-    return lab, gains
 
 
 def _principal_axes(centred: np.ndarray) -> np.ndarray:

@@ -575,13 +575,13 @@ def solve_large(
     # and at most INTERRUPTED_BOUND_S (it ran the whole share before: 600 units,
     # 300 s limit, the plan came 9 s after the signal); a second Ctrl-C while
     # bounding keeps the plan with whatever bound is in hand
-    spare = 0.0 if out.interrupted else left()
+    share_s = BOUND_SHARE * bound_nominal
     if out.interrupted:
-        bound_nominal = min(bound_nominal, INTERRUPTED_BOUND_S / BOUND_SHARE)
+        share_s = min(share_s, INTERRUPTED_BOUND_S)
     if out.medoid_of is not None or not out.interrupted:
         try:
-            _lower_bound(problem, data, k, out, extra, bound_nominal=bound_nominal,
-                         spare_s=spare, bound_end=bound_end)
+            _lower_bound(problem, data, k, out, extra, share_s=share_s,
+                         spare_s=0.0 if out.interrupted else left(), bound_end=bound_end)
         except KeyboardInterrupt:
             out.interrupted = True
             extra["bound_interrupted"] = True
@@ -601,17 +601,16 @@ def solve_large(
     return out
 
 
-
 class _StopRequested(Exception):
     """``stop`` was found set after a phase: end the phases with the plan in hand."""
 
 
 def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str, object], *,
-                 bound_nominal: float, spare_s: float, bound_end: float) -> None:
+                 share_s: float, spare_s: float, bound_end: float) -> None:
     """Set ``out.bound`` (valid for every plan of the scenario) for the plan in ``out``.
 
-    Its own share of the count's nominal time, topped up by ``spare_s`` (the
-    phases' unspent nominal seconds); details go to ``extra``. ``out.bound``
+    ``share_s`` nominal seconds, topped up by ``spare_s`` (the phases' unspent
+    nominal seconds); details go to ``extra``. ``out.bound``
     always holds a valid bound (0 first), so a Ctrl-C inside leaves one in hand.
     """
     out.bound = 0
@@ -628,7 +627,7 @@ def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str
     # Not after Ctrl-C: the planner asked for the plan now.
     window = size_window(data.n, k, problem.rules.min_size, problem.rules.max_size)
     bound_s = bound_seconds(
-        BOUND_SHARE * bound_nominal, spare_s,
+        share_s, spare_s,
         None if columns else useful_work(data.n, window[1]) / BOUND_WORK_PER_S)
     x = features_in_unit_order(problem) if columns else None
     values = other_columns(x, columns) if columns else problem.features

@@ -498,14 +498,6 @@ def lp_balanced(
     V, lo, hi, mean = balance_arrays(data, k, n)
     end = time.monotonic() + seconds if seconds is not None else math.inf
     allowance = math.inf if max_work is None else max_work
-    return _lp_rounds_from(data, X, V, lo, hi, mean, k, lab, rounds, nearest, keep,
-                           min_size, max_size, end, seconds, allowance, clock)
-
-
-def _lp_rounds_from(data, X, V, lo, hi, mean, k, lab, rounds, nearest, keep, min_size,
-                    max_size, end, seconds, allowance, clock) -> list[int] | None:
-    """:func:`lp_balanced`'s rounds; Ctrl-C inside leaves with the best rounding so far."""
-    n = len(lab)
     best = None
     spent = 0
     try:

@@ -255,3 +255,21 @@ def roomy_deadline(monkeypatch: Any, extra_s: float = 60.0) -> None:
         return real(problem, data, k, seed_labels, hint, deadline + extra_s, *args, **kwargs)
 
     monkeypatch.setattr(lns, "solve_large", roomy)
+
+
+def ctrl_c_on_call(monkeypatch: Any, module: Any, name: str, call: int) -> list[dict]:
+    """Make ``module.<name>`` raise KeyboardInterrupt on its ``call``-th call (once).
+
+    Returns each call's keyword arguments. How the Ctrl-C tests put a key press
+    at a chosen point of a phase that has no stop checks.
+    """
+    real, calls = getattr(module, name), []
+
+    def once(*args, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, once)
+    return calls

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import sample_problem
+from helpers import ctrl_c_on_call, sample_problem
 
 from optimizer import construct, decompose
 from optimizer.check import check_plan, partition_passes
@@ -163,22 +163,6 @@ def test_solve_takes_the_decomposition_path_and_returns_a_checked_plan(monkeypat
     assert check_plan(plan, problem) == []
 
 
-def _ctrl_c_on_call(monkeypatch, name: str, call: int) -> list[dict]:
-    """Make ``decompose.<name>`` raise KeyboardInterrupt on its ``call``-th call (once);
-    returns each call's keyword arguments."""
-    real = getattr(decompose, name)
-    calls = []
-
-    def once(*args, **kwargs):
-        calls.append(kwargs)
-        if len(calls) == call:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(decompose, name, once)
-    return calls
-
-
 def _interrupted_start(problem, data) -> StartInterrupted:
     """The StartInterrupted decompose_balanced raises (a bare Ctrl-C fails the test, not the run)."""
     try:
@@ -201,7 +185,7 @@ def test_ctrl_c_in_a_group_finishes_the_rest_in_haste_and_hands_over_the_plan(mo
     """Ctrl-C in the second group: it and every later group get their first LP round only,
     no regroup, and StartInterrupted carries a plan placing every unit within the bands."""
     problem, data = _six_clusters(monkeypatch)
-    calls = _ctrl_c_on_call(monkeypatch, "solve_group", 2)
+    calls = ctrl_c_on_call(monkeypatch, decompose, "solve_group", 2)
     caught = _interrupted_start(problem, data)
     works = [kw["lp_work"] for kw in calls]
     # four groups here: 1, 2 (interrupted), 2 again and the rest in haste (no LP work
@@ -217,7 +201,7 @@ def test_ctrl_c_in_a_group_finishes_the_rest_in_haste_and_hands_over_the_plan(mo
 def test_ctrl_c_in_the_regroup_hands_over_the_plan_in_hand(monkeypatch):
     """Ctrl-C in the regroup's LP rounds: the groups' plan (or a better one) is handed over."""
     problem, data = _six_clusters(monkeypatch)
-    _ctrl_c_on_call(monkeypatch, "_lp_rounds", 3)  # 2 groups' rounds, then the regroup's
+    ctrl_c_on_call(monkeypatch, decompose, "_lp_rounds", 3)  # 2 groups' rounds, then the regroup's
     labels = _interrupted_start(problem, data).labels
     medoids = _medoids_of(problem, labels.tolist())
     assert partition_passes(problem, data, [medoids[i] for i in range(data.n)])
@@ -230,7 +214,7 @@ def test_ctrl_c_in_the_decomposed_start_still_gives_a_plan(monkeypatch):
     monkeypatch.setattr(construct, "DECOMPOSE_MIN_UNITS", 2000)
     monkeypatch.setattr(construct, "LP_MAX_PAIRS", 1000)
     monkeypatch.setattr(decompose, "LEAF_CLUSTERS", 5)
-    _ctrl_c_on_call(monkeypatch, "solve_group", 2)
+    ctrl_c_on_call(monkeypatch, decompose, "solve_group", 2)
     problem = sample_problem(2000, 20, 8.0, with_adjacency=False, balance={"population": 0.10})
     try:
         plan = solve(problem)

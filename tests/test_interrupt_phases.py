@@ -12,7 +12,7 @@ raised at a chosen point.
 from __future__ import annotations
 
 import pytest
-from helpers import sample_problem
+from helpers import ctrl_c_on_call, sample_problem
 
 from optimizer import lns
 from optimizer.bound import BOUND_WORK_PER_S
@@ -162,15 +162,7 @@ def test_ctrl_c_in_the_starts_lp_rounds_repairs_their_last_rounding(monkeypatch)
     plan (700 units, 60 s: the rounds are the first ~10 s, and Ctrl-C in them lost all)."""
     from optimizer import repair
 
-    real, calls = repair.balanced_lp, []
-
-    def second_round_interrupted(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(repair, "balanced_lp", second_round_interrupted)
+    calls = ctrl_c_on_call(monkeypatch, repair, "balanced_lp", 2)
     problem = _problem()
     plan = _solve_keeping(problem)
     assert len(calls) == 2
@@ -184,24 +176,11 @@ def _sizes_only():
     return problem
 
 
-def _ctrl_c_on_call(monkeypatch, module, name: str, call: int) -> list[int]:
-    real, calls = getattr(module, name), []
-
-    def once(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == call:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, once)
-    return calls
-
-
 def test_ctrl_c_in_the_flow_start_keeps_its_last_round(monkeypatch):
     """Sizes only: Ctrl-C in the alternation's second round hands over the first round's plan."""
     from optimizer import flow_assign
 
-    calls = _ctrl_c_on_call(monkeypatch, flow_assign, "assign_to_centres", 2)
+    calls = ctrl_c_on_call(monkeypatch, flow_assign, "assign_to_centres", 2)
     problem = _sizes_only()
     plan = _solve_keeping(problem)
     assert len(calls) == 2
@@ -218,7 +197,7 @@ def test_ctrl_c_in_a_regional_restart_keeps_the_whole_tables_plan(monkeypatch):
     real = lns_phases.regional_restarts
 
     def cut_inside(*args, **kwargs):
-        _ctrl_c_on_call(monkeypatch, flow_assign, "flow_kmeans", 2)
+        ctrl_c_on_call(monkeypatch, flow_assign, "flow_kmeans", 2)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(lns_phases, "regional_restarts", cut_inside)
