@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from optimizer.budget import BAND_REGION_WORK_PER_S, Clock
+from optimizer.budget import BAND_REGION_WORK_PER_S, LP_WORK_PER_S, Clock
 from optimizer.decompose import lp_rounds
 from optimizer.flow_assign import RegionStats, search_regions
 from optimizer.repair import repair_arrays
@@ -36,15 +36,11 @@ from optimizer.repair import repair_arrays
 BAND_REGION_CLUSTERS = 4
 #: LP assignment / centre rounds per try at most (they stop when the labels settle).
 BAND_REGION_ROUNDS = 10
-#: Work charged per LP round: a call's set-up plus each column (unit × cluster of
-#: the region). Measured inside whole F solves (seed 0, 60 s; per round, wall):
-#: 4.3 ms at 56 units (700-unit table), 6.7 ms at 132 (3 300), 9.3 ms at 200
-#: (10 000), ~17 ms at 400 (50 000) — ~2.4 ms + 8.6 µs a column, i.e. 10 000 +
-#: 35 a column at BAND_REGION_WORK_PER_S. The old charge (20 000 + 1 a column)
-#: held at 700 units only: 50 000 units ran at a third of the nominal rate and its
-#: 600-s F solve met the clock in this phase.
-ROUND_WORK = 10_000
-COLUMN_WORK = 35
+#: LP rounds are charged the LP work they cost (:mod:`optimizer.band_lp`, warm
+#: rounds: simplex iterations × columns plus a set-up per column and per round),
+#: converted to this phase's units. Through scipy a round cost ~2.4 ms + 8.6 µs a
+#: column (4.3 ms at 56 units of a 700-unit table, ~17 ms at 400 of 50 000) and
+#: was charged 10 000 + 35 a column.
 #: Work charged per repair step (measured 0.35–0.39 ms a step at 56–200 units).
 STEP_WORK = 1_500
 #: Work charged per draw of a region, skipped tries included (the whole table's
@@ -77,11 +73,11 @@ def band_region_restarts(
     """
     def try_region(units: np.ndarray, start: np.ndarray) -> tuple[np.ndarray | None, float]:
         sub = X[units]
-        new, rounds = lp_rounds(sub, V[units], lo, hi, region, min_size, max_size, start,
-                                BAND_REGION_ROUNDS)
+        new, lp_work = lp_rounds(sub, V[units], lo, hi, region, min_size, max_size, start,
+                                 BAND_REGION_ROUNDS)
         new, left, steps = repair_arrays(sub, V[units], lo, hi, mean, min_size, max_size, new,
                                          region, allowance=TRY_REPAIR_WORK)
-        work = rounds * (COLUMN_WORK * len(units) * region + ROUND_WORK) + steps * STEP_WORK
+        work = lp_work * (BAND_REGION_WORK_PER_S / LP_WORK_PER_S) + steps * STEP_WORK
         return (new if left == 0.0 else None), work
 
     X = np.asarray(X, dtype=np.float64)

@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from optimizer.band_lp import BandAssignmentLP
 from optimizer.budget import LP_WORK_PER_S, REPAIR_WORK_PER_S, Clock
 from optimizer.data import ModelData
 from optimizer.interrupts import StartInterrupted
@@ -30,7 +31,6 @@ from optimizer.local_search import sse
 from optimizer.problem import Problem
 from optimizer.repair import (
     balance_arrays,
-    balanced_lp,
     cluster_means,
     largest_shares,
     repair_arrays,
@@ -179,7 +179,7 @@ def solve_group(
 ) -> tuple[np.ndarray, float]:
     """Labels 0..g-1 for one group: k-means, LP assignment / centre rounds, repair.
 
-    ``lp_work`` (LP columns × rows, summed over rounds) decides how many
+    ``lp_work`` (LP work, summed over rounds: :mod:`optimizer.band_lp`) decides how many
     rounds run after the first; ``repair_work`` bounds the repair. Returns
     the labels and the violation left (0 when every cluster fits).
     """
@@ -193,7 +193,8 @@ def solve_group(
 
 
 def _lp_cost(m: int, g: int, columns: int) -> float:
-    """LP work of one round: columns × rows plus the call's set-up."""
+    """An estimate of a cold LP round's work: columns × rows plus the call's set-up
+    (what a round was charged through scipy; warm rounds are charged what they cost)."""
     return m * g * (m + 2 * g * (1 + columns)) + LP_CALL_WORK
 
 
@@ -203,22 +204,32 @@ def _lp_rounds(
 ) -> tuple[np.ndarray, float]:
     """Alternate LP assignment and centre updates from ``lab``; returns labels and work spent.
 
-    The first round always runs; later ones while ``lp_work`` allows.
+    One LP model, re-solved warm each round (:mod:`optimizer.band_lp`: 310
+    units × 6 clusters, 67 ms a round through scipy, 4–7 ms so). The first
+    round always runs; a later one while ``lp_work`` still holds the work of
+    the round before it (the first is estimated by :func:`_lp_cost`).
     """
-    spent = 0.0
-    cost = _lp_cost(len(X), g, V.shape[1])
+    m = len(X)
+    spent, estimate = 0.0, _lp_cost(m, g, V.shape[1])
+    lp = BandAssignmentLP(m, g, V, lo, hi, min_size, max_size)
+    lp.add_arcs(np.repeat(np.arange(m), g), np.tile(np.arange(g), m))
     for _ in range(rounds):
         if spent > 0 and time.monotonic() >= end:
             if clock is not None:
                 clock.mark()  # the safety stop, not the allowance, ended the rounds
             break
-        if spent > 0 and spent + cost > lp_work:
+        if spent > 0 and spent + estimate > lp_work:
             break
-        spent += cost
+        centres = cluster_means(X, lab, g)
+        solved = lp.solve(((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
+        spent += solved.work
+        estimate = solved.work
         if clock is not None:
-            clock.charge(cost, LP_WORK_PER_S)
-        new = _lp_assign(X, V, lo, hi, g, min_size, max_size, lab)
-        if new is None or np.array_equal(new, lab):
+            clock.charge(solved.work, LP_WORK_PER_S)
+        if solved.x is None:
+            break
+        new = largest_shares(solved.rows, solved.cols, solved.x, m)
+        if np.array_equal(new, lab):
             break
         lab = new
     return lab, spent
@@ -227,15 +238,13 @@ def _lp_rounds(
 def lp_rounds(
     X: np.ndarray, V: np.ndarray, lo: np.ndarray, hi: np.ndarray, g: int, min_size: int,
     max_size: int, lab: np.ndarray, rounds: int,
-) -> tuple[np.ndarray, int]:
-    """Up to ``rounds`` LP assignment / centre rounds from ``lab`` (no allowance); labels, rounds run.
+) -> tuple[np.ndarray, float]:
+    """Up to ``rounds`` LP assignment / centre rounds from ``lab`` (no allowance); labels and
+    the LP work they cost (at :data:`optimizer.budget.LP_WORK_PER_S`).
 
     For callers that do their own accounting (:mod:`optimizer.band_regions`).
     """
-    cost = _lp_cost(len(X), g, V.shape[1])
-    new, spent = _lp_rounds(X, V, lo, hi, g, min_size, max_size, lab, rounds, math.inf, None,
-                            math.inf)
-    return new, round(spent / cost)
+    return _lp_rounds(X, V, lo, hi, g, min_size, max_size, lab, rounds, math.inf, None, math.inf)
 
 
 def regroup(
@@ -315,19 +324,6 @@ def _kmeans(X: np.ndarray, g: int, axis: int = 0) -> np.ndarray:
             break
         lab = new
     return lab
-
-
-def _lp_assign(
-    X: np.ndarray, V: np.ndarray, lo: np.ndarray, hi: np.ndarray, g: int,
-    min_size: int, max_size: int, lab: np.ndarray,
-) -> np.ndarray | None:
-    """Every unit to its largest share in the balanced LP around ``lab``'s centres, or None."""
-    m = len(X)
-    centres = cluster_means(X, lab, g)
-    d = ((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
-    rows, cols = np.repeat(np.arange(m), g), np.tile(np.arange(g), m)
-    res = balanced_lp(d.ravel(), rows, cols, m, g, V, lo, hi, min_size, max_size)
-    return None if res.status != 0 else largest_shares(rows, cols, res.x, m)
 
 
 def decompose_balanced(

@@ -28,8 +28,6 @@ regions, functions, contiguity and moves stay with CP-SAT.
 from __future__ import annotations
 
 import math
-import os
-import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -39,8 +37,8 @@ import highspy
 import numpy as np
 from scipy.sparse import coo_matrix, vstack
 
+from optimizer.highs import new_highs, run_cancellable
 from optimizer.model import AssignmentModel
-from optimizer.solver_wait import wait_cancellable
 
 #: Rules the MIP states exactly (``AssignmentModel.rules_used`` names).
 MIP_RULES = frozenset({"partition", "count", "size", "balance"})
@@ -172,7 +170,7 @@ def solve_mip(
     x0[[index[i, m] for i, m in enumerate(incumbent)]] = 1.0
     start.col_value = x0.tolist()
     h.setSolution(start)
-    interrupted = _run(h, stop)
+    interrupted = run_cancellable(h, stop)
     seconds = time.monotonic() - started
     status = h.modelStatusToString(h.getModelStatus())
     plan, plan_cost = None, None
@@ -198,7 +196,7 @@ def solve_mip(
 def _highs(time_limit: float, seed: int, *, banded: bool) -> highspy.Highs:
     """A silent, deterministic HiGHS with a time limit and an interruptible solve
     (``banded``: the model has balance rows, see :data:`SUBMIP_HEURISTICS_WITHOUT_BANDS`)."""
-    h = _new_highs()
+    h = new_highs()
     h.silent()
     h.setOptionValue("time_limit", max(float(time_limit), 0.01))
     h.setOptionValue("mip_rel_gap", 0.0)
@@ -208,32 +206,7 @@ def _highs(time_limit: float, seed: int, *, banded: bool) -> highspy.Highs:
     if not banded:
         h.setOptionValue("mip_heuristic_run_rens", SUBMIP_HEURISTICS_WITHOUT_BANDS)
         h.setOptionValue("mip_heuristic_run_rins", SUBMIP_HEURISTICS_WITHOUT_BANDS)
-    h.HandleUserInterrupt = True
     return h
-
-
-def _new_highs() -> highspy.Highs:
-    """A Highs instance made with the process's stdout (fd 1) pointed at /dev/null.
-
-    Why: HiGHS prints its licence banner from C++ on the first construction,
-    before any option can silence it — it would land in the middle of
-    ``cumkhoi plan``'s output (and of JSON a script reads from stdout).
-    """
-    sys.stdout.flush()
-    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)  # no file is written
-    try:
-        os.dup2(null, 1)
-        return highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(null)
-
-
-def _run(h: highspy.Highs, stop: threading.Event | None) -> bool:
-    """Solve in HiGHS's thread; ``stop`` or Ctrl-C cancel it. True when cancelled."""
-    h.startSolve()
-    return wait_cancellable(lambda timeout: h.wait(timeout)[0], h.cancelSolve, stop)
 
 
 def _plan(x: np.ndarray, rows_i: np.ndarray, cols_m: np.ndarray, n: int) -> list[int] | None:

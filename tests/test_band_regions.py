@@ -9,7 +9,7 @@ import pytest
 from helpers import banded_plan, roomy_deadline, sample_problem, sizes_and_band_hold
 
 from optimizer.band_regions import band_region_restarts
-from optimizer.budget import Clock
+from optimizer.budget import BAND_REGION_WORK_PER_S, LP_WORK_PER_S, Clock
 from optimizer.local_search import sse
 from optimizer.repair import balance_arrays
 from optimizer.solve import solve
@@ -96,22 +96,23 @@ def test_affordable_rounds_follow_the_cluster_sizes():
 
 
 def test_a_try_is_charged_for_its_rounds_its_steps_and_the_whole_tables_draw(monkeypatch):
-    """The charge follows the measured costs: an LP round grows with its columns, a try's
-    draw with the whole table (50 000 units ran at a third of the nominal rate without)."""
+    """The charge follows the measured costs: the LP rounds what they cost (their LP work,
+    converted), a repair step its rate, a try's draw the whole table (50 000 units ran at a
+    third of the nominal rate without)."""
     from optimizer import band_regions as br
 
     problem, data, start = banded_plan()
     k, rules = 12, problem.rules
     X = np.asarray(problem.features.values)
     V, lo, hi, mean = balance_arrays(data, k, data.n)
-    monkeypatch.setattr(br, "lp_rounds", lambda sub, *a: (a[-2], 2))
+    monkeypatch.setattr(br, "lp_rounds", lambda sub, *a: (a[-2], 7e5))  # 10 ms of LP work
     monkeypatch.setattr(br, "repair_arrays", lambda sub, *a, **kw: (a[-2], 0.0, 3))
     _, stats = band_region_restarts(X, V, lo, hi, mean, start, k, rules.min_size,
                                     rules.max_size, seed=0, region=k, max_work=1)
     n = len(X)  # region = k: the try re-clusters every unit
-    round_work = br.ROUND_WORK + br.COLUMN_WORK * n * k
+    lp_work = 7e5 / LP_WORK_PER_S * BAND_REGION_WORK_PER_S
     assert stats.tries == 1
-    assert stats.work == 2 * round_work + 3 * br.STEP_WORK + br.DRAW_WORK + n
+    assert stats.work == pytest.approx(lp_work + 3 * br.STEP_WORK + br.DRAW_WORK + n)
     # a try skipped for its frozen units was drawn too: the draw is charged all the same
     _, skipped = band_region_restarts(X, V, lo, hi, mean, start, k, rules.min_size,
                                       rules.max_size, seed=0, region=k, max_work=1,

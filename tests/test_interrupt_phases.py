@@ -160,9 +160,9 @@ def test_ctrl_c_in_the_starts_improving_lp_keeps_the_repaired_plan(monkeypatch):
 def test_ctrl_c_in_the_starts_lp_rounds_repairs_their_last_rounding(monkeypatch):
     """Ctrl-C in the start's second LP round: the first round's rounding, repaired, is the
     plan (700 units, 60 s: the rounds are the first ~10 s, and Ctrl-C in them lost all)."""
-    from optimizer import repair
+    from optimizer.band_lp import BandAssignmentLP
 
-    calls = ctrl_c_on_call(monkeypatch, repair, "balanced_lp", 2)
+    calls = ctrl_c_on_call(monkeypatch, BandAssignmentLP, "solve", 2)
     problem = _problem()
     plan = _solve_keeping(problem)
     assert len(calls) == 2

@@ -402,13 +402,13 @@ def test_a_together_pair_costs_little_on_a_large_table():
 def test_the_improving_lp_is_skipped_when_its_first_round_is_unaffordable(monkeypatch):
     """With a plan in hand (``keep``) the sparse LP is an improvement only: a round costing
     more than its allowance is not started (it used to take 23 of 26 nominal seconds)."""
-    import optimizer.repair as repair
+    from optimizer.band_lp import BandAssignmentLP
 
     problem = sample_problem(300, 10, 5.0, with_adjacency=False)
     data = prepare(problem)
     start = [i % 10 for i in range(300)]
     calls: list[int] = []
-    monkeypatch.setattr(repair, "balanced_lp", lambda *a, **kw: calls.append(1))
+    monkeypatch.setattr(BandAssignmentLP, "solve", lambda *a, **kw: calls.append(1))
     assert lp_balanced(problem, data, 10, start, nearest=3, keep=start, max_work=1) is None
     assert calls == []
 
