@@ -40,9 +40,16 @@ from optimizer.rule_groups import region_groups
 REPAIR_SHARE = 0.25
 REPAIR_MAX_S = 120.0
 #: Sparse LP start: centres per unit, most units × centres, share of the time left.
+#: Since the rounds re-solve warm (optimizer/band_lp.py: ~1 nominal s a round
+#: after the first few at 3 300 units) they are the search's best use of time
+#: there: 3 300 units F, 60 s, share 0.4 / 0.6 / 0.8 → seed 0 0.33792 / 0.33765 /
+#: 0.33698, seed 2 0.34014 / 0.34082 / 0.34008 (at 0.6 and 0.8 the annealing no
+#: longer fits, and the regional restarts take its time; it had gained nothing
+#: on seed 0 from the better start). The dense LP at 700 units converges within
+#: either share. Through scipy (cold rounds of ~3 s) 0.2 and 0.4 did alike.
 SPARSE_NEAREST = 20
 SPARSE_LP_MAX_PAIRS = 400_000
-SPARSE_LP_SHARE = 0.4
+SPARSE_LP_SHARE = 0.8
 #: From this many units (and beyond the dense LP) the balanced start splits the
 #: table into groups of whole clusters (:mod:`optimizer.decompose`), with this
 #: share of the time: biggest-first dealing left 458 of 500 clusters outside
