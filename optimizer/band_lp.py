@@ -119,8 +119,11 @@ class BandAssignmentLP:
         rows, cols = self.codes // self.k, self.codes % self.k
         m = len(self.codes)
         self.h.changeColsCost(m, np.arange(m, dtype=np.int32), distances[rows, cols])
-        limit = float(max(time_limit, 0.01)) if math.isfinite(time_limit) else highspy.kHighsInf
-        self.h.setOptionValue("time_limit", limit)
+        # HiGHS's time limit counts the instance's whole run time, every solve so far
+        # included (a 0.5-s limit stopped the second 0.3-s round of a reused model)
+        limit = (self.h.getRunTime() + max(time_limit, 0.01) if math.isfinite(time_limit)
+                 else highspy.kHighsInf)
+        self.h.setOptionValue("time_limit", float(limit))
         if m < CANCELLABLE_ARCS:
             self.h.run()  # a few ms: Ctrl-C arrives when it returns
         elif run_cancellable(self.h, None):

@@ -122,3 +122,22 @@ def test_the_same_rounds_give_the_same_iterations() -> None:
         lp.add_arcs(np.repeat(np.arange(n), k), np.tile(np.arange(k), n))
         counts.append([lp.solve(_distances(X, rng.normal(size=(k, 2)))).iterations for _ in range(3)])
     assert counts[0] == counts[1]
+
+
+def test_each_round_gets_its_own_time_limit() -> None:
+    """HiGHS's time limit counts the instance's whole run time: rounds of a reused model,
+    each far within the limit but together past it, must all be solved (the first version
+    passed the limit as is, and every round after ~0.5 s of solving timed out)."""
+    rng = np.random.default_rng(0)
+    n, k = 400, 30
+    X = rng.normal(size=(n, 3))
+    V = rng.lognormal(size=(n, 1))
+    mean = V.sum() / k
+    lp = BandAssignmentLP(n, k, V, np.array([0.9 * mean]), np.array([1.1 * mean]), 12, 15)
+    lp.add_arcs(np.repeat(np.arange(n), k), np.tile(np.arange(k), n))
+    limit, rounds = 0.5, 0
+    while lp.h.getRunTime() < 1.5 * limit and rounds < 200:
+        got = lp.solve(_distances(X, rng.normal(size=(k, 3))), time_limit=limit)
+        assert got.x is not None and not got.timed_out, f"round {rounds} stopped by the limit"
+        rounds += 1
+    assert lp.h.getRunTime() >= 1.5 * limit  # the rounds together did pass the limit
