@@ -58,11 +58,14 @@ REPAIR_NEIGHBOUR_WORK = 1_100
 #: charged: every term errs on the slow side.
 REPAIR_ALL_SCAN_WORK = 4_000
 REPAIR_BLOCK_NEIGHBOUR_WORK = 80
-#: LP work units (columns × rows, per round) per nominal second (measured
-#: 1.0e8 at 700 units, 1.7e8 at 3 300; again, F seed 0: 7.8e7 at 400, 1.2e8 at
-#: 700, 2.4e8 at 3 300 — HiGHS's time grows slower than the product, so the
-#: rate is set by the small tables: 1.0e8 let a 400-unit, 8 s solve run into
-#: its safety stop).
+#: LP work units per nominal second. A round is charged what it cost
+#: (:mod:`optimizer.band_lp`: simplex iterations, columns × rows, columns, a
+#: constant — fitted at this rate); a first round is estimated beforehand as
+#: columns × rows, the charge of every round through scipy's cold solves, whose
+#: rate this was (measured 1.0e8 at 700 units, 1.7e8 at 3 300; again, F seed 0:
+#: 7.8e7 at 400, 1.2e8 at 700, 2.4e8 at 3 300 — HiGHS's time grew slower than the
+#: product, so the rate was set by the small tables: 1.0e8 let a 400-unit, 8 s
+#: solve run into its safety stop).
 LP_WORK_PER_S = 7.0e7
 #: Min-cost-flow work units (unit→cluster arcs × √n, per round) per nominal second
 #: (measured on the loaded machine: 5.6e7 at 700 units, 3.5e7 at 3 300, 3.1e7 at 10 000).

@@ -50,8 +50,10 @@ CENTRAL_ENOUGH = 0.25
 #: this share of the part (at least ``SWAP_WINDOW_MIN``).
 SWAP_WINDOW = 0.1
 SWAP_WINDOW_MIN = 50
-#: LP work charged per HiGHS call on top of columns × rows (its set-up; measured
-#: 335 group LPs of ~310 units × 6 centres: 9.9 s wall, loaded, vs 4.2 s charged without it).
+#: In the estimate of a group's first LP round (and of the regroup's rounds before
+#: they run), the work of a call on top of columns × rows: scipy's set-up, when every
+#: round was charged so (335 group LPs of ~310 units × 6 centres: 9.9 s wall,
+#: loaded, vs 4.2 s charged without it). Rounds are charged what they cost.
 LP_CALL_WORK = 1_000_000
 #: Share of the allowance for solving the split's groups; :func:`regroup` gets the rest.
 SPLIT_PART = 0.5
