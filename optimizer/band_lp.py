@@ -12,9 +12,9 @@ instead of from scratch. Measured on the sparse LP of the benchmark's
 with the same LP optima. Rows are ranged (``lo ≤ row ≤ hi``), not the pair of
 ``≤`` rows linprog builds.
 
-Work is counted in simplex iterations (deterministic for the same model and
-sequence of changes), so how many rounds fit a work allowance does not
-depend on the machine (:mod:`optimizer.budget`).
+Work is counted in simplex iterations, columns and rows (deterministic for the
+same model and sequence of changes), so how many rounds fit a work allowance
+does not depend on the machine (:mod:`optimizer.budget`).
 """
 
 from __future__ import annotations
@@ -114,7 +114,8 @@ class BandAssignmentLP:
     def solve(self, distances: np.ndarray, *, time_limit: float = math.inf) -> LPSolution:
         """The optimum for costs ``distances[unit, cluster]`` on the model's arcs, warm
         from the last; ``x`` is None when the LP is infeasible or HiGHS's (safety)
-        ``time_limit`` stopped it. Ctrl-C cancels HiGHS at once and is raised here.
+        ``time_limit`` stopped it. Ctrl-C cancels HiGHS at once from
+        :data:`CANCELLABLE_ARCS` arcs (a smaller solve ends first) and is raised here.
         """
         rows, cols = self.codes // self.k, self.codes % self.k
         m = len(self.codes)
