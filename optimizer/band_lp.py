@@ -91,6 +91,7 @@ class BandAssignmentLP:
 
     @property
     def n_arcs(self) -> int:
+        """Columns of the model so far."""
         return len(self.codes)
 
     def add_arcs(self, rows: np.ndarray, cols: np.ndarray) -> None:

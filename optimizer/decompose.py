@@ -207,7 +207,7 @@ def _lp_rounds(
     """Alternate LP assignment and centre updates from ``lab``; returns labels and work spent.
 
     One LP model, re-solved warm each round (:mod:`optimizer.band_lp`: 310
-    units × 6 clusters, 67 ms a round through scipy, 4–7 ms so). The first
+    units × 6 clusters, 67 ms a round through scipy, 3–5 ms so). The first
     round always runs; a later one while ``lp_work`` still holds the work of
     the round before it (the first is estimated by :func:`_lp_cost`).
     """

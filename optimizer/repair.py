@@ -514,7 +514,7 @@ def lp_balanced(
             # the first round's work is estimated from the LP's size (columns × rows,
             # as HiGHS's cold solve grows), a later one's from the round before it
             # (warm: 3 300 units F, 2 100 → 900 simplex iterations by the sixth round)
-            estimate = last_work if last_work is not None else lp.n_arcs * (n + 2 * k)
+            estimate = last_work if last_work is not None else lp.n_arcs * lp.n_rows
             # the first round runs even over the allowance when it is the only way to
             # a plan; with ``keep`` (a plan in hand) it is only an improvement, skipped
             # when unaffordable: 10 000 units, sizes and a `together` group, 30 s: one

@@ -46,7 +46,7 @@ def test_warm_rounds_reach_the_cold_optimum_of_each_round(seed: int) -> None:
     n, k = len(X), 5
     rng = np.random.default_rng(100 + seed)
     lp = BandAssignmentLP(n, k, V, lo, hi, 10, 14)
-    arcs = [(np.repeat(np.arange(n), k), np.tile(np.arange(k), n))]
+    every = (np.repeat(np.arange(n), k), np.tile(np.arange(k), n))
     for round_ in range(3):
         centres = rng.normal(size=(k, 2))
         d = _distances(X, centres)
@@ -58,11 +58,10 @@ def test_warm_rounds_reach_the_cold_optimum_of_each_round(seed: int) -> None:
                                               (big[:, None] * k + np.arange(k)).ravel()]))
             rows, cols = codes // k, codes % k
         else:
-            rows, cols = arcs[0]
+            rows, cols = every
         lp.add_arcs(rows, cols)
         got = lp.solve(d)
         assert got.x is not None and not got.timed_out
-        assert got.iterations >= 0 and got.work > 0
         cold = _cold_lp(d[got.rows, got.cols], got.rows, got.cols, n, k, V, lo, hi, 10, 14)
         assert cold.status == 0
         assert float(d[got.rows, got.cols] @ got.x) == pytest.approx(cold.fun, rel=1e-7, abs=1e-7)
