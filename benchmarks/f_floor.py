@@ -38,7 +38,13 @@ from benchmarks.instances import (
     load_problem_inputs,
     prepare_instance,
 )
-from benchmarks.pop_lp import PROOF_CELLS, PROOF_WEIGHT_CELLS, partition_floor
+from benchmarks.pop_lp import (
+    CENTRE_POINTS,
+    PROOF_CELLS,
+    PROOF_WEIGHT_CELLS,
+    WEIGHT_CELLS,
+    partition_floor,
+)
 
 
 def criterion_parts(values: np.ndarray, labels: np.ndarray, groups: dict[str, tuple[int, ...]]
@@ -113,6 +119,7 @@ COLUMN_WORK = 3_000_000_000
 def population_floors(x: np.ndarray, profiles, inst, column: int, pop_alone: np.ndarray,
                       max_rounds: int, *, column_work: int = COLUMN_WORK,
                       proof_cells: int = PROOF_CELLS, proof_weight_cells: int = PROOF_WEIGHT_CELLS,
+                      points: int = CENTRE_POINTS, weight_cells: int = WEIGHT_CELLS,
                       ) -> list[dict[str, object]]:
     """Two lower bounds for the population part of any F plan: the product's and the LP's.
 
@@ -133,8 +140,8 @@ def population_floors(x: np.ndarray, profiles, inst, column: int, pop_alone: np.
     product = column_band_bound(z, p, k, inst.min_size, inst.max_size, *band, pop_alone,
                                 max_work=column_work)
     floor = partition_floor(z, p, k, inst.min_size, inst.max_size, *band, pop_alone,
-                            max_rounds=max_rounds, cells=proof_cells,
-                            proof_weight_cells=proof_weight_cells,
+                            max_rounds=max_rounds, points=points, cells=proof_cells,
+                            weight_cells=weight_cells, proof_weight_cells=proof_weight_cells,
                             log=lambda line: print(line, flush=True))
     return [
         {"criterion": "population ≥", "share": float("nan"), "cumkhoi F": float("nan"),
