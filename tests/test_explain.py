@@ -104,6 +104,23 @@ def test_binding_rules():
     assert binding_rules(_plan(), loose) == []
 
 
+def test_binding_lines_name_a_few_clusters_and_count_the_rest(monkeypatch):
+    """Past BINDING_NAMES_SHOWN clusters a line names the first ones and counts the others
+    (at 50 000 units one line named thousands); up to it, every cluster is named."""
+    import optimizer.explain_plan as explain_plan
+
+    problem = _problem(min_size=3)
+    with language("vi"):
+        assert binding_rules(_plan(), problem) == ["min_size = 3: cụm 'X', 'Y' ở đúng cận dưới"]
+    monkeypatch.setattr(explain_plan, "BINDING_NAMES_SHOWN", 1)
+    with language("vi"):
+        assert binding_rules(_plan(), problem) == [
+            "min_size = 3: cụm 'X' và 1 cụm khác ở đúng cận dưới"]
+    with language("en"):
+        assert binding_rules(_plan(), problem) == [
+            "min_size = 3: cluster(s) 'X' and 1 more at the lower bound"]
+
+
 def test_criterion_shares_split_dispersion():
     """Mixing D into A,B splits the dispersion evenly between function and region."""
     plan = _plan("001011")
