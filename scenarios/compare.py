@@ -9,8 +9,8 @@ one-line verdict per scenario derived only from the numbers.
 
 Cluster numbers are arbitrary (cluster 0 of one plan may be cluster 3 of
 another), so every plan-to-plan figure is computed after matching labels
-optimally on the contingency table (Hungarian algorithm,
-:func:`scipy.optimize.linear_sum_assignment`); those distances live in
+optimally on the contingency table's nonzero cells (a minimum-weight full
+bipartite matching); those distances live in
 :mod:`scenarios.partition_distance` and are re-exported here.
 """
 

@@ -6,16 +6,19 @@ import dataclasses
 import json
 import math
 
+import numpy as np
 import pytest
 import report_helpers as h
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
 
 from features.i18n import language
 from optimizer.plan import SolveStatus
 from scenarios.compare import (
     compare,
     comparison_to_json,
+    contingency,
     match_labels,
     units_to_move,
     variation_of_information,
@@ -52,6 +55,31 @@ def test_one_unit_shift_moves_one_unit() -> None:
     """Contingency [[2, 1], [0, 3]] keeps 5 units: one must move."""
     assert units_to_move(h.ROWS, SHIFT) == 1
     assert units_to_move(SHIFT, h.ROWS) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=1, max_size=40))
+def test_sparse_distances_equal_the_dense_hungarian_ones(pairs) -> None:
+    """On the nonzero cells only, the same figures as the dense table gives: units to move
+    as the Hungarian algorithm's, a one-to-one mapping of min(clusters) keeping as many
+    units, and VI as the dense sum (the dense table took 2.7 GB at 50 000 units)."""
+    a = {f"u{i}": pa for i, (pa, _) in enumerate(pairs)}
+    b = {f"u{i}": pb for i, (_, pb) in enumerate(pairs)}
+    table, labels_a, labels_b = contingency(a, b)
+    r, c = linear_sum_assignment(table, maximize=True)
+    best = int(table[r, c].sum())
+    assert units_to_move(a, b) == len(pairs) - best
+    mapping = match_labels(a, b)
+    mapped = {lb: la for lb, la in mapping.items() if la is not None}
+    assert len(mapped) == min(len(labels_a), len(labels_b))
+    assert len(set(mapped.values())) == len(mapped)  # one-to-one
+    kept = sum(int(table[labels_a.index(la), labels_b.index(lb)]) for lb, la in mapped.items())
+    assert kept == best
+    p = table / table.sum()
+    pa, pb = p.sum(axis=1, keepdims=True), p.sum(axis=0, keepdims=True)
+    nz = p > 0
+    dense = -float(np.sum(p[nz] * np.log2((p * p / (pa * pb))[nz])))
+    assert variation_of_information(a, b) == pytest.approx(max(dense, 0.0), abs=1e-12)
 
 
 def test_different_unit_sets_rejected() -> None:
