@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
@@ -203,9 +204,11 @@ def _warn_empty_categories(raw: RawTable, index: int, issues: _Issues) -> None:
         issues.warn_rows("validate.empty_category", empty, raw.header[index])
 
 
-def _is_control(ch: str) -> bool:
-    """A control character other than tab and line breaks (Alt+Enter in Excel)."""
-    return unicodedata.category(ch) == "Cc" and ch not in "\t\r\n"
+#: Control characters other than tab and line breaks (Alt+Enter in Excel): Unicode's
+#: category Cc is exactly U+0000–U+001F and U+007F–U+009F. One regular expression per
+#: cell instead of a category lookup per character (50 000 units: load_units 1.07 →
+#: 0.88 s).
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _check_control_characters(
@@ -221,10 +224,10 @@ def _check_control_characters(
             continue
         column = raw.header[found[role]]
         for cell, row in zip(raw.column(found[role]), raw.row_numbers, strict=False):
-            bad = next((ch for ch in cell if _is_control(ch)), None)
+            bad = CONTROL_CHARACTER.search(cell)
             if bad is not None:
                 issues.error(
-                    tr("validate.control_character", code=f"U+{ord(bad):04X}"),
+                    tr("validate.control_character", code=f"U+{ord(bad.group()):04X}"),
                     row,
                     column,
                     hint=tr("validate.control_character_hint"),

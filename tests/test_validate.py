@@ -329,6 +329,22 @@ def test_control_characters_in_text_cells_are_reported(tmp_path):
     assert "row 4" not in text  # a line break inside a quoted cell is allowed
 
 
+def test_the_control_character_pattern_is_unicode_category_cc_less_tab_and_breaks() -> None:
+    """Over every code point: the one regular expression flags exactly what the category
+    lookup per character did (Cc, except tab, CR and LF)."""
+    import sys
+    import unicodedata
+
+    from features.validate import CONTROL_CHARACTER
+
+    flagged = {c for c in map(chr, range(sys.maxunicode + 1)) if CONTROL_CHARACTER.fullmatch(c)}
+    expected = {
+        c for c in map(chr, range(sys.maxunicode + 1))
+        if unicodedata.category(c) == "Cc" and c not in "\t\r\n"
+    }
+    assert flagged == expected
+
+
 def test_unit_ids_follow_the_frame_through_replace() -> None:
     """unit_ids is built once per Profiles; a replaced frame (a sub-table in LNS) gets its own."""
     import dataclasses
