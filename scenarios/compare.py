@@ -264,10 +264,12 @@ def _differing_units(
     for i, j in combinations(range(len(ok)), 2):
         mapping = match_labels(labels[i], labels[j])
         differing.update(u for u, c in labels[j].items() if mapping[c] != labels[i][u])
-    order = list(ok[0].problem.unit_ids)
+    # the table's own order (a position lookup, not list.index: 4 839 differing units of
+    # 50 000 took 1.7 s that way)
+    position = {unit: i for i, unit in enumerate(ok[0].problem.unit_ids)}
     names = ok[0].problem.profiles.frame["name"]
     out = []
-    for unit in sorted(differing, key=order.index):
+    for unit in sorted(differing, key=position.__getitem__):
         clusters = {
             r.name: r.plan.cluster_labels[r.plan.assignment.labels[unit]]  # type: ignore[union-attr]
             for r in ok
