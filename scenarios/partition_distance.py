@@ -120,8 +120,9 @@ def match_labels(a: Mapping[UnitId, Any], b: Mapping[UnitId, Any]) -> dict[Any, 
 
     Matching maximises the units kept in place; clusters left over on both
     sides (no overlap with any free partner) are then paired in label order, so
-    as many clusters of ``b`` are mapped as ``a`` has; the rest (``b`` has
-    more clusters) map to None.
+    every cluster of ``b`` gets one while ``a`` has clusters left, as with the
+    Hungarian algorithm on the dense table; the rest (``b`` has more clusters)
+    map to None.
     """
     labels_a, labels_b, rows, cols, counts = _overlaps(a, b)
     left, right = _kept_matching(rows, cols, counts, len(labels_a), len(labels_b))
