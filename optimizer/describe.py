@@ -57,11 +57,20 @@ _MAGNITUDES: tuple[tuple[float, str], ...] = (
 MAX_SCALE_COLUMNS = 2
 
 
-def format_number(value: float, *, decimals: int = 1, lang: str | None = None) -> str:
+#: The most decimals ``format_number(..., significant=…)`` adds.
+MAX_DECIMALS = 6
+
+
+def format_number(
+    value: float, *, decimals: int = 1, lang: str | None = None, significant: int = 0
+) -> str:
     """Format a number with the language's separators, without magnitude words.
 
     Vietnamese writes 1.234.567,8; English 1,234,567.8. Trailing zero decimals
     are dropped so that counts read as integers ("12", not "12,0").
+    ``significant`` adds decimals to a small nonzero value until that many
+    digits show (up to :data:`MAX_DECIMALS`): distances between neighbours of a
+    50 000-unit table are ~0.003, and two decimals printed them all as "0".
 
     Examples
     --------
@@ -69,10 +78,15 @@ def format_number(value: float, *, decimals: int = 1, lang: str | None = None) -
     '1.234.567,2'
     >>> format_number(1234567.25, lang="en")
     '1,234,567.2'
+    >>> format_number(0.00312, decimals=2, significant=2, lang="vi")
+    '0,0031'
     """
     lang = lang or get_language()
     if not math.isfinite(value):
         return "–"
+    if significant and 0 < abs(value) < 1:
+        lead = -math.floor(math.log10(abs(value)))  # zeros after the point, plus one
+        decimals = max(decimals, min(significant - 1 + lead, MAX_DECIMALS))
     text = f"{value:,.{decimals}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -260,18 +260,18 @@ def unit_verdict(e: UnitExplanation) -> str:
         return tr(
             "explain.verdict.improvable",
             label=best.label,
-            delta=format_number(-best.delta, decimals=3),
+            delta=format_number(-best.delta, decimals=3, significant=2),
         )
     cheapest = min(e.moves, key=lambda m: (m.delta, m.cluster))
     if cheapest.delta < 0 and cheapest.broken:
         return tr(
             "explain.verdict.kept_by_rules",
             label=cheapest.label,
-            delta=format_number(cheapest.delta, decimals=3),
+            delta=format_number(cheapest.delta, decimals=3, significant=2),
             rules=", ".join(rule_words(k) for k in cheapest.broken),
         )
     return tr(
         "explain.verdict.best_here",
         label=cheapest.label,
-        delta=format_number(cheapest.delta, decimals=3),
+        delta=format_number(cheapest.delta, decimals=3, significant=2),
     )

@@ -269,10 +269,11 @@ def _print_unit(e: UnitExplanation, problem: Problem) -> None:
     ties.add_column(tr("cli_explain.ratio"), justify="right")
     for tie in e.ties:
         nearest = ", ".join(
-            f"{_unit_label(u, problem)}: {format_number(d, decimals=2)}"
+            f"{_unit_label(u, problem)}: {format_number(d, decimals=2, significant=2)}"
             for u, d in tie.nearest
         )
-        ties.add_row(tie.criterion, nearest, format_number(tie.ratio, decimals=2))
+        ties.add_row(tie.criterion, nearest,
+                     format_number(tie.ratio, decimals=2, significant=2))
     console.print(ties)
     moves = Table(title=tr("cli_explain.moves"), title_justify="left")
     moves.add_column(tr("cli_explain.cluster"))
@@ -282,9 +283,9 @@ def _print_unit(e: UnitExplanation, problem: Problem) -> None:
         broken = ", ".join(move.broken_words) if move.broken else tr("cli_explain.none")
         moves.add_row(
             move.label,
-            "+" + format_number(move.delta, decimals=3)
+            "+" + format_number(move.delta, decimals=3, significant=2)
             if move.delta > 0
-            else format_number(move.delta, decimals=3),
+            else format_number(move.delta, decimals=3, significant=2),
             broken,
         )
     console.print(moves)

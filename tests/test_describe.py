@@ -36,6 +36,30 @@ def test_format_number(value, vi, en):
 
 
 @pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.00312, "0,0031"),  # a neighbour's distance at 50 000 units: "0" with two decimals
+        (-0.00312, "-0,0031"),
+        (0.66, "0,66"),  # two decimals already show two digits
+        (0.05, "0,05"),
+        (0.0, "0"),  # an exact zero (the same function) stays 0
+        (12.345, "12,35"),  # large values keep their decimals
+        (1e-12, "0"),  # past MAX_DECIMALS: rounds to 0
+    ],
+)
+def test_format_number_shows_significant_digits_of_small_values(value, text):
+    """``significant=2`` adds decimals to a small value until two digits show."""
+    assert format_number(value, decimals=2, significant=2, lang="vi") == text
+
+
+@given(st.floats(min_value=1e-6, max_value=0.999, allow_nan=False))
+def test_small_values_never_print_as_zero_with_significant_digits(value):
+    """Down to 10⁻⁶, a nonzero value keeps a nonzero digit (its relative error under 5 %)."""
+    text = format_number(value, decimals=2, significant=2, lang="en")
+    assert float(text) == pytest.approx(value, rel=0.05)
+
+
+@pytest.mark.parametrize(
     ("value", "vi", "en"),
     [
         (1_234_567, "1,2 triệu", "1.2 million"),
