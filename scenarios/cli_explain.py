@@ -281,13 +281,8 @@ def _print_unit(e: UnitExplanation, problem: Problem) -> None:
     moves.add_column(tr("cli_explain.broken"))
     for move in e.moves:
         broken = ", ".join(move.broken_words) if move.broken else tr("cli_explain.none")
-        moves.add_row(
-            move.label,
-            "+" + format_number(move.delta, decimals=3, significant=2)
-            if move.delta > 0
-            else format_number(move.delta, decimals=3, significant=2),
-            broken,
-        )
+        delta = format_number(move.delta, decimals=3, significant=2)
+        moves.add_row(move.label, "+" + delta if move.delta > 0 else delta, broken)
     console.print(moves)
     console.print(unit_verdict(e), markup=False)
 
