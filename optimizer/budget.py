@@ -84,8 +84,16 @@ BAND_REGION_WORK_PER_S = 4.0e6
 #: 3.1e7 before, when the phase ran ~30 % past its nominal time at 3 300 and
 #: took it from the bound.
 ANNEAL_WORK_PER_S = 4.0e7
-#: Work charged per annealing round for its numpy overhead (pairing, ~20 array calls).
-ANNEAL_ROUND_WORK = 8_000
+#: Work charged per annealing round for its numpy overhead (pairing, ~20 array
+#: calls, the neighbour lists' refresh) and per cluster pair drawn (its options'
+#: set-up and the step applied). Before the per-pair charge, clusters of 6 ran at
+#: 1.5–1.9e7 work units a second, not 4e7 (3 300 units in 550 clusters: the
+#: annealing took 72 s for its 26 nominal s at a 120-s limit, the clock stopped
+#: it, the plan changed from run to run and the bound got no time). Fitted on five
+#: shapes (50–550 clusters of 6–33, 12–19 columns): ~0.27 ms a round plus ~3.7 µs
+#: a pair plus ~19 ns a unit pair, i.e. ~11 000 + 150 × pairs + 0.75 × unit pairs.
+ANNEAL_ROUND_WORK = 11_000
+ANNEAL_PAIR_WORK = 150
 
 
 @dataclass

@@ -65,8 +65,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from features.types import FeatureMatrix
-from optimizer.anneal import MIN_ROUNDS as ANNEAL_MIN_ROUNDS
-from optimizer.anneal import AnnealStats, affordable_rounds
+from optimizer.anneal import AnnealStats, affordable_rounds, min_rounds
 from optimizer.bound import (
     BOUND_SHARE,
     BOUND_WORK_PER_S,
@@ -185,7 +184,7 @@ REGION_SHARE = 0.10
 BAND_REGION_SPEND = 0.25
 ANNEAL_SPEND = 0.6
 #: ... and the regional restarts' share when the annealing's would not pay for
-#: :data:`optimizer.anneal.MIN_ROUNDS` rounds (50 000 units, K = 500, 600 s:
+#: :func:`optimizer.anneal.min_rounds` rounds (50 000 units, K = 500, 600 s:
 #: 0.309 in 429 s this way against 0.3105 in 287 s with 2 000 rounds of annealing;
 #: with the restarts' tries charged at their measured cost, 0.3105–0.3111 in 420–453 s
 #: over seeds 0–2).
@@ -393,7 +392,7 @@ def solve_large(
                     # the annealing runs only if its share pays for enough rounds;
                     # otherwise the regional restarts take its time too
                     expected = work((1 - BAND_REGION_SPEND) * ANNEAL_SPEND * left(), ANNEAL_WORK_PER_S)
-                    annealing = affordable_rounds(data.n, k, expected) >= ANNEAL_MIN_ROUNDS
+                    annealing = affordable_rounds(data.n, k, expected) >= min_rounds(data.n, k)
                     spend = BAND_REGION_SPEND if annealing else BAND_REGION_ALONE
                     labels, region_stats = band_regions(
                         problem, data, k, labels, deadline, clock,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from optimizer import anneal as annealing
 from optimizer.anneal import anneal
-from optimizer.budget import ANNEAL_ROUND_WORK, Clock
+from optimizer.budget import ANNEAL_PAIR_WORK, ANNEAL_ROUND_WORK, Clock
 from optimizer.local_search import improve, sse
 from optimizer.repair import balance_arrays
 
@@ -46,9 +46,25 @@ def test_work_allowance_ends_the_run_and_is_charged():
     clock = Clock(time.monotonic() + 1e6)
     _, stats = anneal(X, V, lo, hi, start, k, rules.min_size, rules.max_size,
                       max_work=200_000, clock=clock)
-    one_round = ANNEAL_ROUND_WORK + 3 * rules.max_size ** 2 * k
+    one_round = ANNEAL_ROUND_WORK + k * (ANNEAL_PAIR_WORK + 3 * rules.max_size ** 2)
     assert 200_000 <= stats.work <= 200_000 + one_round
     assert clock.charged_s > 0 and not clock.stopped
+
+
+def test_each_pair_drawn_is_charged(monkeypatch):
+    """The same allowance buys fewer rounds once a pair's set-up is charged (it was not, and
+    clusters of 6 ran 2.8 × past their nominal time)."""
+    problem, data, start = banded_plan()
+    k, rules = 12, problem.rules
+    X, V, lo, hi = _arrays(problem, data, k)
+
+    def rounds() -> int:
+        return anneal(X, V, lo, hi, start, k, rules.min_size, rules.max_size,
+                      max_work=2_000_000)[1].rounds
+
+    charged = rounds()
+    monkeypatch.setattr(annealing, "ANNEAL_PAIR_WORK", 0)
+    assert rounds() > charged > 0
 
 
 def test_a_past_deadline_returns_the_start_and_is_marked():

@@ -77,7 +77,7 @@ def test_without_enough_rounds_for_annealing_the_regional_restarts_take_its_time
     from optimizer import lns
     from optimizer.check import check_plan
 
-    monkeypatch.setattr(lns, "ANNEAL_MIN_ROUNDS", 10**12)
+    monkeypatch.setattr(lns, "min_rounds", lambda n, k: 10**12)
     problem = sample_problem(400, 20, 10.0, with_adjacency=False, balance={"population": 0.10})
     plan = solve(problem)
     assert check_plan(plan, problem) == []
@@ -93,6 +93,14 @@ def test_affordable_rounds_follow_the_cluster_sizes():
     small, large = affordable_rounds(700, 70, 10**9), affordable_rounds(50_000, 500, 10**9)
     assert small > 20 * large > 0
     assert affordable_rounds(700, 50, 0) == 0
+
+
+def test_small_clusters_need_proportionally_fewer_rounds():
+    from optimizer.anneal import FULL_ROUNDS_SIZE, MIN_ROUNDS, min_rounds
+
+    assert min_rounds(3300, 100) == MIN_ROUNDS == min_rounds(50_000, 500)  # 33 and 100 a cluster
+    assert min_rounds(3300, 550) == MIN_ROUNDS * 6 // FULL_ROUNDS_SIZE + 1  # clusters of 6
+    assert min_rounds(700, 50) < min_rounds(700, 20) == MIN_ROUNDS  # 14 and 35 a cluster
 
 
 def test_a_try_is_charged_for_its_rounds_its_steps_and_the_whole_tables_draw(monkeypatch):
