@@ -58,7 +58,9 @@ SPARSE_LP_SHARE = 0.8
 #: objective with → without the rounds: mean size 6 1 355 → 1 197 (function and
 #: population alone 1 943 → 1 063), 10 1 355 → 1 267, 13 1 380 → 1 299, but 16.5
 #: 1 311 → 1 410; scenario F (±10 %) mean size 22 dispersion 0.325 → 0.332, 33
-#: 0.337 → 0.342.
+#: 0.337 → 0.342 (all before the annealing's per-pair charge; after it, mean size 6
+#: 1 355 → 1 230, 10 1 355 → 1 281). Mean size 20: 1 467 with them, 1 424 without —
+#: the band 15–20 is mixed.
 LP_MIN_MEAN_SIZE = 15
 #: From this many units (and beyond the dense LP) the balanced start splits the
 #: table into groups of whole clusters (:mod:`optimizer.decompose`), with this
