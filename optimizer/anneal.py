@@ -129,7 +129,8 @@ def anneal(
     at most :data:`GROWTH` above the start's largest, and clusters too wide for
     :data:`MAX_OPTIONS` are returned unchanged. ``max_work``
     counts unit pairs evaluated plus :data:`optimizer.budget.ANNEAL_ROUND_WORK`
-    per round and :data:`optimizer.budget.ANNEAL_PAIR_WORK` per cluster pair drawn; the temperature falls geometrically with the share spent.
+    per round and :data:`optimizer.budget.ANNEAL_PAIR_WORK` per cluster pair
+    drawn; the temperature falls geometrically with the share spent.
     ``blocks`` (one code per unit, one_region / one_function): every cluster
     lies in one block and only clusters of the same block are paired.
     """

@@ -91,7 +91,8 @@ ANNEAL_WORK_PER_S = 4.0e7
 #: annealing took 72 s for its 26 nominal s at a 120-s limit, the clock stopped
 #: it, the plan changed from run to run and the bound got no time). Fitted on five
 #: shapes (50–550 clusters of 6–33, 12–19 columns): ~0.27 ms a round plus ~3.7 µs
-#: a pair plus ~19 ns a unit pair, i.e. ~11 000 + 150 × pairs + 0.75 × unit pairs.
+#: a pair plus ~19 ns a unit pair, i.e. ~11 000 + 150 × pairs + 0.75 × unit pairs;
+#: charged as 11 000 + 150 × pairs + unit pairs (measured after: 3.5–4.8e7 a second).
 ANNEAL_ROUND_WORK = 11_000
 ANNEAL_PAIR_WORK = 150
 

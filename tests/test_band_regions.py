@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -99,7 +100,7 @@ def test_small_clusters_need_proportionally_fewer_rounds():
     from optimizer.anneal import FULL_ROUNDS_SIZE, MIN_ROUNDS, min_rounds
 
     assert min_rounds(3300, 100) == MIN_ROUNDS == min_rounds(50_000, 500)  # 33 and 100 a cluster
-    assert min_rounds(3300, 550) == MIN_ROUNDS * 6 // FULL_ROUNDS_SIZE + 1  # clusters of 6
+    assert min_rounds(3300, 550) == math.ceil(MIN_ROUNDS * 6 / FULL_ROUNDS_SIZE)  # clusters of 6
     assert min_rounds(700, 50) < min_rounds(700, 20) == MIN_ROUNDS  # 14 and 35 a cluster
 
 
