@@ -78,11 +78,13 @@ REGION_WORK_PER_S = 1.5e8
 #: steps, at the costs measured there) per nominal second (0.25 µs a unit).
 BAND_REGION_WORK_PER_S = 4.0e6
 #: Annealing (:mod:`optimizer.anneal`): work units (unit pairs of the drawn
-#: cluster pairs, plus the per-round charge below) per nominal second. Measured
-#: (benchmark F, seed 0, the phase alone on its saved input): 4.0e7 at 3 300
-#: units and 3.5e7 at 700 since the swaps are one batched product; 2.9e7 and
-#: 3.1e7 before, when the phase ran ~30 % past its nominal time at 3 300 and
-#: took it from the bound.
+#: cluster pairs, plus the per-round and per-pair charges below) per nominal
+#: second. Measured (benchmark F, seed 0, the phase alone on its saved input):
+#: 4.0e7 at 3 300 units and 3.5e7 at 700 since the swaps are one batched
+#: product; 2.9e7 and 3.1e7 before, when the phase ran ~30 % past its nominal
+#: time at 3 300 and took it from the bound. With the per-pair charge (whole
+#: solves, 30 s): 4.7e7 at 700 units F, 3.5–4.8e7 on `cumkhoi sample` tables
+#: of 250–550 clusters.
 ANNEAL_WORK_PER_S = 4.0e7
 #: Work charged per annealing round for its numpy overhead (pairing, ~20 array
 #: calls, the neighbour lists' refresh) and per cluster pair drawn (its options'
