@@ -6,7 +6,8 @@ improves, and most moves that would open a better plan are barred by a band
 until another unit moves first. Annealing accepts some worsening steps to get
 past those walls. A unit-by-unit annealer in Python is ~10⁴ times too slow,
 so each round here pairs up clusters at random (every cluster with one of its
-:data:`NEIGHBOURS` nearest, no cluster in two pairs), evaluates *every* move
+:data:`NEIGHBOURS` nearest — :data:`SMALL_CLUSTER_NEIGHBOURS` for small
+clusters —, no cluster in two pairs), evaluates *every* move
 and swap of every pair at once with the closed-form change of the
 within-cluster sum of squares, and draws one step per pair from the
 Boltzmann distribution over its options, "stay" included (heat-bath: no
@@ -59,6 +60,19 @@ from optimizer.smallest import smallest_columns
 #: Each cluster is paired with one of this many nearest clusters (by centre).
 #: 700 units, 18 s: 4 / 8 / 12 neighbours gave medians 0.3419 / 0.3415 / 0.3414.
 NEIGHBOURS = 8
+#: ... or of this many when clusters average at most :data:`FEW_UNITS` units.
+#: Why: a cluster of ~6 has only near-identical clusters among its 8 nearest,
+#: while the band needs its big and small units traded with clusters unlike
+#: it. `cumkhoi sample` tables, `cumkhoi init`-like scenarios (5–7 units, ±55 %),
+#: 30 s, objective with 8 → 32 → 64 → 128 neighbours: 3 300 units, init's own
+#: scenario 1 317.2 → 1 301.1 → 1 318.0 → 1 330.6; function and population
+#: 1 091.2 → 1 001.1 → 1 014.1 → 1 010.5; region not a criterion 1 230.1 →
+#: 1 193.6 → 1 187.5 → 1 218.2; population alone 1 153.9 → 1 054.4 → 970.0 →
+#: 892.4; 1 500 units 574.0 → 571.9 (128: 570.7); 700 units (4–7) 195.1 →
+#: 192.0; 10 000 units (4–7) 628.0 → 612.6. The benchmark's clusters (14+
+#: units) keep 8.
+SMALL_CLUSTER_NEIGHBOURS = 32
+FEW_UNITS = 10
 #: Cluster centres (for the neighbour lists) are recomputed every this many rounds.
 REFRESH_ROUNDS = 50
 #: Start and end temperature, as a share of the mean squared distance of a
@@ -160,6 +174,7 @@ def anneal(
     best_lab = lab.copy()
     spent = rounds = steps = 0
     near = np.zeros((k, 0), dtype=np.int64)
+    neighbours = SMALL_CLUSTER_NEIGHBOURS if n <= FEW_UNITS * k else NEIGHBOURS
     cluster_block = None if blocks is None else cluster_blocks(lab, blocks, k)
     while spent < max_work:
         if time.monotonic() >= deadline:
@@ -168,7 +183,7 @@ def anneal(
             break
         if rounds % REFRESH_ROUNDS == 0:
             near = _nearest_clusters(blocks_apart(sums / size[:, None], cluster_block, X),
-                                     min(NEIGHBOURS, k - 1))
+                                     min(neighbours, k - 1))
         temperature = hot * (cold / hot) ** (spent / max_work)
         rounds += 1
         A, B = _random_pairs(near, rng, cluster_block)

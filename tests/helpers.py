@@ -273,3 +273,15 @@ def ctrl_c_on_call(monkeypatch: Any, module: Any, name: str, call: int) -> list[
 
     monkeypatch.setattr(module, name, once)
     return calls
+
+
+def balanced_by_total(p: np.ndarray, k: int) -> np.ndarray:
+    """Largest first, each unit to the lightest cluster not yet full: ``n/k`` units each, totals close."""
+    size = len(p) // k
+    totals, counts = np.zeros(k), np.zeros(k, dtype=np.int64)
+    labels = np.empty(len(p), dtype=np.int64)
+    for i in np.argsort(-p, kind="stable"):
+        open_ = np.nonzero(counts < size)[0]
+        c = open_[np.argmin(totals[open_])]
+        labels[i], totals[c], counts[c] = c, totals[c] + p[i], counts[c] + 1
+    return labels

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from helpers import balanced_by_total
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -38,18 +39,6 @@ def _best_plan(z, p, k, lo, hi, band_lo, band_hi):
         if cost < best:
             best, arg = cost, lab
     return best, arg
-
-
-def _balanced(p: np.ndarray, k: int) -> np.ndarray:
-    """Largest first, each unit to the lightest cluster not yet full: ``n/k`` units each, totals close."""
-    size = len(p) // k
-    totals, counts = np.zeros(k), np.zeros(k, dtype=np.int64)
-    labels = np.empty(len(p), dtype=np.int64)
-    for i in np.argsort(-p, kind="stable"):
-        open_ = np.nonzero(counts < size)[0]
-        c = open_[np.argmin(totals[open_])]
-        labels[i], totals[c], counts[c] = c, totals[c] + p[i], counts[c] + 1
-    return labels
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -94,7 +83,7 @@ def _small_cluster_table(n: int = 120, seed: int = 0):
     z = (z - z.mean()) / z.std()
     k = n // 6
     mean = p.sum() / k
-    return z, p, k, 5, 7, mean * 0.45, mean * 1.55, _balanced(p, k)
+    return z, p, k, 5, 7, mean * 0.45, mean * 1.55, balanced_by_total(p, k)
 
 
 def test_stronger_than_the_linear_band_price_on_small_clusters():
