@@ -263,8 +263,8 @@ def decomposed_bound(x: np.ndarray, k: int, lo: int, hi: int, labels, columns, r
     rounding), hence ``⌊COST_SCALE · Σ column bounds⌋ + rest_bound − n``.
     The work is shared evenly by the columns. Clusters of at most
     :data:`optimizer.pattern_bound.MAX_CLUSTER_SIZE` units get
-    :func:`optimizer.pattern_bound.pattern_bound` (the band kept exactly; about
-    twice this module's bound there) when the work buys enough of its rounds.
+    :func:`optimizer.pattern_bound.pattern_bound` (the band kept exactly; two to
+    three times this module's bound there) when the work buys enough of its rounds.
     """
     from optimizer.objective import COST_SCALE
 
