@@ -53,7 +53,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.pattern_bound import pattern_bound
 from optimizer.subgradient import StepFactor
 
 #: Cells the centre's line is cut into (quantiles of the column): at most / at least.
@@ -85,12 +84,18 @@ FLOAT_MARGIN = 1e-9
 
 @dataclass(frozen=True)
 class ColumnBound:
-    """The bound (the column's units, before COST_SCALE), evaluations run, work spent, clock stop."""
+    """The bound (the column's units, before COST_SCALE), evaluations run, work spent, clock stop.
+
+    Also what :func:`optimizer.pattern_bound.pattern_bound` returns, whose
+    ``ran`` is False when it did not bound at all (outside its scope, too little
+    work, or HiGHS not solving its first master): the caller then bounds otherwise.
+    """
 
     value: float
     iterations: int
     work: int
     clock_stopped: bool = False
+    ran: bool = True
 
 
 def incumbent_value(z: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
@@ -267,6 +272,7 @@ def decomposed_bound(x: np.ndarray, k: int, lo: int, hi: int, labels, columns, r
     three times this module's bound there) when the work buys enough of its rounds.
     """
     from optimizer.objective import COST_SCALE
+    from optimizer.pattern_bound import pattern_bound  # it imports this module
 
     labels = np.asarray(labels)
     total, its, pattern_its, stopped = 0.0, 0, 0, False

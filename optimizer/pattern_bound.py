@@ -48,7 +48,7 @@ float32 and "up to ``hi`` copies of any group" (no per-group count in the DP)
 cut the time from 10.4 s to 3.8 s for 0.6 of bound.
 
 Determinism: the iteration count follows ``max_work``; the wall-clock
-``deadline`` only stops early (``PatternBound.clock_stopped``).
+``deadline`` only stops early (``ColumnBound.clock_stopped``).
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from optimizer.column_bound import ColumnBound, incumbent_value
 from optimizer.highs import new_highs
 
 #: Largest cluster (units) the pricing's dynamic programme is built for; larger
@@ -91,19 +92,6 @@ REDUCED_COST_TOL = 1e-7
 MIN_ROUNDS = 20
 #: Relative safety margin on the float result.
 FLOAT_MARGIN = 1e-9
-
-
-@dataclass(frozen=True)
-class PatternBound:
-    """The bound (the column's units, before COST_SCALE), pricing rounds run, work spent, clock stop."""
-
-    value: float
-    iterations: int
-    work: int
-    clock_stopped: bool = False
-    #: False when the inputs are outside the scope or the work buys too few
-    #: rounds (:data:`MIN_ROUNDS`): nothing was run, the caller bounds otherwise
-    ran: bool = True
 
 
 @dataclass(frozen=True)
@@ -290,7 +278,7 @@ class _Master:
 def pattern_bound(
     z: np.ndarray, p: np.ndarray, k: int, lo: int, hi: int, band_lo: float, band_hi: float,
     incumbent_labels: np.ndarray, *, max_work: int, deadline: float | None = None,
-) -> PatternBound:
+) -> ColumnBound:
     """Lower bound of Σ_clusters min_t Σ (z_i − t)² over plans of ``k`` clusters of ``lo..hi``
     units whose ``p`` totals lie in ``[band_lo, band_hi]``.
 
@@ -304,14 +292,14 @@ def pattern_bound(
     hi, lo = min(hi, n), max(lo, 1)
     if (n == 0 or k <= 0 or lo > hi or hi > MAX_CLUSTER_SIZE or band_hi <= 0
             or not np.all(np.isfinite(z)) or not np.all(np.isfinite(p)) or np.any(p < 0)):
-        return PatternBound(0.0, 0, 0, ran=False)
+        return ColumnBound(0.0, 0, 0, ran=False)
     groups = _groups(z, p, GROUPS, RHO)
     if len(groups.count) > MAX_GROUPS:
-        return PatternBound(0.0, 0, 0, ran=False)
+        return ColumnBound(0.0, 0, 0, ran=False)
     cell_a, cell_b = _cells(z, MAX_CELLS)
     pricing = _Pricing(groups, cell_a, cell_b, lo, hi, band_lo, band_hi)
     if max_work < MIN_ROUNDS * pricing.work:
-        return PatternBound(0.0, 0, 0, ran=False)
+        return ColumnBound(0.0, 0, 0, ran=False)
     master = _Master(groups.count, k)
     _, lab = np.unique(np.asarray(incumbent_labels), return_inverse=True)
     for c in range(lab.max() + 1):
@@ -320,7 +308,7 @@ def pattern_bound(
     # the first duals: each group's mean share of the incumbent's cost (a unit's
     # squared distance to its cluster's mean) — the master, holding only the
     # incumbent's clusters, has degenerate duals that bound nothing for many rounds
-    own = (z - (np.bincount(lab, weights=z) / np.bincount(lab))[lab]) ** 2
+    incumbent, own = incumbent_value(z, lab)
     best_u = np.bincount(groups.of_unit, weights=own, minlength=len(groups.count)) / groups.count
     best, it, spent, stopped = -np.inf, 0, 0, False
     while spent + pricing.work <= max_work:
@@ -358,6 +346,6 @@ def pattern_bound(
             break
     # never above the incumbent's own value on the column (true of any valid bound;
     # guards against float trouble in the master)
-    value = min(max(best, 0.0) * (1.0 - FLOAT_MARGIN), float(own.sum())) if np.isfinite(best) else 0.0
+    value = min(max(best, 0.0) * (1.0 - FLOAT_MARGIN), incumbent) if np.isfinite(best) else 0.0
     # HiGHS not solving even the first master (never seen) leaves the other bound to run
-    return PatternBound(value, it, spent, stopped, ran=it > 0)
+    return ColumnBound(value, it, spent, stopped, ran=it > 0)
