@@ -49,6 +49,7 @@ evaluation); the deadline only stops early.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -256,7 +257,8 @@ def balanced_feature_columns(problem, data) -> list[tuple[int, object]]:
 
 
 def decomposed_bound(x: np.ndarray, k: int, lo: int, hi: int, labels, columns, rest_bound: int,
-                     *, max_work: int, deadline: float | None = None
+                     *, max_work: int, deadline: float | None = None,
+                     linear_may_start: Callable[[], bool] | None = None,
                      ) -> tuple[int, dict[str, float]]:
     """Objective lower bound (integer cost units): the balanced columns' bounds plus the rest's.
 
@@ -270,12 +272,18 @@ def decomposed_bound(x: np.ndarray, k: int, lo: int, hi: int, labels, columns, r
     :data:`optimizer.pattern_bound.MAX_CLUSTER_SIZE` units get
     :func:`optimizer.pattern_bound.pattern_bound` (the band kept exactly; two to
     three times this module's bound there) when the work buys enough of its rounds.
+
+    ``linear_may_start`` (default: always) is asked before each run of this
+    module's bound, whose first step cannot stop (2 s at 50 000 units): when it
+    says no, that column adds nothing (``details["column_bound_skipped"]``). The
+    pattern bound needs no such question — it stops between rounds, and its
+    setup and first round took 0.5 s at 50 000 units.
     """
     from optimizer.objective import COST_SCALE
     from optimizer.pattern_bound import pattern_bound  # it imports this module
 
     labels = np.asarray(labels)
-    total, its, pattern_its, stopped = 0.0, 0, 0, False
+    total, its, pattern_its, stopped, skipped = 0.0, 0, 0, False, False
     for index, col in columns:
         band_lo, band_hi = col.band(k)
         slack = 1e-9 * max(abs(band_lo), abs(band_hi), 1.0)  # the checker's own tolerance
@@ -290,6 +298,10 @@ def decomposed_bound(x: np.ndarray, k: int, lo: int, hi: int, labels, columns, r
             pattern_its += patterns.iterations
         if patterns.value > 0:
             res = patterns
+        elif linear_may_start is not None and not linear_may_start():
+            # the clock ended the pattern rounds, or the phases left too little for
+            # the linear bound's unstoppable first step: the time limit wins
+            res, skipped = ColumnBound(0.0, 0, 0, clock_stopped=True), True
         else:  # out of its scope, or its rounds ended before its duals bound anything
             res = column_band_bound(x[:, index], col.values, k, lo, hi, band_lo - slack,
                                     band_hi + slack, labels, max_work=share, deadline=deadline)
@@ -303,6 +315,8 @@ def decomposed_bound(x: np.ndarray, k: int, lo: int, hi: int, labels, columns, r
         details["pattern_bound_iterations"] = pattern_its
     if stopped:
         details["column_bound_clock_stopped"] = True
+    if skipped:
+        details["column_bound_skipped"] = True
     return bound, details
 
 

@@ -667,24 +667,28 @@ def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str
     out.bound = max(lagrangian.bound, 0)
     extra["bound_iterations"] = lagrangian.iterations
     extra["bound_converged"] = lagrangian.converged
-    # the two bounds below cannot stop inside their first step: each is skipped when
-    # that step would end well past the bound's end (50 000 units, 7 000 clusters: the
-    # column bound's one step took 2 s and the nearest-neighbour search 3.7 s past it,
-    # the plan came 2 s after a 60-s limit); the plan keeps whatever bound is in hand
-    skip_columns = bool(columns) and not _fits(COLUMN_STEP_S_PER_UNIT * data.n, bound_end)
-    if columns and not skip_columns:
-        lagrangian_part, details = decomposed_bound(
+    # the linear column bound and the nearest-neighbour bound cannot stop inside their
+    # first step: each is skipped when that step would end well past the bound's end
+    # (50 000 units, 7 000 clusters: the column bound's one step took 2 s and the
+    # nearest-neighbour search 3.7 s past it, the plan came 2 s after a 60-s limit); the
+    # plan keeps whatever bound is in hand. The pattern bound (small clusters) stops
+    # between rounds and always runs: skipped with the other one, a loaded 50 000-unit
+    # solve reported a bound of 0 where an unloaded one had 916.
+    lagrangian_part = lagrangian.bound
+    skip_columns = False
+    if columns:
+        column_step_s = COLUMN_STEP_S_PER_UNIT * data.n
+        decomposed, details = decomposed_bound(
             x, k, *window, out.medoid_of, columns, lagrangian.bound,
             max_work=work((1 - share) * bound_s, COLUMN_BOUND_WORK_PER_S),
-            deadline=max(bound_end, time.monotonic() + 0.1))
+            deadline=max(bound_end, time.monotonic() + 0.1),
+            linear_may_start=lambda: _fits(column_step_s, bound_end))
         extra.update(details)
-    elif columns:
-        # the other columns' part alone: a pair's rounded cost is at least its rounded
-        # cost on them (rounding is monotone), so no allowance for adding two roundings
-        lagrangian_part = lagrangian.bound
-        extra["column_bound_skipped"] = True
-    else:
-        lagrangian_part = lagrangian.bound
+        skip_columns = bool(details.get("column_bound_skipped"))
+        # the other columns' part alone is valid too: a pair's rounded cost is at least
+        # its rounded cost on them (rounding is monotone), with no allowance for adding
+        # two roundings — the better of the two when a column added nothing
+        lagrangian_part = max(decomposed, lagrangian.bound)
     # the nearest-neighbour bound is cheap on small tables (0.1 s at 1 000 units) and
     # kept as the fallback there, late or not; at 50 000 units it takes ~4 s
     skip_nearest = not _fits(NEAREST_BOUND_S_PER_UNIT * data.n, bound_end)

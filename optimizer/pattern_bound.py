@@ -302,9 +302,12 @@ def pattern_bound(
         return ColumnBound(0.0, 0, 0, ran=False)
     master = _Master(groups.count, k)
     _, lab = np.unique(np.asarray(incumbent_labels), return_inverse=True)
-    for c in range(lab.max() + 1):
-        counts = np.bincount(groups.of_unit[lab == c], minlength=len(groups.count))
-        master.add(counts, float((pricing.cost @ counts).min()))
+    n_groups = len(groups.count)
+    # each cluster's units per group in one pass (a mask per cluster was 0.2 s at 50 000 units)
+    per_cluster = np.bincount(lab * n_groups + groups.of_unit,
+                              minlength=(lab.max() + 1) * n_groups).reshape(-1, n_groups)
+    for counts, cost in zip(per_cluster, (pricing.cost @ per_cluster.T).min(axis=0)):
+        master.add(counts, float(cost))
     # the first duals: each group's mean share of the incumbent's cost (a unit's
     # squared distance to its cluster's mean) — the master, holding only the
     # incumbent's clusters, has degenerate duals that bound nothing for many rounds

@@ -128,3 +128,31 @@ def test_the_decomposed_bound_uses_it_for_small_clusters(monkeypatch):
     without, details = decomposed_bound(x, k, lo, hi, plan, [(0, column)], 0, max_work=4 * 10**8)
     assert "pattern_bound_iterations" not in details
     assert with_it > without > 0
+
+
+def test_a_late_decomposed_bound_skips_only_the_linear_bound(monkeypatch):
+    """``linear_may_start`` says no (the bound's time is gone and the linear bound's first
+    step cannot stop): the pattern bound, which stops between rounds, still runs; out of its
+    scope the column adds nothing and the details say it was skipped."""
+    from optimizer.data import BalanceColumn
+
+    z, p, k, lo, hi, band_lo, band_hi, plan = _small_cluster_table(120)
+    x = np.column_stack([z, np.zeros_like(z)])
+    column = BalanceColumn(name="population", tol=0.55, values=p, scale=1.0,
+                           floor_scaled=np.floor(p), ceil_scaled=np.ceil(p))
+    asked: list[int] = []
+
+    def never() -> bool:
+        asked.append(1)
+        return False
+
+    late, details = decomposed_bound(x, k, lo, hi, plan, [(0, column)], 0,
+                                     max_work=4 * 10**8, linear_may_start=never)
+    on_time, _ = decomposed_bound(x, k, lo, hi, plan, [(0, column)], 0, max_work=4 * 10**8)
+    assert late == on_time > 0 and asked == []
+    assert "column_bound_skipped" not in details
+    monkeypatch.setattr(pattern_module, "MAX_CLUSTER_SIZE", 0)
+    skipped, details = decomposed_bound(x, k, lo, hi, plan, [(0, column)], 0,
+                                        max_work=4 * 10**8, linear_may_start=never)
+    assert skipped == 0 and asked == [1]
+    assert details["column_bound_skipped"] is True and details["column_bound_iterations"] == 0
