@@ -672,8 +672,9 @@ def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str
     # (50 000 units, 7 000 clusters: the column bound's one step took 2 s and the
     # nearest-neighbour search 3.7 s past it, the plan came 2 s after a 60-s limit); the
     # plan keeps whatever bound is in hand. The pattern bound (small clusters) stops
-    # between rounds and always runs: skipped with the other one, a loaded 50 000-unit
-    # solve reported a bound of 0 where an unloaded one had 916.
+    # between rounds and always runs: it was skipped with the other one whenever less
+    # than ~2.5 s was left at 50 000 units, where its first 8–12 rounds (~1 s) already
+    # bound 108–530 (916 after 22).
     lagrangian_part = lagrangian.bound
     skip_columns = False
     if columns:
