@@ -94,6 +94,7 @@ from optimizer.column_bound import (
     REST_SHARE,
     balanced_feature_columns,
     decomposed_bound,
+    incumbent_value,
     other_columns,
 )
 from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
@@ -195,6 +196,19 @@ BAND_REGION_ALONE = 0.8
 #: built with too little time left, a 5-s feasibility check took 7.7 s).
 RESTRICTED_MIN_S = 0.5
 RESTRICTED_S_PER_PAIR = 4e-5
+#: The decomposed bound adds each part's own minimum. Where the parts pull apart (a
+#: band too wide to bind, so the balanced column alone clusters cheaply) that sum is
+#: far below every plan, while the Lagrangian over all the columns at once sees the
+#: pull. It also runs when the gap is still ``TOPUP_GAP`` or more and the column bound
+#: is at most this share of the plan's own cost on the balanced columns (the sign of
+#: that pull), and its neighbour search (which cannot stop) fits. Measured, 30 s,
+#: ``cumkhoi init``'s scenarios on ``cumkhoi sample`` tables (clusters of 4–8), gap
+#: before → after: population ±105 % (700 units) 0.77 → 0.29, ±135 % (3 300) 0.81 →
+#: 0.55, ±135 % (10 000) 0.86 → 0.79, ±300 % (3 300) 0.90 → 0.45 — the column bound
+#: 0.19–0.44 of the plan's column part; with ±45–55 % (1 500 / 3 300 units, four
+#: scenarios) it is 0.67–0.71 of it and the all-columns bound came out lower (180–323
+#: against 260–585), so it does not run there and those solves keep their wall time.
+JOINT_COLUMN_SHARE = 0.5
 #: The bound's top-up starts only with this many times the first run's wall time left.
 TOPUP_WALL_FACTOR = 2.0
 #: Wall seconds the nearest-neighbour bound takes per unit (measured: 3.7–4.7 s at
@@ -632,36 +646,9 @@ def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str
     values = other_columns(x, columns) if columns else problem.features
     balance = [] if columns else [(b.values, *b.band(k)) for b in data.balance]
     allowance = work(share * bound_s, BOUND_WORK_PER_S)
-    bound_started = time.monotonic()
-    if bound_started < bound_end:
-        lagrangian = lagrangian_bound(
-            values, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,
-            max_work=allowance, deadline=bound_end, balance=balance)
-    else:
-        # the phases took the wall time meant for the bound (their work rates can
-        # be optimistic, e.g. two clusters of 10 000 units): the time limit wins,
-        # and the plan keeps the nearest-neighbour bound below
-        lagrangian = BoundResult(0, 0, 0, 0, clock_stopped=True)
     cost = out.model_cost or 0
-    # the top-up's steps stop at the deadline but its neighbour search cannot: it
-    # starts only when TOPUP_WALL_FACTOR times the first run's wall time is left
-    # (its neighbours at most double; 20 000 units in 2 clusters, 30 s: it began
-    # past the limit and the plan came 14 s late)
-    now = time.monotonic()
-    topup_fits = now + TOPUP_WALL_FACTOR * (now - bound_started) <= bound_end
-    wanted = (balance and not lagrangian.converged and not lagrangian.clock_stopped
-              and not out.interrupted and cost - lagrangian.bound >= TOPUP_GAP * cost > 0)
-    if wanted and not topup_fits:
-        extra["bound_topup_skipped"] = True
-    elif wanted:
-        # a loose bound still rising is the whole proof here: a planner reads a
-        # gap of one half as "twice too costly", so it gets a fixed extra allowance
-        again = lagrangian_bound(
-            values, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,
-            max_work=TOPUP_FACTOR * allowance, deadline=bound_end, balance=balance)
-        extra["bound_topup"] = again.bound > lagrangian.bound
-        if again.bound > lagrangian.bound:
-            lagrangian = again
+    lagrangian = _lagrangian(problem, values, k, out, extra, allowance=allowance,
+                             balance=balance, bound_end=bound_end, cost=cost)
     # valid alone (with a column bound it bounds the other columns' part, and the
     # column's part is ≥ 0)
     out.bound = max(lagrangian.bound, 0)
@@ -676,7 +663,7 @@ def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str
     # than ~2.5 s was left at 50 000 units, where its first 8–12 rounds (~1 s) already
     # bound 108–530 (916 after 22).
     lagrangian_part = lagrangian.bound
-    skip_columns = False
+    skip_columns = joint_stopped = False
     if columns:
         column_step_s = COLUMN_STEP_S_PER_UNIT * data.n
         decomposed, details = decomposed_bound(
@@ -690,6 +677,23 @@ def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str
         # its rounded cost on them (rounding is monotone), with no allowance for adding
         # two roundings — the better of the two when a column added nothing
         lagrangian_part = max(decomposed, lagrangian.bound)
+        if (not out.interrupted and cost - lagrangian_part >= TOPUP_GAP * cost > 0
+                and details["column_bound"] <= JOINT_COLUMN_SHARE * _columns_part(
+                    x, columns, out.medoid_of)
+                and _fits(NEAREST_BOUND_S_PER_UNIT * data.n, bound_end)):
+            joint_s = bound_seconds(share_s, spare_s,
+                                    useful_work(data.n, window[1]) / BOUND_WORK_PER_S)
+            # one run with the work a top-up would add (the top-up restarts from scratch;
+            # 3 300 units, ±300 %: 167–245 over four runs that way, 248 in one run)
+            joint = _lagrangian(problem, problem.features, k, out, extra, topup=False,
+                                allowance=(1 + TOPUP_FACTOR) * work(joint_s, BOUND_WORK_PER_S),
+                                balance=[(b.values, *b.band(k)) for b in data.balance],
+                                bound_end=bound_end, cost=cost)
+            extra["bound_all_columns"] = joint.bound / COST_SCALE
+            joint_stopped = joint.clock_stopped
+            if joint.bound > lagrangian_part:
+                lagrangian_part = joint.bound
+                lagrangian = joint
     # the nearest-neighbour bound is cheap on small tables (0.1 s at 1 000 units) and
     # kept as the fallback there, late or not; at 50 000 units it takes ~4 s
     skip_nearest = not _fits(NEAREST_BOUND_S_PER_UNIT * data.n, bound_end)
@@ -704,9 +708,52 @@ def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str
         forced = forced_moves(data, k, problem.rules.min_size, problem.rules.max_size)
         out.bound += move_cost(problem.rules.stability_weight) * forced
         extra["bound_forced_moves"] = forced
-    if lagrangian.clock_stopped or skip_columns or skip_nearest:
+    if lagrangian.clock_stopped or joint_stopped or skip_columns or skip_nearest:
         # the plan is unaffected; only the bound may differ on a rerun
         extra["bound_clock_stopped"] = True
+
+
+def _lagrangian(problem: Problem, values, k: int, out, extra: dict[str, object], *,
+                allowance: int, balance: list, bound_end: float, cost: int,
+                topup: bool = True) -> BoundResult:
+    """The Lagrangian bound on ``values`` (the band priced when ``balance`` is given), with
+    ``topup`` run once more with :data:`TOPUP_FACTOR` times its work when it ends loose and
+    still rising."""
+    bound_started = time.monotonic()
+    if bound_started >= bound_end:
+        # the phases took the wall time meant for the bound (their work rates can
+        # be optimistic, e.g. two clusters of 10 000 units): the time limit wins,
+        # and the plan keeps the nearest-neighbour bound
+        return BoundResult(0, 0, 0, 0, clock_stopped=True)
+    lagrangian = lagrangian_bound(
+        values, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,
+        max_work=allowance, deadline=bound_end, balance=balance)
+    # the top-up's steps stop at the deadline but its neighbour search cannot: it
+    # starts only when TOPUP_WALL_FACTOR times the first run's wall time is left
+    # (its neighbours at most double; 20 000 units in 2 clusters, 30 s: it began
+    # past the limit and the plan came 14 s late)
+    now = time.monotonic()
+    topup_fits = now + TOPUP_WALL_FACTOR * (now - bound_started) <= bound_end
+    wanted = (topup and balance and not lagrangian.converged and not lagrangian.clock_stopped
+              and not out.interrupted and cost - lagrangian.bound >= TOPUP_GAP * cost > 0)
+    if wanted and not topup_fits:
+        extra["bound_topup_skipped"] = True
+    elif wanted:
+        # a loose bound still rising is the whole proof here: a planner reads a
+        # gap of one half as "twice too costly", so it gets a fixed extra allowance
+        again = lagrangian_bound(
+            values, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,
+            max_work=TOPUP_FACTOR * allowance, deadline=bound_end, balance=balance)
+        extra["bound_topup"] = again.bound > lagrangian.bound
+        if again.bound > lagrangian.bound:
+            lagrangian = again
+    return lagrangian
+
+
+def _columns_part(x: np.ndarray, columns, medoid_of) -> float:
+    """The plan's own within-cluster sum of squares on the balanced columns (their units)."""
+    _, lab = np.unique(np.asarray(medoid_of), return_inverse=True)
+    return sum(incumbent_value(x[:, index], lab)[0] for index, _ in columns)
 
 
 def _fits(cost_s: float, end: float) -> bool:
