@@ -22,7 +22,7 @@ from features.limits import (
     max_file_bytes,
     max_units,
 )
-from features.load import load_adjacency, load_units
+from features.load import InputWarning, load_adjacency, load_units
 from scenarios.atomic import atomic_write_text, atomic_write_with
 from scenarios.cli import main
 from scenarios.definition import build_problem, load_scenarios
@@ -292,8 +292,11 @@ def test_repeated_adjacency_pairs_are_merged(tmp_path: Path) -> None:
     path = tmp_path / "adjacency.csv"
     path.write_text("a,b\n01,02\n02,01\n01,02\n02,03\n", encoding="utf-8")
     units = load_units(CORPUS / "units_ok.csv")
-    pairs = load_adjacency(path, units.unit_ids)
+    with pytest.warns(InputWarning) as said:  # merged, and the planner is told where
+        pairs = load_adjacency(path, units.unit_ids)
     assert sorted(tuple(sorted(p)) for p in pairs) == [("01", "02"), ("02", "03")]
+    messages = [str(w.message) for w in said]
+    assert len(messages) == 2 and "dòng 3" in messages[0] and "dòng 4" in messages[1]
 
 
 @pytest.mark.parametrize("cell", ['"8,000,000"', "8.000.000", "8000000"])
