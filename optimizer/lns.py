@@ -677,6 +677,7 @@ def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str
         # its rounded cost on them (rounding is monotone), with no allowance for adding
         # two roundings — the better of the two when a column added nothing
         lagrangian_part = max(decomposed, lagrangian.bound)
+        out.bound = max(lagrangian_part, 0)  # in hand should Ctrl-C land in the next one
         if (not out.interrupted and cost - lagrangian_part >= TOPUP_GAP * cost > 0
                 and details["column_bound"] <= JOINT_COLUMN_SHARE * _columns_part(
                     x, columns, out.medoid_of)

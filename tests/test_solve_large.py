@@ -327,6 +327,7 @@ def test_the_pattern_bound_runs_late_where_the_linear_one_would_be_skipped(monke
     import optimizer.column_bound as column_bound
     import optimizer.lns as lns
 
+    roomy_deadline(monkeypatch)  # the bound's work, not another worker's load, decides
     problem = sample_problem(600, 100, 3.0, with_adjacency=False, balance={"population": 0.55})
     monkeypatch.setattr(column_bound, "column_band_bound", _never_the_linear_bound)
     # enough work for its rounds at this size and limit (the product gives it 5 ×)
@@ -532,6 +533,7 @@ def test_a_bound_over_all_columns_where_the_balanced_column_pulls_apart(monkeypa
     and the better bound is reported; measured 108.2 against 25.5 without it (plan 149.5)."""
     import optimizer.lns as lns
 
+    roomy_deadline(monkeypatch)  # the bound's work, not another worker's load, decides
     problem = sample_problem(600, 100, 4.0, with_adjacency=False, balance={"population": 1.0})
     plan = solve(problem)
     assert "bound_all_columns" in plan.details
@@ -543,3 +545,25 @@ def test_a_bound_over_all_columns_where_the_balanced_column_pulls_apart(monkeypa
     assert "bound_all_columns" not in without.details
     assert without.objective == plan.objective  # the plan never depends on its bound
     assert plan.bound >= 2 * without.bound
+
+
+def test_ctrl_c_in_the_all_columns_bound_keeps_the_decomposed_one(monkeypatch):
+    """Ctrl-C inside that last bound: the plan comes back interrupted with the decomposed bound
+    it already had (the columns' parts added), not only the other columns' part."""
+    import optimizer.lns as lns
+
+    roomy_deadline(monkeypatch)  # the bound's work, not another worker's load, decides
+    problem = sample_problem(600, 100, 4.0, with_adjacency=False, balance={"population": 1.0})
+    real = lns.lagrangian_bound
+
+    def ctrl_c_on_all_columns(values, *args, **kwargs):
+        if values is problem.features:
+            raise KeyboardInterrupt
+        return real(values, *args, **kwargs)
+
+    monkeypatch.setattr(lns, "lagrangian_bound", ctrl_c_on_all_columns)
+    plan = solve(problem)
+    assert plan.interrupted and plan.details["bound_interrupted"] is True
+    parts = plan.details["column_bound"] + plan.details["rest_bound"]
+    assert parts - 0.1 <= plan.bound <= plan.objective  # n / COST_SCALE for the roundings
+    assert check_plan(plan, problem) == []
