@@ -272,13 +272,16 @@ def solve_large(
     stop: threading.Event | None,
     *,
     nominal_s: float | None = None,
+    with_bound: bool = True,
 ):
     """Restricted model then LNS for one cluster count; returns a solve ``_Outcome``.
 
     ``nominal_s`` is this count's share of the time limit: every phase's
     allowance derives from it (deterministic with one worker); ``deadline`` is
     the wall-clock safety stop, and ``extra["clock_stopped"]`` says whether it
-    ended a phase.
+    ended a phase. ``with_bound`` False skips the lower bound (``out.bound`` 0):
+    the caller only wants the plan (:func:`optimizer.solve._solve_count` on small
+    tables, whose exact search bounds it).
     """
     from optimizer.search import _medoids_of, _Outcome, _search
 
@@ -591,7 +594,9 @@ def solve_large(
     share_s = BOUND_SHARE * bound_nominal
     if out.interrupted:
         share_s = min(share_s, INTERRUPTED_BOUND_S)
-    if out.medoid_of is not None or not out.interrupted:
+    if not with_bound:
+        out.bound = 0
+    elif out.medoid_of is not None or not out.interrupted:
         try:
             _lower_bound(problem, data, k, out, extra, share_s=share_s,
                          spare_s=0.0 if out.interrupted else left(), bound_end=bound_end)

@@ -68,13 +68,16 @@ def dense_cost(am: AssignmentModel) -> np.ndarray:
 
 
 def heuristic_incumbent(
-    problem: Problem, am: AssignmentModel, seed_labels: list[int], deadline: float
+    problem: Problem, am: AssignmentModel, seed_labels: list[int], deadline: float,
+    offered: list[int] | None = None,
 ) -> dict[int, int] | None:
     """A plan (unit → medoid) of the model from construct + local search, or None.
 
     Only when the local search keeps every active rule by construction and
     no move cost enters the objective (the fixing bound ignores moves, and a
-    plan under stability rules is the solver's business).
+    plan under stability rules is the solver's business). ``offered`` (a plan
+    from elsewhere, cluster per unit in any numbering) is polished too and
+    kept when it is cheaper.
     """
     from optimizer.construct import balanced_start
     from optimizer.local_search import improve, local_search_allowed
@@ -85,11 +88,19 @@ def heuristic_incumbent(
     stop_at = min(deadline, time.monotonic() + 2 * INCUMBENT_S)
     labels, violation = balanced_start(problem, data, am.n_clusters, seed_labels, stop_at,
                                        seconds=INCUMBENT_S)
-    if violation != 0.0:
-        return None
-    labels, _ = improve(problem, data, am.n_clusters, labels, deadline=stop_at,
-                        max_work=work(INCUMBENT_S, LS_WORK_PER_S))
-    return polished_plan(problem, am, labels)
+    own = None
+    if violation == 0.0:
+        labels, _ = improve(problem, data, am.n_clusters, labels, deadline=stop_at,
+                            max_work=work(INCUMBENT_S, LS_WORK_PER_S))
+        own = polished_plan(problem, am, labels)
+    other = polished_plan(problem, am, offered) if offered is not None else None
+    if other is not None and (own is None or _plan_cost(am, other) < _plan_cost(am, own)):
+        return other
+    return own
+
+
+def _plan_cost(am: AssignmentModel, medoid_of: dict[int, int]) -> int:
+    return sum(am.cost[i, medoid_of[i]] for i in range(am.data.n))
 
 
 def polished_plan(problem: Problem, am: AssignmentModel, labels) -> dict[int, int] | None:
@@ -151,6 +162,7 @@ def search_with_fixing(
     progress: Callable | None,
     stop: threading.Event | None,
     nominal_s: float | None = None,
+    offered: list[int] | None = None,
 ):
     """Incumbent, fixing, then HiGHS (sizes, count, bands) or rounds of CP-SAT.
 
@@ -164,6 +176,7 @@ def search_with_fixing(
     the proof of the final incumbent), ``fixing_bound`` (the Lagrangian
     bound, objective units), ``fixing_rounds``, ``incumbent_s`` and
     ``fixing_s`` (wall seconds), and with HiGHS ``mip_s``, ``mip_status`` and ``mip_nodes``.
+    ``offered`` is a plan to take as the incumbent if it is cheaper (:func:`heuristic_incumbent`).
     """
     from optimizer.band_bound import band_lagrangian_bound
     from optimizer.bound import size_window
@@ -173,7 +186,8 @@ def search_with_fixing(
 
     begun = time.monotonic()
     stopped = stop is not None and stop.is_set()
-    incumbent = None if stopped else heuristic_incumbent(problem, am, seed_labels, deadline)
+    incumbent = None if stopped else heuristic_incumbent(
+        problem, am, seed_labels, deadline, offered)
     if incumbent is None:
         return _search(problem, am, hint, deadline, started, progress, stop)
     n = am.data.n
