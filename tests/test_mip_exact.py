@@ -135,3 +135,35 @@ def test_sub_mip_heuristics_are_off_only_without_bands():
     for option in ("mip_heuristic_run_rens", "mip_heuristic_run_rins"):
         assert plain.getOptionValue(option)[1] is False
         assert banded.getOptionValue(option)[1] is True
+
+
+def test_the_incumbent_takes_an_offered_plan_only_when_cheaper(monkeypatch):
+    """``heuristic_incumbent(..., offered)`` polishes the offered plan and keeps the cheaper of
+    it and its own; with no plan of its own (the start broke the band) the offered one."""
+    import time
+
+    from helpers import sample_problem
+
+    import optimizer.construct as construct
+    from optimizer.search import _seed_labels
+    from optimizer.small_exact import heuristic_incumbent
+
+    problem = sample_problem(63, 8, 60.0, with_adjacency=False, balance={"population": 0.10})
+    am = _model(problem, 8)
+    seed = _seed_labels(problem, 8)
+    deadline = time.monotonic() + 30
+    own = heuristic_incumbent(problem, am, seed, deadline)
+    own_plan = [own[i] for i in range(63)]
+    # its own plan offered back: no cheaper, so the same cost comes back
+    again = heuristic_incumbent(problem, am, seed, deadline, offered=own_plan)
+    assert _cost(am, [again[i] for i in range(63)]) == _cost(am, own_plan)
+    # a plan the medoid descent cannot mend (the k-means seed breaks the band) is not taken
+    worse = heuristic_incumbent(problem, am, seed, deadline, offered=list(seed))
+    assert _cost(am, [worse[i] for i in range(63)]) == _cost(am, own_plan)
+    # no plan of its own: the offered one, polished
+    real = construct.balanced_start
+    monkeypatch.setattr(construct, "balanced_start",
+                        lambda *a, **k: (real(*a, **k)[0], 1.0))  # as if the band were broken
+    taken = heuristic_incumbent(problem, am, seed, deadline, offered=own_plan)
+    assert taken is not None
+    assert _cost(am, [taken[i] for i in range(63)]) <= _cost(am, own_plan)

@@ -63,3 +63,31 @@ def test_an_unproven_small_plan_says_a_rerun_may_differ():
     assert plan.details["exact_clock_stopped"] is True
     assert any("chạy lại có thể cho phương án khác" in note for note in plan.notes)
     assert check_plan(plan, problem) == []
+
+
+def test_small_banded_tables_of_many_small_clusters_start_from_the_large_path(monkeypatch):
+    """120 units in 20 clusters of 5–7 under a population band: the large path's phases run
+    first and their plan is offered to the exact search, which never ends above it; 63 units
+    keep the exact search alone (it proves or nearly, and the bundled table in 5 s)."""
+    import optimizer.solve as solve_module
+
+    offered: list[float] = []
+    real = solve_module._large_phases
+
+    def recorded(*args, **kwargs):
+        out = real(*args, **kwargs)
+        offered.append(out.model_cost / COST_SCALE)
+        assert out.bound == 0  # the phases' own bound is skipped: the exact search bounds
+        return out
+
+    monkeypatch.setattr(solve_module, "_large_phases", recorded)
+    problem = sample_problem(120, 20, 6.0, with_adjacency=False, balance={"population": 0.30})
+    plan = solve(problem)
+    assert len(offered) == 1 and plan.details["phases_first_cost"] == offered[0]
+    assert plan.objective <= offered[0]
+    assert 0 < plan.bound <= plan.objective
+    assert check_plan(plan, problem) == []
+
+    small = sample_problem(63, 8, 2.0, with_adjacency=False, balance={"population": 0.10})
+    assert "phases_first_cost" not in solve(small).details
+    assert len(offered) == 1
