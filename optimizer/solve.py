@@ -164,7 +164,9 @@ def _solve_count(
         if _phases_first(data, am, k):
             pre = _large_phases(problem, data, k, seed_labels, hint, deadline, started,
                                 progress, stop, nominal_s)
-            if pre.interrupted:  # Ctrl-C / stop: the planner asked for the plan now
+            asked = stop is not None and stop.is_set() and pre.medoid_of is not None
+            if pre.interrupted or asked:  # Ctrl-C / stop: the planner asked for the plan now
+                pre.interrupted = True
                 pre.seed_labels = seed_labels
                 return pre
             offered = pre.medoid_of

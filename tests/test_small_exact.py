@@ -91,3 +91,21 @@ def test_small_banded_tables_of_many_small_clusters_start_from_the_large_path(mo
     small = sample_problem(63, 8, 2.0, with_adjacency=False, balance={"population": 0.10})
     assert "phases_first_cost" not in solve(small).details
     assert len(offered) == 1
+
+
+def test_a_stop_during_the_phases_first_returns_their_plan():
+    """``stop`` set while the large path's phases run first: their verified plan comes back,
+    interrupted, without the exact search (and its band bound's seconds) after them."""
+    import threading
+    import time
+
+    problem = sample_problem(120, 20, 20.0, with_adjacency=False, balance={"population": 0.30})
+    stop = threading.Event()
+    timer = threading.Timer(1.0, stop.set)
+    timer.start()
+    began = time.monotonic()
+    plan = solve(problem, stop=stop)
+    timer.cancel()
+    assert plan.interrupted
+    assert time.monotonic() - began < 8.0  # the 20-s limit, not the stop, would end it later
+    assert check_plan(plan, problem) == []
