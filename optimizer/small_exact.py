@@ -146,7 +146,7 @@ def lagrangian_plans(
         plan = polished_plan(problem, am, labels)
         if plan is None:
             continue
-        value = sum(am.cost[i, plan[i]] for i in range(n))
+        value = _plan_cost(am, plan)
         if value < upper:
             upper, incumbent = value, plan
     return upper, incumbent, tried
@@ -191,7 +191,7 @@ def search_with_fixing(
     if incumbent is None:
         return _search(problem, am, hint, deadline, started, progress, stop)
     n = am.data.n
-    upper = sum(am.cost[i, incumbent[i]] for i in range(n))
+    upper = _plan_cost(am, incumbent)
     if progress is not None:
         progress(ProgressEvent(time.monotonic() - started, upper / COST_SCALE, 0.0))
     rules, cost = problem.rules, dense_cost(am)
