@@ -235,3 +235,20 @@ def test_same_plan_twice_is_renamed_and_identical(
     assert doc["distances"][0]["units_to_move"] == 0
     assert doc["distances"][0]["variation_of_information"] == 0.0
     assert doc["differing_units"] == []
+
+
+def test_compare_table_says_the_gap_in_the_planners_language(
+    solved_dir: Path, infeasible_dir: Path, tmp_path: Path
+) -> None:
+    """The printed table's gap column reads like the plan's own line: 'Khoảng cách' with a
+    decimal comma and a spaced percent sign in Vietnamese (it printed 'Gap' and '6.0%')."""
+    solved = load_solved(solved_dir)
+    assert solved.plan is not None
+    result = _invoke("compare", str(solved_dir), str(infeasible_dir), "-o", str(tmp_path / "o"))
+    assert result.exit_code == 0, result.output
+    assert "Khoảng" in result.output  # the header wraps at the runner's 80 columns
+    with language("vi"):
+        from scenarios.cli_common import format_percent
+
+        assert format_percent(solved.plan.gap) in result.output
+    assert f"{solved.plan.gap:.1%}" not in result.output
