@@ -42,6 +42,7 @@ from scenarios.definition import ScenarioSpec, load_scenarios
 from scenarios.errors import ScenarioError, ScenarioNotSolved
 from scenarios.outputs import prepare_output_dir, write_plan_outputs
 from scenarios.report import load_geojson, write_comparison_reports, write_plan_reports
+from scenarios.report_xlsx import status_cell
 from scenarios.result import ScenarioResult
 from scenarios.runner import not_solved, run_scenario
 from scenarios.solved import is_solved_dir, load_solved
@@ -235,7 +236,7 @@ def _print_table(comparison: Any) -> None:
         values = comparison.values[name]
         table.add_row(
             name,
-            plan.status.value if plan else "INFEASIBLE",
+            status_cell(comparison.result(name)),
             format_percent(plan.gap) if plan else "—",
             format_number(values.get("n_clusters")),
             format_number(values.get("dispersion")),

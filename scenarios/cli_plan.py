@@ -37,6 +37,7 @@ from scenarios.definition import (
 from scenarios.errors import ScenarioError
 from scenarios.outputs import prepare_output_dir, write_plan_outputs
 from scenarios.report import write_plan_reports
+from scenarios.report_xlsx import status_cell
 from scenarios.result import ScenarioResult
 from scenarios.runner import run_scenario
 
@@ -147,7 +148,7 @@ def _print_summary(result: ScenarioResult, out_dir: Path, files: list[Path]) -> 
     console.print(
         tr(
             "plan.status",
-            status=plan.status.value,
+            status=status_cell(result),
             objective=format_number(plan.objective),
             bound=format_number(plan.bound),
             gap=format_percent(plan.gap),

@@ -266,3 +266,12 @@ def test_interrupted_plan_is_still_written(
         json.loads((out / "plan.json").read_text(encoding="utf-8"))["interrupted"]
         is True
     )
+
+
+def test_the_plan_line_says_the_status_in_words(tmp_path: Path) -> None:
+    """The summary line gives the status in the planner's words, its code beside it
+    ('Trạng thái Tối ưu (OPTIMAL)', as in report.xlsx), not the code alone."""
+    result = run("plan", write_case(tmp_path), "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("Trạng thái"))
+    assert line.startswith(("Trạng thái Tối ưu (OPTIMAL)", "Trạng thái Khả thi (FEASIBLE)"))

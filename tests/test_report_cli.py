@@ -240,8 +240,9 @@ def test_same_plan_twice_is_renamed_and_identical(
 def test_compare_table_says_the_gap_in_the_planners_language(
     solved_dir: Path, infeasible_dir: Path, tmp_path: Path
 ) -> None:
-    """The printed table's gap column reads like the plan's own line: 'Khoảng cách' with a
-    decimal comma and a spaced percent sign in Vietnamese (it printed 'Gap' and '6.0%')."""
+    """The printed table reads like the plan's own line: the gap as 'Khoảng cách' with a
+    decimal comma and a spaced percent sign (it printed 'Gap' and '6.0%'), the status in
+    words with its code (it printed the code alone)."""
     solved = load_solved(solved_dir)
     assert solved.plan is not None
     result = _invoke("compare", str(solved_dir), str(infeasible_dir), "-o", str(tmp_path / "o"))
@@ -252,3 +253,4 @@ def test_compare_table_says_the_gap_in_the_planners_language(
 
         assert format_percent(solved.plan.gap) in result.output
     assert f"{solved.plan.gap:.1%}" not in result.output
+    assert "Tối ưu" in result.output  # the status in words too, the code beside it
