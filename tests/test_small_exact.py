@@ -81,14 +81,14 @@ def test_small_banded_tables_of_many_small_clusters_start_from_the_large_path(mo
         return out
 
     monkeypatch.setattr(solve_module, "_large_phases", recorded)
-    problem = sample_problem(120, 20, 6.0, with_adjacency=False, balance={"population": 0.30})
+    problem = sample_problem(120, 20, 5.0, with_adjacency=False, balance={"population": 0.30})
     plan = solve(problem)
     assert len(offered) == 1 and plan.details["phases_first_cost"] == offered[0]
     assert plan.objective <= offered[0]
     assert 0 < plan.bound <= plan.objective
     assert check_plan(plan, problem) == []
 
-    small = sample_problem(63, 8, 2.0, with_adjacency=False, balance={"population": 0.10})
+    small = sample_problem(63, 8, 1.0, with_adjacency=False, balance={"population": 0.10})
     assert "phases_first_cost" not in solve(small).details
     assert len(offered) == 1
 
