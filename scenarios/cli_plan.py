@@ -75,6 +75,10 @@ register(
             "en": "Status {status} · objective {objective} · bound {bound} · "
             "gap {gap} · {seconds} s",
         },
+        "plan.aborted": {
+            "vi": "Đã dừng theo yêu cầu trước khi có phương án đầu tiên: không có tệp nào được ghi.",
+            "en": "Stopped on request before a first plan: no file was written.",
+        },
         "plan.interrupted": {
             "vi": "Đã dừng theo yêu cầu: đây là phương án tốt nhất đã kiểm chứng đến lúc dừng.",
             "en": "Stopped on request: this is the best verified plan found so far.",
@@ -243,7 +247,13 @@ def plan(
     spec = apply_overrides(spec, overrides_from(time_limit, seed, workers))
     out_dir = output if output is not None else Path("cumkhoi-out") / slugify(spec.name)
     prepare_output_dir(out_dir, force=force)
-    result = _solve_with_progress(spec, quiet)
+    try:
+        result = _solve_with_progress(spec, quiet)
+    except KeyboardInterrupt:
+        # Ctrl-C before any plan (with one, the solver returns it, interrupted): say so in
+        # the planner's words before click's own "Aborted!" and exit 1
+        stderr_console().print(tr("plan.aborted"), style="yellow")
+        raise
     with interrupts_deferred():  # a second Ctrl-C must not cut the set of files in half
         files = write_plan_outputs(result, out_dir)
         if result.plan is not None:

@@ -125,6 +125,22 @@ def test_ctrl_c_inside_a_compiled_import_is_aborted_not_an_internal_error(
     assert not (tmp_path / "out").exists()
 
 
+def test_ctrl_c_before_a_first_plan_says_so_in_the_planners_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while solving, before any plan: a line in the planner's language that nothing
+    was written, then click's "Aborted!" and exit 1 (it said "Aborted!" alone)."""
+
+    def ctrl_c(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_plan, "run_scenario", ctrl_c)
+    result = run("plan", write_case(tmp_path), "-o", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "trước khi có phương án đầu tiên" in result.output and "Aborted!" in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_exit_1_existing_output_needs_force(tmp_path: Path) -> None:
     """A second run into the same folder is refused (exit 1) until --force is given."""
     path, out = write_case(tmp_path), tmp_path / "out"
