@@ -42,7 +42,7 @@ from scenarios.definition import ScenarioSpec, load_scenarios
 from scenarios.errors import ScenarioError, ScenarioNotSolved
 from scenarios.outputs import prepare_output_dir, write_plan_outputs
 from scenarios.report import load_geojson, write_comparison_reports, write_plan_reports
-from scenarios.report_xlsx import status_cell
+from scenarios.report_data import status_cell
 from scenarios.result import ScenarioResult
 from scenarios.runner import not_solved, run_scenario
 from scenarios.solved import is_solved_dir, load_solved

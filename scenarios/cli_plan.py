@@ -37,7 +37,7 @@ from scenarios.definition import (
 from scenarios.errors import ScenarioError
 from scenarios.outputs import prepare_output_dir, write_plan_outputs
 from scenarios.report import write_plan_reports
-from scenarios.report_xlsx import status_cell
+from scenarios.report_data import status_cell
 from scenarios.result import ScenarioResult
 from scenarios.runner import run_scenario
 

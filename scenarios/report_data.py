@@ -25,6 +25,13 @@ from scenarios.result import ScenarioResult
 
 register(
     {
+        "rep.status.OPTIMAL": {"vi": "Tối ưu", "en": "Optimal"},
+        "rep.status.FEASIBLE": {"vi": "Khả thi", "en": "Feasible"},
+        "rep.status.restricted": {
+            "vi": "Khả thi, tối ưu trong mô hình thu hẹp",
+            "en": "Feasible, optimal within the restricted model",
+        },
+        "rep.status.INFEASIBLE": {"vi": "Không có phương án", "en": "No plan"},
         "rep.metric.n_clusters": {"vi": "Số cụm", "en": "Clusters"},
         "rep.metric.size_min": {
             "vi": "Cụm nhỏ nhất (đơn vị)",
@@ -434,3 +441,20 @@ def manifest_rows(result: ScenarioResult) -> list[tuple[str, str]]:
         "", {**record, **{k: v for k, v in result.manifest.items() if k not in record}}
     )
     return sorted(flat.items())
+
+
+def status_cell(result: ScenarioResult) -> str:
+    """Plain words in the report language, then the code: "Tối ưu (OPTIMAL)".
+
+    Shared by report.xlsx, comparison.xlsx and the lines ``plan`` and ``compare`` print.
+
+    The code is what ``plan.json`` says (for scripts and auditors); the words
+    are for the planner. An OPTIMAL status of the candidate-restricted model
+    proves nothing about all plans, so its words say so.
+    """
+    plan = result.plan
+    code = plan.status.value if plan is not None else "INFEASIBLE"
+    key = f"rep.status.{code}"
+    if plan is not None and plan.details.get("bound_scope") == "restricted":
+        key = "rep.status.restricted" if code == "OPTIMAL" else key
+    return f"{tr(key)} ({code})"

@@ -33,6 +33,7 @@ from scenarios.report_data import (
     metric_title,
     move_rows,
     rule_rows,
+    status_cell,
     unit_rows,
 )
 from scenarios.result import ScenarioResult
@@ -62,13 +63,6 @@ register(
             "vi": "Tổng {column} theo cụm",
             "en": "{column} total per cluster",
         },
-        "xlsx.status.OPTIMAL": {"vi": "Tối ưu", "en": "Optimal"},
-        "xlsx.status.FEASIBLE": {"vi": "Khả thi", "en": "Feasible"},
-        "xlsx.status.restricted": {
-            "vi": "Khả thi, tối ưu trong mô hình thu hẹp",
-            "en": "Feasible, optimal within the restricted model",
-        },
-        "xlsx.status.INFEASIBLE": {"vi": "Không có phương án", "en": "No plan"},
         "xlsx.col.mean_known": {
             "vi": "TB {column} (đơn vị có số liệu)",
             "en": "Mean {column} (known units)",
@@ -158,21 +152,6 @@ class _Book:
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def status_cell(result: ScenarioResult) -> str:
-    """Plain words in the report language, then the code: "Tối ưu (OPTIMAL)".
-
-    The code is what ``plan.json`` says (for scripts and auditors); the words
-    are for the planner. An OPTIMAL status of the candidate-restricted model
-    proves nothing about all plans, so its words say so.
-    """
-    plan = result.plan
-    code = plan.status.value if plan is not None else "INFEASIBLE"
-    key = f"xlsx.status.{code}"
-    if plan is not None and plan.details.get("bound_scope") == "restricted":
-        key = "xlsx.status.restricted" if code == "OPTIMAL" else key
-    return f"{tr(key)} ({code})"
 
 
 def _save(path: Path, fill: Any) -> Path:

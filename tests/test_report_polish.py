@@ -13,7 +13,7 @@ from optimizer.explain import MoveOption
 from optimizer.plan import SolveStatus
 from optimizer.rule_words import column_words, rule_words
 from scenarios import charts
-from scenarios.report_xlsx import status_cell
+from scenarios.report_data import status_cell
 
 
 def test_flow_uses_the_given_cluster_colours() -> None:
