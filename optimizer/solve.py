@@ -30,7 +30,7 @@ from optimizer.check import check_plan
 from optimizer.data import ModelData, prepare
 from optimizer.errors import InfeasibleError, NoSolutionError
 from optimizer.labels import count_moved, label_partition
-from optimizer.model import build_model
+from optimizer.model import AssignmentModel, build_model
 from optimizer.objective import (
     COST_SCALE,
     OBJECTIVE_DEFINITION,
@@ -187,7 +187,7 @@ def _solve_count(
     return out
 
 
-def _phases_first(data: ModelData, am, k: int) -> bool:
+def _phases_first(data: ModelData, am: AssignmentModel, k: int) -> bool:
     """Whether a small table's exact search should start from the large path's plan."""
     from optimizer.mip_exact import mip_applies
 
@@ -195,8 +195,18 @@ def _phases_first(data: ModelData, am, k: int) -> bool:
             and data.n / k <= PHASES_FIRST_MAX_MEAN_SIZE)
 
 
-def _large_phases(problem, data, k, seed_labels, hint, deadline, started, progress, stop,
-                  nominal_s):
+def _large_phases(
+    problem: Problem,
+    data: ModelData,
+    k: int,
+    seed_labels: list[int],
+    hint: dict[int, int],
+    deadline: float,
+    started: float,
+    progress: Callable[[ProgressEvent], None] | None,
+    stop: threading.Event | None,
+    nominal_s: float | None,
+) -> _Outcome:
     """The large path's phases (no bound) on a share of the count's time."""
     from optimizer.lns import solve_large
 

@@ -146,7 +146,7 @@ def test_the_incumbent_takes_an_offered_plan_only_when_cheaper(monkeypatch):
 
     import optimizer.construct as construct
     from optimizer.search import _seed_labels
-    from optimizer.small_exact import heuristic_incumbent
+    from optimizer.small_exact import heuristic_incumbent, polished_plan
 
     problem = sample_problem(63, 8, 60.0, with_adjacency=False, balance={"population": 0.10})
     am = _model(problem, 8)
@@ -158,6 +158,7 @@ def test_the_incumbent_takes_an_offered_plan_only_when_cheaper(monkeypatch):
     again = heuristic_incumbent(problem, am, seed, deadline, offered=own_plan)
     assert _cost(am, [again[i] for i in range(63)]) == _cost(am, own_plan)
     # a plan the medoid descent cannot mend (the k-means seed breaks the band) is not taken
+    assert polished_plan(problem, am, seed) is None
     worse = heuristic_incumbent(problem, am, seed, deadline, offered=list(seed))
     assert _cost(am, [worse[i] for i in range(63)]) == _cost(am, own_plan)
     # no plan of its own: the offered one, polished
