@@ -37,6 +37,18 @@ units with an exact cost are its neighbours both ways (``j`` among their
 a vector shared by all medoids, so its sorted prefix serves every ``ρ_j``
 exactly. Memory is linear in ``n·q``.
 
+Medoid groups (small clusters). ``D_i`` is the same for every medoid, so
+when each unit has ``q`` near twins (strong categorical columns, clusters of
+5–7) a unit costs next to nothing to any far medoid and L stalls near 0:
+3 300 units, 550 clusters, similarity on function / region / location: 7.6
+against a plan of 123 (93.7 with every cost exact). With clusters of at most
+``GROUP_MAX_SIZE`` the medoids are split into groups (k-means), each with its
+own far vector — per unit, a cost no medoid of the group can undercut
+(:func:`optimizer.bound_rows.with_groups`) — and its own sorted prefix: 68.2
+there, with the top-up. Larger clusters take their members mostly from the
+exact neighbours; there the groups' extra work cost more steps than they
+gained (benchmark S, 3 300 units: gap 0.177 → 0.196).
+
 Determinism: the iteration count follows ``max_work`` (entries sorted); the
 wall-clock ``deadline`` only stops early (``BoundResult.clock_stopped``).
 Multipliers are rounded to integers before each evaluation, so without
@@ -59,6 +71,7 @@ from optimizer.bound_rows import (
     exact_costs,
     members_of,
     neighbour_graph,
+    with_groups,
 )
 from optimizer.objective import COST_SCALE, central_members
 from optimizer.subgradient import StepFactor
@@ -83,6 +96,22 @@ MIN_NEIGHBOURS = 32
 #: 0.64 GB; 1e7 (q = 200) 0.691 in 26 s, 1.2 GB; 2e7 (q = 400) 0.516 in 49 s,
 #: 2.1 GB — far inside issue 7's 8 GB, and the neighbourhood the bound needs.
 MAX_GRAPH_ENTRIES = 20_000_000
+#: Medoid groups with far costs of their own (optimizer/bound_rows.py), only for
+#: clusters of at most GROUP_MAX_SIZE units: one per GROUP_CLUSTERS largest
+#: clusters' worth of units, their far vectors (one per group, n entries each)
+#: at most GROUP_WORK_SHARE of an evaluation's row work and MAX_GROUP_ENTRIES in
+#: all. 3 300 units in clusters of 5–7, 3e8 work: 7.6 without, 56.4 / 66.2 / 86.2
+#: with 32 / 128 / 512 groups (0.01 / 0.03 / 0.08 s per evaluation against 0.01);
+#: in the product (118 groups there, 30 s) 47.2 in its share, 68.2 with the top-up. Init scenarios,
+#: 30 s, gap without → with: 700 units 0.288 → 0.264, 3 300 units 0.544 → 0.326
+#: and 0.446 → 0.218, 10 000 units 0.788 → 0.616; plans unchanged.
+GROUP_CLUSTERS = 4
+GROUP_MAX_SIZE = 12
+GROUP_WORK_SHARE = 1.0
+MAX_GROUP_ENTRIES = 10_000_000
+#: Wall seconds of the groups' build per (unit, group) entry, with a margin for
+#: load (measured 1.3e-7 at 10 000 and 50 000 units, 192 groups).
+GROUP_BUILD_S_PER_ENTRY = 2e-7
 #: Work per neighbour found, GRAPH_WORK_SCALE × n ** GRAPH_WORK_EXPONENT: measured
 #: 0.38 / 0.53 / 1.1 / 3.4 µs per neighbour at 700 / 3 300 / 10 000 / 50 000
 #: units (loaded) at BOUND_WORK_PER_S. At most GRAPH_SHARE of the allowance goes
@@ -109,7 +138,8 @@ STEP_MIN = 1e-3
 #: below; 700 F: 0.50 both ways).
 GRID_ROWS = 8
 #: When the Lagrangian is a scenario's whole bound (bands on columns that are
-#: not a criterion) and it ends still rising with the plan's gap at least
+#: not a criterion, or sizes only with medoid groups) and it ends still rising
+#: with the plan's gap at least
 #: TOPUP_GAP, it runs once more from the start with TOPUP_FACTOR times its
 #: allowance (a count of work, so still repeatable; the wall clock still ends it
 #: by the time limit). Sample tables, similarity on function / region /
@@ -137,6 +167,8 @@ class BoundResult:
     #: subgradient) rather than on the work allowance or the clock: more work
     #: would not have raised the bound much. False also when no step ran.
     converged: bool = False
+    #: Medoid groups whose far costs were used (0: the shared truncation only).
+    groups: int = 0
 
     @property
     def value(self) -> float:
@@ -165,6 +197,18 @@ def neighbour_count(n: int, hi: int, max_work: int | None = None) -> int:
     return max(min(q, MAX_GRAPH_ENTRIES // max(n, 1), n - 1), min(n - 1, 1))
 
 
+def group_count(n: int, hi: int, q: int) -> int:
+    """Medoid groups for :func:`optimizer.bound_rows.with_groups`: one per GROUP_CLUSTERS
+    largest clusters' worth of units, each evaluation's extra work (a far vector per
+    group) at most GROUP_WORK_SHARE of the rows' own, and within memory."""
+    n = max(n, 1)
+    if hi > GROUP_MAX_SIZE:
+        return 0
+    wanted = -(-n // max(GROUP_CLUSTERS * hi, 1))
+    return int(max(min(wanted, GROUP_WORK_SHARE * ROW_COST_PER_NEIGHBOUR * q,
+                       MAX_GROUP_ENTRIES // n), 0))
+
+
 def graph_work(n: int) -> float:
     """Work charged per neighbour found (the k-d tree search slows as ``n`` grows)."""
     return GRAPH_WORK_SCALE * max(n, 1) ** GRAPH_WORK_EXPONENT
@@ -181,7 +225,7 @@ def useful_work(n: int, hi: int) -> int:
     n = max(n, 1)
     q = max(min(max(MIN_FACTOR * hi, MIN_NEIGHBOURS), MAX_GRAPH_ENTRIES // n, n - 1), 1)
     graph = n * q * graph_work(n)
-    evaluations = TARGET_ITERATIONS * ROW_COST_PER_NEIGHBOUR * n * q
+    evaluations = TARGET_ITERATIONS * (ROW_COST_PER_NEIGHBOUR * q + group_count(n, hi, q)) * n
     return int(max(graph + evaluations, graph / GRAPH_SHARE))
 
 
@@ -246,13 +290,18 @@ def lagrangian_bound(
     if neighbours is None and q < min(MIN_USEFUL, n - 1):
         return BoundResult(0, 0, q, 0, False)
     g = neighbour_graph(values, q)
+    groups = group_count(n, hi, q)
+    # the groups' build cannot stop: it starts only if it ends by the deadline
+    if deadline is not None and time.monotonic() + GROUP_BUILD_S_PER_ENTRY * n * groups > deadline:
+        groups = 0
+    g, group_work = with_groups(g, values, groups)
     target, u = _incumbent_costs(values, np.asarray(incumbent_labels))
     # at u = nearest-neighbour costs L(u) ≥ full_lower_bound: never weaker than it
     grid, zero = balance_grid(balance, n, target / k)
     at = np.full(n, zero, dtype=np.int64)
     rho, _, done = cluster_rows(g, g.near, lo, hi)
     best = int(np.floor(g.near.sum() + np.sort(rho, kind="stable")[:k].sum()))
-    spent = int(n * q * graph_work(n)) + done
+    spent = int(n * q * graph_work(n)) + group_work + done
     step, it, stopped = StepFactor(STEP_START, PATIENCE, STEP_DECAY), 1, False
     converged = False
     # start where L is higher: the incumbent's own costs, halfway to the
@@ -303,4 +352,5 @@ def lagrangian_bound(
         aim = best + TARGET_RATIO * (target - best)
         u = u + step.theta * max(aim - value, 0.0) / norm * grad
     converged = converged or step.theta < STEP_MIN or best >= target
-    return BoundResult(best, it, q, spent, stopped, converged)
+    return BoundResult(best, it, q, spent, stopped, converged,
+                       0 if g.group_of is None else int(g.group_of.max()) + 1)
