@@ -163,6 +163,10 @@ FINISH_MAX_SHARE = 0.25
 #: 0.0803 in 6.5–7.0 s wall (k-means-constrained 0.0781 / 0.0799 / 0.0813 in
 #: 20–24 s); 0.15 with every arc in a region took 8.1–8.7 s for 0.0778 / 0.0783 / 0.0804.
 REGION_SHARE = 0.10
+#: Sizes only, clusters averaging at most this many units: the annealing
+#: (:mod:`optimizer.anneal`, no band) follows the regional restarts with
+#: ANNEAL_SPEND of the time left.
+SIZES_ANNEAL_MAX_MEAN_SIZE = 12
 #: Bands: share of the nominal time left after the first search for the
 #: regional restarts (:mod:`optimizer.band_regions`; a cap: they end after sweeps
 #: without gain), then the share of what remains for the annealing
@@ -401,6 +405,12 @@ def solve_large(
                                                      work(REGION_SHARE * nominal, REGION_WORK_PER_S),
                                                      blocks=blocks)
                     phase_done(("regional", time.monotonic()))
+                    if data.n <= SIZES_ANNEAL_MAX_MEAN_SIZE * k:
+                        spend = work(ANNEAL_SPEND * left(), ANNEAL_WORK_PER_S)
+                        if affordable_rounds(data.n, k, spend) >= min_rounds(data.n, k):
+                            labels, anneal_stats = banded_anneal(
+                                problem, data, k, labels, deadline, clock, spend, blocks=blocks)
+                            phase_done(("anneal", time.monotonic()))
                     labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
                                             max_work=work(LOCAL_SEARCH_SHARE * left(), LS_WORK_PER_S),
                                             blocks=blocks)

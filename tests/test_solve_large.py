@@ -568,3 +568,28 @@ def test_ctrl_c_in_the_all_columns_bound_keeps_the_decomposed_one(monkeypatch):
     parts = plan.details["column_bound"] + plan.details["rest_bound"]
     assert parts - 0.1 <= plan.bound <= plan.objective  # n / COST_SCALE for the roundings
     assert check_plan(plan, problem) == []
+
+
+def test_sizes_only_small_clusters_are_annealed_and_their_bound_grouped(monkeypatch):
+    """420 units in 70 clusters of 5–7, sizes only: the annealing follows the regional restarts
+    (3 300 units that way, 30 s: 123.1 → 111.1) and the bound prices far units by medoid group.
+    Clusters averaging more than the threshold keep the phases as they were."""
+    import optimizer.lns as lns
+
+    import optimizer.bound as bound
+
+    monkeypatch.setattr(lns, "TOPUP_GAP", 0.2)  # the gap here is ~0.38
+    weights = {"function": 2.0, "region": 2.0, "location": 1.0}
+    problem = sample_problem(420, 70, 3.0, with_adjacency=False, weights=weights)
+    plan = solve(problem)
+    assert check_plan(plan, problem) == []
+    assert "anneal=" in plan.details["phase_wall_s"] and plan.details["anneal_gain"] > 0
+    assert plan.details["bound_groups"] > 0 and 0 < plan.bound <= plan.objective
+    # sizes only, the grouped bound still rising: a top-up is wanted (run, or skipped for time)
+    assert {"bound_topup", "bound_topup_skipped"} & set(plan.details)
+    monkeypatch.setattr(lns, "SIZES_ANNEAL_MAX_MEAN_SIZE", 5)  # clusters here average 6
+    monkeypatch.setattr(bound, "GROUP_MAX_SIZE", 5)
+    plain = solve(problem)
+    assert "anneal=" not in plain.details["phase_wall_s"]
+    assert plain.details["bound_groups"] == 0
+    assert not {"bound_topup", "bound_topup_skipped"} & set(plain.details)
