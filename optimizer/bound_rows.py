@@ -15,12 +15,14 @@ member's cost gains μ·w_i, still one shared vector per μ.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
 
 from optimizer.objective import COST_SCALE
@@ -230,13 +232,21 @@ def with_groups(g: Graph, values: np.ndarray, n_groups: int, seed: int = 0) -> t
     rng = np.random.default_rng(seed)
     sample = values if n <= GROUP_SAMPLE * n_groups else values[
         np.sort(rng.choice(n, GROUP_SAMPLE * n_groups, replace=False))]
-    centres = KMeans(n_groups, n_init=1, max_iter=GROUP_KMEANS_ITER,
-                     random_state=seed).fit(sample).cluster_centers_
+    with warnings.catch_warnings():
+        # fewer distinct rows than groups (duplicates): fewer groups, still valid
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        centres = KMeans(n_groups, n_init=1, max_iter=GROUP_KMEANS_ITER,
+                         random_state=seed).fit(sample).cluster_centers_
     dist = np.empty((n, n_groups))
     for s in range(0, n, GROUP_CHUNK):
         dist[s:s + GROUP_CHUNK] = np.sqrt(np.maximum(
             ((values[s:s + GROUP_CHUNK, None, :] - centres[None]) ** 2).sum(axis=2), 0.0))
     group_of = np.argmin(dist, axis=1)
+    # only groups that hold a unit (a centre may win none, or repeat another)
+    held, group_of = np.unique(group_of, return_inverse=True)
+    dist, n_groups = dist[:, held], len(held)
+    if n_groups < 2:
+        return g, 0
     work = n * n_groups * values.shape[1]
     group_near = np.full(n_groups, np.inf)
     np.minimum.at(group_near, group_of, g.far)

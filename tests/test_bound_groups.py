@@ -8,6 +8,7 @@ above) and with the ungrouped truncation (never below).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +112,16 @@ def test_groups_lift_the_bound_on_a_sample_table_with_small_clusters(
     plain = lagrangian_bound(values, n // 6, 5, 7, labels, max_work=3 * 10**7)
     assert grouped.bound >= 5 * plain.bound
     assert grouped.bound <= plan_cost
+
+
+def test_duplicate_rows_give_fewer_groups_and_no_warning() -> None:
+    """Two distinct profiles, 50 units each, 10 groups asked: two groups, quietly (no
+    k-means ConvergenceWarning reaches the planner); one profile: no groups at all."""
+    twins = np.vstack([np.zeros((50, 3)), np.ones((50, 3))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g, _ = with_groups(neighbour_graph(twins, 10), twins, 10)
+        assert g.group_far is not None and set(g.group_of.tolist()) == {0, 1}
+        same = np.zeros((100, 3))
+        alone, work = with_groups(neighbour_graph(same, 10), same, 10)
+    assert alone.group_of is None and work == 0
