@@ -44,7 +44,7 @@ when each unit has ``q`` near twins (strong categorical columns, clusters of
 against a plan of 123 (93.7 with every cost exact). With clusters of at most
 ``GROUP_MAX_SIZE`` the medoids are split into groups (k-means), each with its
 own far vector — per unit, a cost no medoid of the group can undercut
-(:func:`optimizer.bound_rows.with_groups`) — and its own sorted prefix: 68.2
+(:func:`optimizer.bound_rows.with_groups`) — and its own sorted prefix: 67.9
 there, with the top-up. Larger clusters take their members mostly from the
 exact neighbours; there the groups' extra work cost more steps than they
 gained (benchmark S, 3 300 units: gap 0.177 → 0.196).
@@ -102,9 +102,9 @@ MAX_GRAPH_ENTRIES = 20_000_000
 #: at most GROUP_WORK_SHARE of an evaluation's row work and MAX_GROUP_ENTRIES in
 #: all. 3 300 units in clusters of 5–7, 3e8 work: 7.6 without, 56.4 / 66.2 / 86.2
 #: with 32 / 128 / 512 groups (0.01 / 0.03 / 0.08 s per evaluation against 0.01);
-#: in the product (118 groups there, 30 s) 47.2 in its share, 68.2 with the top-up. Init scenarios,
-#: 30 s, gap without → with: 700 units 0.288 → 0.264, 3 300 units 0.544 → 0.326
-#: and 0.446 → 0.218, 10 000 units 0.788 → 0.616; plans unchanged.
+#: in the product (118 groups there, 30 s) 47.2 in its share, 67.9 with the top-up. Init scenarios,
+#: 30 s, gap without → with: 700 units 0.288 → 0.264, 3 300 units 0.544 → 0.315
+#: and 0.446 → 0.215, 10 000 units 0.788 → 0.62–0.66; plans unchanged.
 GROUP_CLUSTERS = 4
 GROUP_MAX_SIZE = 12
 GROUP_WORK_SHARE = 1.0

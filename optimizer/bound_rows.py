@@ -9,7 +9,9 @@ other ``j``, ``d_ij`` is replaced by ``D_i`` ≤ ``d_ij`` (the ``q``-th
 neighbour's cost, minus one for float rounding). For a medoid ``j`` the units
 with an exact cost are its neighbours both ways; every other unit costs
 ``D_i − u_i``, a vector shared by all medoids, so one sorted prefix of it
-serves every row exactly. With a balance band relaxed by a multiplier μ, each
+serves every row exactly. Under small clusters the medoids may be split into
+groups (:func:`with_groups`), each with a far vector of its own and so a
+prefix of its own. With a balance band relaxed by a multiplier μ, each
 member's cost gains μ·w_i, still one shared vector per μ.
 """
 
@@ -269,18 +271,20 @@ def with_groups(g: Graph, values: np.ndarray, n_groups: int, seed: int = 0) -> t
 
 
 def _least_exact_costs(values: np.ndarray, group_of: np.ndarray, n_groups: int) -> np.ndarray:
-    """``low[i, t]``: unit ``i``'s least exact cost to a member of group ``t`` (minus one)."""
+    """``low[i, t]``: at most unit ``i``'s least exact cost to a member of group ``t``."""
     n = len(values)
     order = np.argsort(group_of, kind="stable")
     starts = np.searchsorted(group_of[order], np.arange(n_groups))
-    low = np.empty((n, n_groups))
+    members = values[order]
     sq = np.einsum("ij,ij->i", values, values)
+    sq_members = sq[order]
+    low = np.empty((n, n_groups))
     for s in range(0, n, GROUP_CHUNK):
-        block = values[s:s + GROUP_CHUNK]
-        d2 = sq[s:s + GROUP_CHUNK, None] + sq[None, order] - 2.0 * block @ values[order].T
-        # the expansion loses a little to cancellation: a relative margin keeps it below
-        # the rounded exact cost
-        d2 = np.floor(np.maximum(d2, 0.0) * COST_SCALE * (1 - 1e-9)) - 1.0 - 1e-6 * COST_SCALE
+        size = sq[s:s + GROUP_CHUNK, None] + sq_members[None, :]
+        d2 = size - 2.0 * values[s:s + GROUP_CHUNK] @ members.T
+        # the expansion loses up to a few ulps of |f_i|² + |f_j|² to cancellation: take
+        # far more than that off, and one cost unit for the exact cost's rounding
+        d2 = np.floor(COST_SCALE * np.maximum(d2 - 1e-9 * size, 0.0)) - 1.0
         low[s:s + GROUP_CHUNK] = np.minimum.reduceat(d2, starts, axis=1)
     return np.maximum(low, 0.0)
 

@@ -752,7 +752,8 @@ def _lagrangian(problem: Problem, values, k: int, out, extra: dict[str, object],
     now = time.monotonic()
     topup_fits = now + TOPUP_WALL_FACTOR * (now - bound_started) <= bound_end
     # (sizes only: when medoid groups price the far units — small clusters — the bound
-    # keeps rising with work: 3 300 units in clusters of 5–7, 47.2 → 68.2, plan 123.1)
+    # keeps rising with work: 3 300 units in clusters of 5–7, 47.2 → 68.2 against a plan of
+    # 123.1, before that plan was annealed)
     wanted = (topup and (balance or lagrangian.groups) and not lagrangian.converged
               and not lagrangian.clock_stopped
               and not out.interrupted and cost - lagrangian.bound >= TOPUP_GAP * cost > 0)

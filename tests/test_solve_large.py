@@ -574,9 +574,8 @@ def test_sizes_only_small_clusters_are_annealed_and_their_bound_grouped(monkeypa
     """420 units in 70 clusters of 5–7, sizes only: the annealing follows the regional restarts
     (3 300 units that way, 30 s: 123.1 → 111.1) and the bound prices far units by medoid group.
     Clusters averaging more than the threshold keep the phases as they were."""
-    import optimizer.lns as lns
-
     import optimizer.bound as bound
+    import optimizer.lns as lns
 
     monkeypatch.setattr(lns, "TOPUP_GAP", 0.2)  # the gap here is ~0.38
     weights = {"function": 2.0, "region": 2.0, "location": 1.0}
