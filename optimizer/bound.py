@@ -100,8 +100,8 @@ MAX_GRAPH_ENTRIES = 20_000_000
 #: clusters of at most GROUP_MAX_SIZE units: one per GROUP_CLUSTERS largest
 #: clusters' worth of units, their far vectors (one per group, n entries each)
 #: at most GROUP_WORK_SHARE of an evaluation's row work and MAX_GROUP_ENTRIES in
-#: all. 3 300 units in clusters of 5–7, 3e8 work: 7.6 without, 56.4 / 66.2 / 86.2
-#: with 32 / 128 / 512 groups (0.01 / 0.03 / 0.08 s per evaluation against 0.01);
+#: all. 3 300 units in clusters of 5–7, 3e9 work: 7.6 without, 55.9 / 72.0 / 91.3
+#: with 32 / 128 / 512 groups (0.03 / 0.08 s per evaluation at 128 / 512 against 0.01);
 #: in the product (118 groups there, 30 s) 47.2 in its share, 67.9 with the top-up. Init scenarios,
 #: 30 s, gap without → with: 700 units 0.288 → 0.264, 3 300 units 0.544 → 0.315
 #: and 0.446 → 0.215, 10 000 units 0.788 → 0.62–0.66; plans unchanged.
