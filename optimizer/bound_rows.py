@@ -239,6 +239,9 @@ def with_groups(g: Graph, values: np.ndarray, n_groups: int, seed: int = 0) -> t
         warnings.simplefilter("ignore", ConvergenceWarning)
         centres = KMeans(n_groups, n_init=1, max_iter=GROUP_KMEANS_ITER,
                          random_state=seed).fit(sample).cluster_centers_
+    # differences, not the |a|² + |b|² − 2ab expansion: the shell bound below subtracts
+    # two of these distances, and the expansion's cancellation near a centre would
+    # eat into its margin
     dist = np.empty((n, n_groups))
     for s in range(0, n, GROUP_CHUNK):
         dist[s:s + GROUP_CHUNK] = np.sqrt(np.maximum(

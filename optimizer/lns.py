@@ -33,7 +33,8 @@ units — and the measured dense models ran out of time and memory
 Sizes only (no bands, pairwise rules, graph or current grouping —
 :func:`optimizer.flow_assign.flow_allowed`): the start is k-means-constrained's
 flow alternation, the local search is followed by **regional flow restarts**
-until a sweep over the clusters gains nothing, and a last local search; the
+until a sweep over the clusters gains nothing, annealing when clusters average
+``SIZES_ANNEAL_MAX_MEAN_SIZE`` (12) units or fewer, and a last local search; the
 restricted model and the CP-SAT LNS are skipped (measured, seed 0, 60 s: LNS
 found 0 gains in 13 rounds at 700 units and 10 at 3 300, for 24–52 s).
 
@@ -105,8 +106,8 @@ from optimizer.interrupts import StartInterrupted
 from optimizer.lns_phases import (
     LOCAL_SEARCH_SHARE,
     band_regions,
-    banded_anneal,
     grouped,
+    pair_annealing,
     regional,
 )
 from optimizer.local_search import (
@@ -408,7 +409,7 @@ def solve_large(
                     if data.n <= SIZES_ANNEAL_MAX_MEAN_SIZE * k:
                         spend = work(ANNEAL_SPEND * left(), ANNEAL_WORK_PER_S)
                         if affordable_rounds(data.n, k, spend) >= min_rounds(data.n, k):
-                            labels, anneal_stats = banded_anneal(
+                            labels, anneal_stats = pair_annealing(
                                 problem, data, k, labels, deadline, clock, spend, blocks=blocks)
                             phase_done(("anneal", time.monotonic()))
                     labels, stats = improve(problem, data, k, labels, deadline=deadline, clock=clock,
@@ -426,7 +427,7 @@ def solve_large(
                         work(spend * left(), BAND_REGION_WORK_PER_S), blocks=blocks)
                     phase_done(("band_regions", time.monotonic()))
                     if annealing:
-                        labels, anneal_stats = banded_anneal(
+                        labels, anneal_stats = pair_annealing(
                             problem, data, k, labels, deadline, clock,
                             work(ANNEAL_SPEND * left(), ANNEAL_WORK_PER_S), blocks=blocks)
                         phase_done(("anneal", time.monotonic()))

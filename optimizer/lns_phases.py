@@ -2,7 +2,7 @@
 
 Why apart from :mod:`optimizer.lns`: that module orders the phases and keeps
 the time; these are the phases themselves — regional flow restarts (sizes
-only), regional restarts and annealing (bands), and
+only), regional restarts (bands), annealing (bands; sizes only with small clusters), and
 the per-block start of one_region / one_function. Each takes its allowance in
 work units (:mod:`optimizer.budget`), so the plan does not depend on the
 machine's speed.
@@ -54,8 +54,9 @@ def band_regions(problem, data, k, labels, deadline, clock, max_work, blocks=Non
     return lab.tolist(), stats
 
 
-def banded_anneal(problem, data, k, labels, deadline, clock, max_work, blocks=None):
-    """Bands: annealing over disjoint cluster pairs (:func:`optimizer.anneal.anneal`)."""
+def pair_annealing(problem, data, k, labels, deadline, clock, max_work, blocks=None):
+    """Annealing over disjoint cluster pairs (:func:`optimizer.anneal.anneal`): with bands, and
+    under sizes only when clusters are small (no band: one unbounded zero column)."""
     from optimizer.anneal import anneal
     from optimizer.repair import balance_arrays
 
