@@ -17,7 +17,9 @@ progress callback; ``answer`` — seconds from the interrupt to ``solve``'s
 return (the CLI then writes the files: ~1 s more); ``outcome`` — ``kept`` (a
 plan, ``interrupted``), ``finished`` (the solve ended before the interrupt),
 ``none yet`` (no plan had been reported: Ctrl-C aborts), or ``LOST`` (a plan
-had been reported and Ctrl-C lost it — a bug).
+had been reported and Ctrl-C lost it — a bug); ``objective`` of the plan
+returned; ``phases run`` — the large path's phases in the order they ended
+(``interrupted`` marks where the key press landed).
 """
 
 from __future__ import annotations
@@ -64,11 +66,13 @@ def interrupt_once(problem: Problem, at_s: float) -> dict[str, object]:
         plan = solve(problem, progress=lambda _e: reported.append(time.monotonic() - started))
         ended = time.monotonic() - started
         outcome = "kept" if plan.interrupted else "finished"
-        gap = plan.gap
+        gap, objective = plan.gap, plan.objective
+        phases = str(plan.details.get("phase_wall_s", ""))
     except KeyboardInterrupt:
         ended = time.monotonic() - started
         outcome = "LOST" if any(t < at_s for t in reported) else "none yet"
-        gap = None
+        gap = objective = None
+        phases = ""
     finally:
         timer.cancel()
     try:  # a late timer firing after solve() returned
@@ -76,7 +80,9 @@ def interrupt_once(problem: Problem, at_s: float) -> dict[str, object]:
     except KeyboardInterrupt:
         pass
     return {"first": reported[0] if reported else None, "outcome": outcome,
-            "answer": ended - at_s if outcome != "finished" else None, "ended": ended, "gap": gap}
+            "answer": ended - at_s if outcome != "finished" else None, "ended": ended, "gap": gap,
+            "objective": objective,
+            "phases": " ".join(part.split("=")[0] for part in phases.split())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,8 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         return "—" if value is None else fmt.format(value)
 
     lost = 0
-    print("| units | scenario | Ctrl-C at s | first plan s | outcome | answer s | gap |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| units | scenario | Ctrl-C at s | first plan s | outcome | answer s | objective | gap "
+          "| phases run |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as folder:
         for size in args.sizes:
             for scenario in args.scenarios:
@@ -103,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
                     row = interrupt_once(problem, at)
                     lost += row["outcome"] == "LOST"
                     print(f"| {size} | {scenario} | {at:g} | {cell(row['first'])} | {row['outcome']} "
-                          f"| {cell(row['answer'])} | {cell(row['gap'], '{:.3f}')} |", flush=True)
+                          f"| {cell(row['answer'])} | {cell(row['objective'], '{:.2f}')} "
+                          f"| {cell(row['gap'], '{:.3f}')} | {row['phases']} |", flush=True)
     return 1 if lost else 0
 
 

@@ -48,6 +48,7 @@ from optimizer.budget import (
     ANNEAL_WORK_PER_S,
     Clock,
 )
+from optimizer.interrupts import carrying
 from optimizer.local_search import (
     DENSE_CLUSTERS_MAX,
     blocks_apart,
@@ -180,38 +181,40 @@ def anneal(
     near = np.zeros((k, 0), dtype=np.int64)
     neighbours = SMALL_CLUSTER_NEIGHBOURS if n <= FEW_UNITS * k else NEIGHBOURS
     cluster_block = None if blocks is None else cluster_blocks(lab, blocks, k)
-    while spent < max_work:
-        if time.monotonic() >= deadline:
-            if clock is not None:
-                clock.mark()
-            break
-        if rounds % REFRESH_ROUNDS == 0:
-            near = _nearest_clusters(blocks_apart(sums / size[:, None], cluster_block, X),
-                                     min(neighbours, k - 1))
-        temperature = hot * (cold / hot) ** (spent / max_work)
-        rounds += 1
-        A, B = _random_pairs(near, rng, cluster_block)
-        spent += (ANNEAL_ROUND_WORK + ANNEAL_PAIR_WORK * len(A)
-                  + int((size[A] * size[B] + size[A] + size[B]).sum()))
-        if len(A) == 0:
-            continue
-        for first in range(0, len(A), chunk):
-            a, b = A[first:first + chunk], B[first:first + chunk]
-            options = _step_options(X, V, sq, lo, hi, sums, totals, size, members, movable,
-                                    a, b, min_size, max_size)
-            # one Boltzmann draw per pair (Gumbel-max): stay, or a step, by its change
-            # (in place: −log(−log u) over fresh arrays took a fifth of a round)
-            gumbel = rng.random(options.shape)
-            np.log(gumbel, out=gumbel)
-            np.negative(gumbel, out=gumbel)
-            np.log(gumbel, out=gumbel)  # now minus the Gumbel noise
-            key = np.divide(options, temperature)
-            key += gumbel
-            choice = np.argmin(key, axis=1)
-            current += float(options[np.arange(len(a)), choice].sum())
-            steps += _apply(X, V, lab, sums, totals, size, members, a, b, choice, width)
-        if current < best - 1e-9 * spread:
-            best, best_lab = current, lab.copy()
+    # Ctrl-C hands over the best plan seen (a copy taken between rounds, so whole)
+    with carrying(lambda: best_lab):
+        while spent < max_work:
+            if time.monotonic() >= deadline:
+                if clock is not None:
+                    clock.mark()
+                break
+            if rounds % REFRESH_ROUNDS == 0:
+                near = _nearest_clusters(blocks_apart(sums / size[:, None], cluster_block, X),
+                                         min(neighbours, k - 1))
+            temperature = hot * (cold / hot) ** (spent / max_work)
+            rounds += 1
+            A, B = _random_pairs(near, rng, cluster_block)
+            spent += (ANNEAL_ROUND_WORK + ANNEAL_PAIR_WORK * len(A)
+                      + int((size[A] * size[B] + size[A] + size[B]).sum()))
+            if len(A) == 0:
+                continue
+            for first in range(0, len(A), chunk):
+                a, b = A[first:first + chunk], B[first:first + chunk]
+                options = _step_options(X, V, sq, lo, hi, sums, totals, size, members, movable,
+                                        a, b, min_size, max_size)
+                # one Boltzmann draw per pair (Gumbel-max): stay, or a step, by its change
+                # (in place: −log(−log u) over fresh arrays took a fifth of a round)
+                gumbel = rng.random(options.shape)
+                np.log(gumbel, out=gumbel)
+                np.negative(gumbel, out=gumbel)
+                np.log(gumbel, out=gumbel)  # now minus the Gumbel noise
+                key = np.divide(options, temperature)
+                key += gumbel
+                choice = np.argmin(key, axis=1)
+                current += float(options[np.arange(len(a)), choice].sum())
+                steps += _apply(X, V, lab, sums, totals, size, members, a, b, choice, width)
+            if current < best - 1e-9 * spread:
+                best, best_lab = current, lab.copy()
     if clock is not None:
         clock.charge(spent, ANNEAL_WORK_PER_S)
     stats = AnnealStats(rounds, steps, before, sse(X, best_lab, k), spent)

@@ -73,6 +73,7 @@ from optimizer.bound_rows import (
     neighbour_graph,
     with_groups,
 )
+from optimizer.interrupts import BoundInterrupted
 from optimizer.objective import COST_SCALE, central_members
 from optimizer.subgradient import StepFactor
 
@@ -301,56 +302,59 @@ def lagrangian_bound(
     at = np.full(n, zero, dtype=np.int64)
     rho, _, done = cluster_rows(g, g.near, lo, hi)
     best = int(np.floor(g.near.sum() + np.sort(rho, kind="stable")[:k].sum()))
-    spent = int(n * q * graph_work(n)) + group_work + done
-    step, it, stopped = StepFactor(STEP_START, PATIENCE, STEP_DECAY), 1, False
-    converged = False
-    # start where L is higher: the incumbent's own costs, halfway to the
-    # nearest-neighbour costs with outliers capped (own costs above D_i make
-    # every medoid grab those units: 10 000 units S, L(own) = −2 × the plan),
-    # or the nearest-neighbour costs themselves. Without the last, the steps
-    # started far below the best L already seen and never caught up: sample
-    # tables, similarity on function / region / location, population ±10 %,
-    # L at the blend −28 / −416 / −935 against 22 / 31 / 25 at the nearest
-    # costs (700 / 3 300 / 10 000 units); at 3 300 with 1e8 work the bound
-    # went from 30.8 to 83.6 (plan 375)
-    starts = [u, 0.5 * (np.minimum(u, g.far) + g.near), g.near.astype(np.float64)]
-    values_at = []
-    for u0 in starts:
-        rho, _, done = cluster_rows(g, np.rint(u0), lo, hi)
-        spent += done
-        values_at.append(float(np.rint(u0).sum() + np.sort(rho, kind="stable")[:k].sum()))
-    u = starts[int(np.argmax(values_at))]
-    best = max(best, int(np.floor(max(values_at))))
-    while spent < max_work and step.theta >= STEP_MIN and best < target:
-        if deadline is not None and time.monotonic() >= deadline:
-            stopped = True
-            break
-        u = np.rint(u)
-        rho, at, done = balanced_rows(g, u, lo, hi, grid, at, zero, GRID_ROWS * k)
-        chosen = np.argsort(rho, kind="stable")[:k]
-        value = float(u.sum() + rho[chosen].sum())
-        if len(grid) > 1:
-            # balance shifts are not integers: keep a margin over float rounding
-            value -= 1.0 + 1e-9 * float(np.abs(u).sum() + np.abs(rho[chosen]).sum())
-        spent += done + n
-        it += 1
-        step.update(value > best)
-        if value > best:
-            best = int(np.floor(value))
-        # subgradient: 1 − (how many chosen clusters hold unit i)
-        members, done = members_of(g, u, lo, hi, grid, at, chosen)
-        spent += done
-        count = np.zeros(n)
-        count[chosen] += 1
-        for m in members:
-            count[m] += 1
-        grad = 1.0 - count
-        norm = float(grad @ grad)
-        if norm == 0.0:
-            converged = True
-            break
-        aim = best + TARGET_RATIO * (target - best)
-        u = u + step.theta * max(aim - value, 0.0) / norm * grad
+    try:  # Ctrl-C: every value seen is a valid bound, so the best one is handed over
+        spent = int(n * q * graph_work(n)) + group_work + done
+        step, it, stopped = StepFactor(STEP_START, PATIENCE, STEP_DECAY), 1, False
+        converged = False
+        # start where L is higher: the incumbent's own costs, halfway to the
+        # nearest-neighbour costs with outliers capped (own costs above D_i make
+        # every medoid grab those units: 10 000 units S, L(own) = −2 × the plan),
+        # or the nearest-neighbour costs themselves. Without the last, the steps
+        # started far below the best L already seen and never caught up: sample
+        # tables, similarity on function / region / location, population ±10 %,
+        # L at the blend −28 / −416 / −935 against 22 / 31 / 25 at the nearest
+        # costs (700 / 3 300 / 10 000 units); at 3 300 with 1e8 work the bound
+        # went from 30.8 to 83.6 (plan 375)
+        starts = [u, 0.5 * (np.minimum(u, g.far) + g.near), g.near.astype(np.float64)]
+        values_at = []
+        for u0 in starts:
+            rho, _, done = cluster_rows(g, np.rint(u0), lo, hi)
+            spent += done
+            values_at.append(float(np.rint(u0).sum() + np.sort(rho, kind="stable")[:k].sum()))
+        u = starts[int(np.argmax(values_at))]
+        best = max(best, int(np.floor(max(values_at))))
+        while spent < max_work and step.theta >= STEP_MIN and best < target:
+            if deadline is not None and time.monotonic() >= deadline:
+                stopped = True
+                break
+            u = np.rint(u)
+            rho, at, done = balanced_rows(g, u, lo, hi, grid, at, zero, GRID_ROWS * k)
+            chosen = np.argsort(rho, kind="stable")[:k]
+            value = float(u.sum() + rho[chosen].sum())
+            if len(grid) > 1:
+                # balance shifts are not integers: keep a margin over float rounding
+                value -= 1.0 + 1e-9 * float(np.abs(u).sum() + np.abs(rho[chosen]).sum())
+            spent += done + n
+            it += 1
+            step.update(value > best)
+            if value > best:
+                best = int(np.floor(value))
+            # subgradient: 1 − (how many chosen clusters hold unit i)
+            members, done = members_of(g, u, lo, hi, grid, at, chosen)
+            spent += done
+            count = np.zeros(n)
+            count[chosen] += 1
+            for m in members:
+                count[m] += 1
+            grad = 1.0 - count
+            norm = float(grad @ grad)
+            if norm == 0.0:
+                converged = True
+                break
+            aim = best + TARGET_RATIO * (target - best)
+            u = u + step.theta * max(aim - value, 0.0) / norm * grad
+    except KeyboardInterrupt:
+        raise BoundInterrupted(best) from None
     converged = converged or step.theta < STEP_MIN or best >= target
     return BoundResult(best, it, q, spent, stopped, converged,
                        0 if g.group_of is None else int(g.group_of.max()) + 1)

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimizer.interrupts import BoundInterrupted
 from optimizer.subgradient import StepFactor
 
 #: Cells the centre's line is cut into (quantiles of the column): at most / at least.
@@ -190,40 +191,49 @@ def column_band_bound(
     g_cells = len(a)
     last = np.zeros(g_cells, dtype=np.int64)  # each cell's best multiplier so far
     best, step, it, spent, stopped = -np.inf, StepFactor(STEP_START, PATIENCE), 0, 0, False
-    while spent < max_work:
-        if deadline is not None and time.monotonic() >= deadline:
-            stopped = True
-            break
-        if it % FULL_SWEEP_EVERY == 0:
-            tried = np.broadcast_to(np.arange(len(grid)), (g_cells, len(grid)))
-        else:
-            tried = np.clip(last[:, None] + np.array([-2, 0, 2]), 0, len(grid) - 1)
-        per_cell, j, m = _cheapest(cost, u, grid[tried], q, edge[tried], lo, hi)
-        last = tried[np.arange(g_cells), j]
-        cell = int(np.argmin(per_cell))
-        bound = float(u.sum() + k * per_cell[cell])
-        it += 1
-        spent += int(tried.size) * n
-        step.update(bound > best)
-        best = max(best, bound)
-        if binned and step.theta < BINNED_UNTIL:
-            binned, step.theta = False, STEP_START * BINNED_UNTIL * 4
-        if best >= target or step.theta < 1e-6:
-            break
-        # subgradient: the k relaxed clusters are copies of the cheapest cell's set
-        size = int(m[cell]) + lo
-        row = cost[cell] - u + grid[last[cell]] * q
-        chosen = np.argpartition(row, size - 1)[:size]
-        grad = np.ones(n)
-        grad[chosen] -= k
-        if binned:  # the subgradient in the cells' multipliers
-            grad = np.bincount(bin_of, weights=grad, minlength=len(a))
-            shared = shared + step.theta * max(target - bound, 1e-12) / float(grad @ grad) * grad
-            u = shared[bin_of]
-        else:
-            u = u + step.theta * max(target - bound, 1e-12) / float(grad @ grad) * grad
+    try:  # Ctrl-C: the best value seen is a valid bound (column units)
+        while spent < max_work:
+            if deadline is not None and time.monotonic() >= deadline:
+                stopped = True
+                break
+            if it % FULL_SWEEP_EVERY == 0:
+                tried = np.broadcast_to(np.arange(len(grid)), (g_cells, len(grid)))
+            else:
+                tried = np.clip(last[:, None] + np.array([-2, 0, 2]), 0, len(grid) - 1)
+            per_cell, j, m = _cheapest(cost, u, grid[tried], q, edge[tried], lo, hi)
+            last = tried[np.arange(g_cells), j]
+            cell = int(np.argmin(per_cell))
+            bound = float(u.sum() + k * per_cell[cell])
+            it += 1
+            spent += int(tried.size) * n
+            step.update(bound > best)
+            best = max(best, bound)
+            if binned and step.theta < BINNED_UNTIL:
+                binned, step.theta = False, STEP_START * BINNED_UNTIL * 4
+            if best >= target or step.theta < 1e-6:
+                break
+            # subgradient: the k relaxed clusters are copies of the cheapest cell's set
+            size = int(m[cell]) + lo
+            row = cost[cell] - u + grid[last[cell]] * q
+            chosen = np.argpartition(row, size - 1)[:size]
+            grad = np.ones(n)
+            grad[chosen] -= k
+            if binned:  # the subgradient in the cells' multipliers
+                grad = np.bincount(bin_of, weights=grad, minlength=len(a))
+                shared = shared + step.theta * max(target - bound, 1e-12) / float(grad @ grad) * grad
+                u = shared[bin_of]
+            else:
+                u = u + step.theta * max(target - bound, 1e-12) / float(grad @ grad) * grad
+    except KeyboardInterrupt:
+        raise BoundInterrupted(column_value(best, target)) from None
+    return ColumnBound(column_value(best, target), it, spent, stopped)
+
+
+def column_value(best: float, ceiling: float) -> float:
+    """The bound reported for a column: the best value seen, lowered by the float margin,
+    never below 0 nor above ``ceiling`` (the incumbent's own cost on the column)."""
     value = max(best, 0.0) * (1.0 - FLOAT_MARGIN) if np.isfinite(best) else 0.0
-    return ColumnBound(min(value, target), it, spent, stopped)
+    return min(value, ceiling)
 
 
 #: Share of the decomposed bound's time that goes to the other columns'
@@ -278,36 +288,45 @@ def decomposed_bound(x: np.ndarray, k: int, lo: int, hi: int, labels, columns, r
     says no, that column adds nothing (``details["column_bound_skipped"]``). The
     pattern bound needs no such question — it stops between rounds, and its
     setup and first round took 0.5 s at 50 000 units.
+
+    Ctrl-C raises :class:`optimizer.interrupts.BoundInterrupted` with the bound
+    in hand (integer cost units), the cut column's best value included.
     """
     from optimizer.objective import COST_SCALE
     from optimizer.pattern_bound import pattern_bound  # it imports this module
 
     labels = np.asarray(labels)
     total, its, pattern_its, stopped, skipped = 0.0, 0, 0, False, False
-    for index, col in columns:
-        band_lo, band_hi = col.band(k)
-        slack = 1e-9 * max(abs(band_lo), abs(band_hi), 1.0)  # the checker's own tolerance
-        share = max_work // len(columns)
-        # small clusters: the band kept exactly in each cluster (optimizer/pattern_bound.py),
-        # when the work buys enough of its rounds; otherwise the band priced linearly
-        patterns = pattern_bound(x[:, index], col.values, k, lo, hi, band_lo - slack,
-                                 band_hi + slack, labels,
-                                 max_work=int(share * PATTERN_WORK_PER_COLUMN_WORK),
-                                 deadline=deadline)
-        if patterns.ran:
-            pattern_its += patterns.iterations
-        if patterns.value > 0:
-            res = patterns
-        elif linear_may_start is not None and not linear_may_start():
-            # the clock ended the pattern rounds, or the phases left too little for
-            # the linear bound's unstoppable first step: the time limit wins
-            res, skipped = ColumnBound(0.0, 0, 0, clock_stopped=True), True
-        else:  # out of its scope, or its rounds ended before its duals bound anything
-            res = column_band_bound(x[:, index], col.values, k, lo, hi, band_lo - slack,
-                                    band_hi + slack, labels, max_work=share, deadline=deadline)
-            its += res.iterations
-        total += res.value
-        stopped |= res.clock_stopped
+    try:
+        for index, col in columns:
+            band_lo, band_hi = col.band(k)
+            slack = 1e-9 * max(abs(band_lo), abs(band_hi), 1.0)  # the checker's own tolerance
+            share = max_work // len(columns)
+            # small clusters: the band kept exactly in each cluster (optimizer/pattern_bound.py),
+            # when the work buys enough of its rounds; otherwise the band priced linearly
+            patterns = pattern_bound(x[:, index], col.values, k, lo, hi, band_lo - slack,
+                                     band_hi + slack, labels,
+                                     max_work=int(share * PATTERN_WORK_PER_COLUMN_WORK),
+                                     deadline=deadline)
+            if patterns.ran:
+                pattern_its += patterns.iterations
+            if patterns.value > 0:
+                res = patterns
+            elif linear_may_start is not None and not linear_may_start():
+                # the clock ended the pattern rounds, or the phases left too little for
+                # the linear bound's unstoppable first step: the time limit wins
+                res, skipped = ColumnBound(0.0, 0, 0, clock_stopped=True), True
+            else:  # out of its scope, or its rounds ended before its duals bound anything
+                res = column_band_bound(x[:, index], col.values, k, lo, hi, band_lo - slack,
+                                        band_hi + slack, labels, max_work=share, deadline=deadline)
+                its += res.iterations
+            total += res.value
+            stopped |= res.clock_stopped
+    except KeyboardInterrupt as cut:
+        # Ctrl-C: the columns done, the best value of the one cut short, and the rest
+        partial = cut.bound if isinstance(cut, BoundInterrupted) else 0.0
+        raise BoundInterrupted(max(int(np.floor(COST_SCALE * (total + partial)))
+                                   + int(rest_bound) - len(labels), 0)) from None
     bound = max(int(np.floor(COST_SCALE * total)) + int(rest_bound) - len(labels), 0)
     details: dict[str, float] = {"column_bound": total, "column_bound_iterations": its,
                                  "rest_bound": rest_bound / COST_SCALE}

@@ -32,7 +32,7 @@ from ortools.graph.python import min_cost_flow
 
 from optimizer.budget import FLOW_WORK_PER_S, REGION_WORK_PER_S, Clock
 from optimizer.data import ModelData
-from optimizer.interrupts import RoundsInterrupted, StartInterrupted
+from optimizer.interrupts import RoundsInterrupted, StartInterrupted, carrying
 from optimizer.local_search import cluster_blocks, sse
 from optimizer.objective import COST_SCALE
 from optimizer.problem import Problem
@@ -401,28 +401,30 @@ def search_regions(
     tries = kept = stall = 0
     spent = 0.0
     tol = REGION_MIN_GAIN * max(sse(X, np.zeros(len(X), dtype=np.int64), 1), 1e-12)
-    while region >= 2 and stall < stall_limit and spent < allowance:
-        if time.monotonic() >= deadline:
-            if clock is not None:
-                clock.mark()
-            break
-        near, units, start = picker.draw(X, lab, cluster_block)
-        mixed = cluster_block is not None and np.ptp(cluster_block[near]) > 0
-        if mixed or (frozen is not None and frozen[units].any()):
-            tries, stall = tries + 1, stall + 1
-            spent += len(units) * region + draw_work
-            continue
-        new, work = try_region(units, start)
-        tries += 1
-        spent += work + draw_work
-        sub = X[units]
-        old = np.searchsorted(near, lab[units])
-        if new is not None and sse(sub, new, region) < sse(sub, old, region) - tol:
-            lab[units] = near[new]
-            kept += 1
-            stall = 0
-        else:
-            stall += 1
+    # Ctrl-C hands over the plan with the gains kept so far (each written in one step)
+    with carrying(lambda: lab):
+        while region >= 2 and stall < stall_limit and spent < allowance:
+            if time.monotonic() >= deadline:
+                if clock is not None:
+                    clock.mark()
+                break
+            near, units, start = picker.draw(X, lab, cluster_block)
+            mixed = cluster_block is not None and np.ptp(cluster_block[near]) > 0
+            if mixed or (frozen is not None and frozen[units].any()):
+                tries, stall = tries + 1, stall + 1
+                spent += len(units) * region + draw_work
+                continue
+            new, work = try_region(units, start)
+            tries += 1
+            spent += work + draw_work
+            sub = X[units]
+            old = np.searchsorted(near, lab[units])
+            if new is not None and sse(sub, new, region) < sse(sub, old, region) - tol:
+                lab[units] = near[new]
+                kept += 1
+                stall = 0
+            else:
+                stall += 1
     if clock is not None:
         clock.charge(spent, rate)
     return lab, RegionStats(tries, kept, int(spent))

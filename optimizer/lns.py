@@ -60,7 +60,8 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
@@ -102,7 +103,7 @@ from optimizer.construct import REPAIR_MAX_S, REPAIR_SHARE, balanced_start
 from optimizer.contiguous_repair import contiguous_start
 from optimizer.data import ModelData
 from optimizer.flow_assign import DENSE_DISTANCES_MAX, RegionStats, flow_allowed
-from optimizer.interrupts import StartInterrupted
+from optimizer.interrupts import BoundInterrupted, PhaseInterrupted, StartInterrupted
 from optimizer.lns_phases import (
     LOCAL_SEARCH_SHARE,
     band_regions,
@@ -329,7 +330,8 @@ def solve_large(
         early = current_start(problem, data, k, clock=clock, max_work=work(
             min(CURRENT_REPAIR_SHARE * nominal, REPAIR_MAX_S), REPAIR_WORK_PER_S))
     # Ctrl-C during the phases below (numpy and HiGHS, no stop checks inside)
-    # keeps the last phase's verified plan; ``stop`` is honoured between phases
+    # keeps the last phase's verified plan, or the cut phase's best plan so far when
+    # it is verified and cheaper (PhaseInterrupted); ``stop`` is honoured between phases
     kept: list[int] | None = None
     interrupted = False
     reported = float("inf")
@@ -453,6 +455,9 @@ def solve_large(
             medoids = _medoids_of(problem, caught.labels.tolist())
             if partition_passes(problem, data, [medoids[i] for i in range(data.n)]):
                 kept = caught.labels.tolist()
+        elif isinstance(caught, PhaseInterrupted):
+            # an improving phase, cut short: its best plan so far, if verified and cheaper
+            kept = _cut_plan(problem, data, caught.labels, kept) or kept
         if kept is None:  # no verified plan yet: nothing to keep
             raise
         labels, violation, interrupted = kept, 0.0, True
@@ -506,8 +511,12 @@ def solve_large(
                 home=home_clusters(labels, data),
                 max_moved=problem.rules.max_moves - always_moved(labels, data),
                 move_penalty=float(problem.rules.stability_weight), blocks=move_blocks)
-        except KeyboardInterrupt:  # the repaired current grouping (verified) stands
-            interrupted = True
+        except KeyboardInterrupt as caught:  # the repaired current grouping (verified) stands,
+            interrupted = True  # unless the search had already found a cheaper verified plan
+            cut = (_cut_plan(problem, data, caught.labels, labels)
+                   if isinstance(caught, PhaseInterrupted) else None)
+            if cut is not None:
+                hint, labels = _medoids_of(problem, cut), cut
         else:
             better = _medoids_of(problem, moved_labels)
             if partition_passes(problem, data, [better[i] for i in range(data.n)]):
@@ -630,6 +639,34 @@ def solve_large(
     return out
 
 
+def _cut_plan(problem: Problem, data: ModelData, cut: np.ndarray,
+              kept: list[int] | None) -> list[int] | None:
+    """The labels a phase held when Ctrl-C cut it, if they pass every rule and cost less
+    than ``kept`` (the last phase's verified plan, or None); else None.
+
+    The cost compared is the plan's own objective (each unit's distance to its
+    cluster's medoid). Not with a stability weight: the objective then also
+    prices each unit moved, and a phase's plan cut in the middle was never
+    priced that way.
+    """
+    from optimizer.search import _medoids_of
+
+    if problem.rules.stability_weight or len(cut) != data.n:
+        return None
+    labels = np.asarray(cut, dtype=np.int64).tolist()
+    medoids = _medoids_of(problem, labels)
+    medoid_of = np.asarray([medoids[i] for i in range(data.n)])
+    if not partition_passes(problem, data, medoid_of.tolist()):
+        return None
+    if kept is None:
+        return labels
+    ids = np.arange(data.n)
+    before = _medoids_of(problem, kept)
+    kept_cost = pair_distances(problem.features, ids,
+                               np.asarray([before[i] for i in range(data.n)])).sum()
+    return labels if pair_distances(problem.features, ids, medoid_of).sum() < kept_cost else None
+
+
 class _StopRequested(Exception):
     """``stop`` was found set after a phase: end the phases with the plan in hand."""
 
@@ -640,7 +677,8 @@ def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str
 
     ``share_s`` nominal seconds, topped up by ``spare_s`` (the phases' unspent
     nominal seconds); details go to ``extra``. ``out.bound``
-    always holds a valid bound (0 first), so a Ctrl-C inside leaves one in hand.
+    always holds a valid bound (0 first), so a Ctrl-C inside leaves one in hand: the
+    best value the cut bound had proven (BoundInterrupted), else the last one finished.
     """
     out.bound = 0
     # the bound reported is valid for every plan of the scenario (optimizer/bound.py);
@@ -663,8 +701,9 @@ def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str
     balance = [] if columns else [(b.values, *b.band(k)) for b in data.balance]
     allowance = work(share * bound_s, BOUND_WORK_PER_S)
     cost = out.model_cost or 0
-    lagrangian = _lagrangian(problem, values, k, out, extra, allowance=allowance,
-                             balance=balance, bound_end=bound_end, cost=cost)
+    with _bound_in_hand(out):
+        lagrangian = _lagrangian(problem, values, k, out, extra, allowance=allowance,
+                                 balance=balance, bound_end=bound_end, cost=cost)
     # valid alone (with a column bound it bounds the other columns' part, and the
     # column's part is ≥ 0)
     out.bound = max(lagrangian.bound, 0)
@@ -683,11 +722,12 @@ def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str
     skip_columns = joint_stopped = False
     if columns:
         column_step_s = COLUMN_STEP_S_PER_UNIT * data.n
-        decomposed, details = decomposed_bound(
-            x, k, *window, out.medoid_of, columns, lagrangian.bound,
-            max_work=work((1 - share) * bound_s, COLUMN_BOUND_WORK_PER_S),
-            deadline=max(bound_end, time.monotonic() + 0.1),
-            linear_may_start=lambda: _fits(column_step_s, bound_end))
+        with _bound_in_hand(out):
+            decomposed, details = decomposed_bound(
+                x, k, *window, out.medoid_of, columns, lagrangian.bound,
+                max_work=work((1 - share) * bound_s, COLUMN_BOUND_WORK_PER_S),
+                deadline=max(bound_end, time.monotonic() + 0.1),
+                linear_may_start=lambda: _fits(column_step_s, bound_end))
         extra.update(details)
         skip_columns = bool(details.get("column_bound_skipped"))
         # the other columns' part alone is valid too: a pair's rounded cost is at least
@@ -703,10 +743,11 @@ def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str
                                     useful_work(data.n, window[1]) / BOUND_WORK_PER_S)
             # one run with the work a top-up would add (the top-up restarts from scratch;
             # 3 300 units, ±300 %: 167–245 over four runs that way, 248 in one run)
-            joint = _lagrangian(problem, problem.features, k, out, extra, topup=False,
-                                allowance=(1 + TOPUP_FACTOR) * work(joint_s, BOUND_WORK_PER_S),
-                                balance=[(b.values, *b.band(k)) for b in data.balance],
-                                bound_end=bound_end, cost=cost)
+            with _bound_in_hand(out):
+                joint = _lagrangian(problem, problem.features, k, out, extra, topup=False,
+                                    allowance=(1 + TOPUP_FACTOR) * work(joint_s, BOUND_WORK_PER_S),
+                                    balance=[(b.values, *b.band(k)) for b in data.balance],
+                                    bound_end=bound_end, cost=cost)
             extra["bound_all_columns"] = joint.bound / COST_SCALE
             joint_stopped = joint.clock_stopped
             if joint.bound > lagrangian_part:
@@ -729,6 +770,17 @@ def _lower_bound(problem: Problem, data: ModelData, k: int, out, extra: dict[str
     if lagrangian.clock_stopped or joint_stopped or skip_columns or skip_nearest:
         # the plan is unaffected; only the bound may differ on a rerun
         extra["bound_clock_stopped"] = True
+
+
+@contextmanager
+def _bound_in_hand(out) -> Iterator[None]:
+    """Ctrl-C inside: ``out.bound`` takes the best value the cut bound had proven (each
+    bound run alone is valid for the whole objective), then the Ctrl-C goes on."""
+    try:
+        yield
+    except BoundInterrupted as cut:
+        out.bound = max(out.bound, int(cut.bound), 0)
+        raise
 
 
 def _lagrangian(problem: Problem, values, k: int, out, extra: dict[str, object], *,
@@ -763,9 +815,12 @@ def _lagrangian(problem: Problem, values, k: int, out, extra: dict[str, object],
     elif wanted:
         # a loose bound still rising is the whole proof here: a planner reads a
         # gap of one half as "twice too costly", so it gets a fixed extra allowance
-        again = lagrangian_bound(
-            values, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,
-            max_work=TOPUP_FACTOR * allowance, deadline=bound_end, balance=balance)
+        try:
+            again = lagrangian_bound(
+                values, k, problem.rules.min_size, problem.rules.max_size, out.medoid_of,
+                max_work=TOPUP_FACTOR * allowance, deadline=bound_end, balance=balance)
+        except BoundInterrupted as cut:  # the first run's bound may be the better one
+            raise BoundInterrupted(max(cut.bound, lagrangian.bound)) from None
         extra["bound_topup"] = again.bound > lagrangian.bound
         if again.bound > lagrangian.bound:
             lagrangian = again

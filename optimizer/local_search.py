@@ -35,6 +35,7 @@ import numpy as np
 
 from optimizer.budget import LS_WORK_PER_S, STEP_OVERHEAD, Clock
 from optimizer.data import ModelData
+from optimizer.interrupts import carrying
 from optimizer.problem import Problem
 from optimizer.repair import BAND_MARGIN
 from optimizer.smallest import smallest_columns
@@ -380,30 +381,33 @@ def improve(
     # clusters of the same block keep it so
     cluster_block = None if blocks is None else cluster_blocks(lab, blocks, k)
     use_cycles = bool(data.balance)  # without bands, moves and swaps reach what cycles would
-    while passes < MAX_PASSES and not exhausted():
-        passes += 1
-        changed = False
-        centres = sums / np.maximum(size, 1)[:, None]
-        near = nearest_clusters(blocks_apart(centres, cluster_block, X), NEIGHBOURS)
-        pairs = sorted({(min(a, int(b)), max(a, int(b))) for a in range(k) for b in near[a]
-                        if cluster_block is None or cluster_block[a] == cluster_block[b]})
-        for a, b in pairs:
-            if exhausted():
-                break
-            for _ in range(len(members[a]) + len(members[b])):
-                if not step(a, b):
+    # Ctrl-C hands over the plan as it stands (a step cut half-way may break a rule;
+    # the caller verifies it)
+    with carrying(lambda: lab):
+        while passes < MAX_PASSES and not exhausted():
+            passes += 1
+            changed = False
+            centres = sums / np.maximum(size, 1)[:, None]
+            near = nearest_clusters(blocks_apart(centres, cluster_block, X), NEIGHBOURS)
+            pairs = sorted({(min(a, int(b)), max(a, int(b))) for a in range(k) for b in near[a]
+                            if cluster_block is None or cluster_block[a] == cluster_block[b]})
+            for a, b in pairs:
+                if exhausted():
                     break
-                changed = True
-        if not changed and use_cycles:
-            for a in range(k):
-                same = [b for b in near[a, :CYCLE_NEIGHBOURS].tolist()
-                        if cluster_block is None or cluster_block[b] == cluster_block[a]]
-                for b in same:
-                    for c in same:
-                        if b != c and not exhausted() and cycle(a, b, c):
-                            changed = True
-        if not changed:
-            break
+                for _ in range(len(members[a]) + len(members[b])):
+                    if not step(a, b):
+                        break
+                    changed = True
+            if not changed and use_cycles:
+                for a in range(k):
+                    same = [b for b in near[a, :CYCLE_NEIGHBOURS].tolist()
+                            if cluster_block is None or cluster_block[b] == cluster_block[a]]
+                    for b in same:
+                        for c in same:
+                            if b != c and not exhausted() and cycle(a, b, c):
+                                changed = True
+            if not changed:
+                break
     after = sse(X, lab, k)
     if clock is not None:
         clock.charge(spent, LS_WORK_PER_S)

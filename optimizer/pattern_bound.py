@@ -59,8 +59,9 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from optimizer.column_bound import ColumnBound, incumbent_value
+from optimizer.column_bound import ColumnBound, column_value, incumbent_value
 from optimizer.highs import new_highs
+from optimizer.interrupts import BoundInterrupted
 
 #: Largest cluster (units) the pricing's dynamic programme is built for; larger
 #: clusters keep :mod:`optimizer.column_bound`, whose linear band price is
@@ -314,41 +315,44 @@ def pattern_bound(
     incumbent, own = incumbent_value(z, lab)
     best_u = np.bincount(groups.of_unit, weights=own, minlength=len(groups.count)) / groups.count
     best, it, spent, stopped = -np.inf, 0, 0, False
-    while spent + pricing.work <= max_work:
-        if deadline is not None and time.monotonic() >= deadline:
-            stopped = True
-            break
-        solved = master.duals()
-        if solved is None:
-            break
-        u_lp, v = solved
-        # price at the smoothed duals first; when their patterns do not improve the
-        # master (a mispricing), at the master's own, whose empty answer proves the LP optimal
-        tries = [SMOOTHING * best_u + (1 - SMOOTHING) * u_lp, u_lp]
-        added = 0
-        for u in tries:
-            if spent + pricing.work > max_work:
+    try:  # Ctrl-C: the best value seen is a valid bound (column units)
+        while spent + pricing.work <= max_work:
+            if deadline is not None and time.monotonic() >= deadline:
+                stopped = True
                 break
-            value, patterns = pricing.cheapest(u)
-            spent += pricing.work
-            it += 1
-            bound = float(groups.count @ u + k * np.min(value))
-            if bound > best:
-                best, best_u = bound, u
-            for t in np.argsort(value, kind="stable"):
-                pat = patterns[t]
-                if pat is None or added == COLUMNS_PER_ROUND:
+            solved = master.duals()
+            if solved is None:
+                break
+            u_lp, v = solved
+            # price at the smoothed duals first; when their patterns do not improve the
+            # master (a mispricing), at the master's own, whose empty answer proves the LP optimal
+            tries = [SMOOTHING * best_u + (1 - SMOOTHING) * u_lp, u_lp]
+            added = 0
+            for u in tries:
+                if spent + pricing.work > max_work:
                     break
-                cost = float((pricing.cost @ pat).min())
-                if cost - float(pat @ u_lp) - v < -REDUCED_COST_TOL * max(1.0, abs(v)) and master.add(
-                        pat, cost):
-                    added += 1
-            if added:
+                value, patterns = pricing.cheapest(u)
+                spent += pricing.work
+                it += 1
+                bound = float(groups.count @ u + k * np.min(value))
+                if bound > best:
+                    best, best_u = bound, u
+                for t in np.argsort(value, kind="stable"):
+                    pat = patterns[t]
+                    if pat is None or added == COLUMNS_PER_ROUND:
+                        break
+                    cost = float((pricing.cost @ pat).min())
+                    if cost - float(pat @ u_lp) - v < -REDUCED_COST_TOL * max(1.0, abs(v)) and master.add(
+                            pat, cost):
+                        added += 1
+                if added:
+                    break
+            if added == 0:
                 break
-        if added == 0:
-            break
+    except KeyboardInterrupt:
+        raise BoundInterrupted(column_value(best, incumbent)) from None
     # never above the incumbent's own value on the column (true of any valid bound;
     # guards against float trouble in the master)
-    value = min(max(best, 0.0) * (1.0 - FLOAT_MARGIN), incumbent) if np.isfinite(best) else 0.0
+    value = column_value(best, incumbent)
     # HiGHS not solving even the first master (never seen) leaves the other bound to run
     return ColumnBound(value, it, spent, stopped, ran=it > 0)

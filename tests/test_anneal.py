@@ -229,3 +229,30 @@ def test_small_clusters_pair_with_more_clusters_than_their_nearest_few(monkeypat
     # measured 498.9 with 8, 478.2 with 32 (the product's value)
     assert annealing.SMALL_CLUSTER_NEIGHBOURS == 32
     assert total(32) <= 0.98 * total(8)
+
+
+def test_ctrl_c_hands_over_the_best_plan_seen(monkeypatch):
+    """Ctrl-C three quarters of the way in: PhaseInterrupted carries the best plan so far —
+    sizes and band kept, cheaper than the start, no cheaper than the whole run's best."""
+    import pytest
+    from helpers import ctrl_c_on_call
+
+    from optimizer.interrupts import PhaseInterrupted
+
+    problem, data, start = banded_plan()
+    k, rules = 12, problem.rules
+    X, V, lo, hi = _arrays(problem, data, k)
+    args = (X, V, lo, hi, start, k, rules.min_size, rules.max_size)
+    calls = ctrl_c_on_call(monkeypatch, annealing, "_apply", 10**9)  # counts only
+    _, whole = anneal(*args, seed=0, max_work=20_000_000)
+    ctrl_c_on_call(monkeypatch, annealing, "_apply", 3 * len(calls) // 4)
+    try:  # (a bare KeyboardInterrupt escaping would end the whole test run)
+        anneal(*args, seed=0, max_work=20_000_000)
+    except KeyboardInterrupt as caught:
+        cut = caught
+    else:
+        pytest.fail("the Ctrl-C never came")
+    assert isinstance(cut, PhaseInterrupted)
+    labels = cut.labels
+    assert sizes_and_band_hold(problem, data, labels, k)
+    assert whole.sse_after <= sse(X, labels, k) < sse(X, start, k)
