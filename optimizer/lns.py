@@ -822,6 +822,7 @@ def _lagrangian(problem: Problem, values, k: int, out, extra: dict[str, object],
         except BoundInterrupted as cut:  # the first run's bound may be the better one
             raise BoundInterrupted(max(cut.bound, lagrangian.bound)) from None
         extra["bound_topup"] = again.bound > lagrangian.bound
+        extra["bound_before_topup"] = lagrangian.bound / COST_SCALE
         if again.bound > lagrangian.bound:
             lagrangian = again
     return lagrangian
