@@ -188,6 +188,8 @@ def anneal(
                 if clock is not None:
                     clock.mark()
                 break
+            if clock is not None and clock.halted():
+                break
             if rounds % REFRESH_ROUNDS == 0:
                 near = _nearest_clusters(blocks_apart(sums / size[:, None], cluster_block, X),
                                          min(neighbours, k - 1))

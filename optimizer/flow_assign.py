@@ -408,6 +408,8 @@ def search_regions(
                 if clock is not None:
                     clock.mark()
                 break
+            if clock is not None and clock.halted():
+                break
             near, units, start = picker.draw(X, lab, cluster_block)
             mixed = cluster_block is not None and np.ptp(cluster_block[near]) > 0
             if mixed or (frozen is not None and frozen[units].any()):

@@ -303,7 +303,7 @@ def solve_large(
     bound_nominal, bound_end = nominal, deadline
     nominal -= BOUND_SHARE * bound_nominal
     deadline -= min(BOUND_SHARE * bound_nominal, BOUND_SHARE * max(deadline - now, 0.0))
-    clock = Clock(deadline)
+    clock = Clock(deadline, stop=stop)
     # a stability weight is priced by the last phase (trade_moves): its share is
     # held back from the phases that build the fresh plan
     phases = not problem.rules.contiguous and bool(

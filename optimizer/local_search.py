@@ -244,14 +244,15 @@ def improve(
     allowance = math.inf if max_work is None else max_work
 
     def exhausted() -> bool:
-        """Work allowance used up (decides) or the safety clock passed (only stops)."""
+        """Work allowance used up (decides), or the safety clock passed or the caller
+        asked to stop (only stop)."""
         if spent >= allowance:
             return True
         if time.monotonic() >= deadline:
             if clock is not None:
                 clock.mark()
             return True
-        return False
+        return clock is not None and clock.halted()
 
     def step(a: int, b: int) -> bool:
         """Apply the best improving move a→b, b→a or swap between a and b."""

@@ -120,6 +120,36 @@ def test_stop_is_honoured_between_phases():
     assert "band_regions" not in plan.details["phase_wall_s"]
 
 
+def test_stop_is_honoured_inside_a_phase(monkeypatch):
+    """``stop`` set during the regional restarts: they end at their next try, with the gains
+    kept so far, and the solve returns that plan interrupted (it waited for the phase's
+    end before: 10–36 s at 3 300 units, ~200 s for the sizes-only restarts at 50 000)."""
+    import threading
+
+    from optimizer import band_regions
+
+    roomy_deadline(monkeypatch)
+    stop = threading.Event()
+    real, calls = band_regions.lp_rounds, []
+
+    def stop_at_the_50th(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 50:
+            stop.set()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(band_regions, "lp_rounds", stop_at_the_50th)
+    problem = _problem()
+    plan = solve(problem, stop=stop)
+    assert len(calls) == 50  # no try after the one that saw the stop
+    assert plan.interrupted is True
+    assert check_plan(plan, problem) == []
+    phases = plan.details["phase_wall_s"]
+    assert "band_regions=" in phases and "final_search=" not in phases
+    assert plan.details["clock_stopped"] is False  # not reported as the clock's doing
+    assert plan.details["region_kept"] > 0
+
+
 def test_ctrl_c_in_the_small_paths_band_bound_keeps_the_incumbent(monkeypatch):
     """≤ 150 units: Ctrl-C in the band bound (numpy, 1–10 s at 100 units) keeps the incumbent.
 
