@@ -37,7 +37,6 @@ result depends on the input alone; the wall-clock ``deadline`` only stops
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +46,7 @@ from optimizer.budget import (
     ANNEAL_ROUND_WORK,
     ANNEAL_WORK_PER_S,
     Clock,
+    must_stop,
 )
 from optimizer.interrupts import carrying
 from optimizer.local_search import (
@@ -184,11 +184,7 @@ def anneal(
     # Ctrl-C hands over the best plan seen (a copy taken between rounds, so whole)
     with carrying(lambda: best_lab):
         while spent < max_work:
-            if time.monotonic() >= deadline:
-                if clock is not None:
-                    clock.mark()
-                break
-            if clock is not None and clock.halted():
+            if must_stop(deadline, clock):
                 break
             if rounds % REFRESH_ROUNDS == 0:
                 near = _nearest_clusters(blocks_apart(sums / size[:, None], cluster_block, X),

@@ -149,6 +149,17 @@ class Clock:
         self.stopped = True
 
 
+def must_stop(deadline: float, clock: Clock | None) -> bool:
+    """Whether a stoppable phase ends here: the wall-clock safety stop passed (marked on
+    ``clock``) or the caller asked to stop (:meth:`Clock.halted`). Neither decides
+    anything the work allowances would not; both only stop."""
+    if time.monotonic() >= deadline:
+        if clock is not None:
+            clock.mark()
+        return True
+    return clock is not None and clock.halted()
+
+
 def work(seconds: float, rate: float) -> int:
     """Work units for ``seconds`` of nominal time at ``rate`` (at least 1)."""
     return max(int(seconds * rate), 1)

@@ -30,7 +30,7 @@ from dataclasses import replace as dataclass_replace
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from optimizer.budget import FLOW_WORK_PER_S, REGION_WORK_PER_S, Clock
+from optimizer.budget import FLOW_WORK_PER_S, REGION_WORK_PER_S, Clock, must_stop
 from optimizer.data import ModelData
 from optimizer.interrupts import RoundsInterrupted, StartInterrupted, carrying
 from optimizer.local_search import cluster_blocks, sse
@@ -404,11 +404,7 @@ def search_regions(
     # Ctrl-C hands over the plan with the gains kept so far (each written in one step)
     with carrying(lambda: lab):
         while region >= 2 and stall < stall_limit and spent < allowance:
-            if time.monotonic() >= deadline:
-                if clock is not None:
-                    clock.mark()
-                break
-            if clock is not None and clock.halted():
+            if must_stop(deadline, clock):
                 break
             near, units, start = picker.draw(X, lab, cluster_block)
             mixed = cluster_block is not None and np.ptp(cluster_block[near]) > 0

@@ -28,12 +28,11 @@ the input alone.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.budget import LS_WORK_PER_S, STEP_OVERHEAD, Clock
+from optimizer.budget import LS_WORK_PER_S, STEP_OVERHEAD, Clock, must_stop
 from optimizer.data import ModelData
 from optimizer.interrupts import carrying
 from optimizer.problem import Problem
@@ -246,13 +245,7 @@ def improve(
     def exhausted() -> bool:
         """Work allowance used up (decides), or the safety clock passed or the caller
         asked to stop (only stop)."""
-        if spent >= allowance:
-            return True
-        if time.monotonic() >= deadline:
-            if clock is not None:
-                clock.mark()
-            return True
-        return clock is not None and clock.halted()
+        return spent >= allowance or must_stop(deadline, clock)
 
     def step(a: int, b: int) -> bool:
         """Apply the best improving move a→b, b→a or swap between a and b."""
