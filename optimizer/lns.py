@@ -522,6 +522,9 @@ def solve_large(
             if partition_passes(problem, data, [better[i] for i in range(data.n)]):
                 hint, labels, ls_stats = better, moved_labels, stats
         marks.append(("moves_search", time.monotonic()))
+        # ``stop`` ends that search at its next step (Clock.halted): the plan in hand then
+        # goes back interrupted, as after any phase, not as if the search had finished
+        interrupted = interrupted or clock.halted()
     skip_model = direct and ls_stats is not None
     while True:
         if interrupted:
@@ -654,17 +657,19 @@ def _cut_plan(problem: Problem, data: ModelData, cut: np.ndarray,
     if problem.rules.stability_weight or len(cut) != data.n:
         return None
     labels = np.asarray(cut, dtype=np.int64).tolist()
-    medoids = _medoids_of(problem, labels)
-    medoid_of = np.asarray([medoids[i] for i in range(data.n)])
-    if not partition_passes(problem, data, medoid_of.tolist()):
+
+    def medoid_of(plan: list[int]) -> np.ndarray:
+        medoids = _medoids_of(problem, plan)
+        return np.asarray([medoids[i] for i in range(data.n)])
+
+    ids = np.arange(data.n)
+    ours = medoid_of(labels)
+    if not partition_passes(problem, data, ours.tolist()):
         return None
     if kept is None:
         return labels
-    ids = np.arange(data.n)
-    before = _medoids_of(problem, kept)
-    kept_cost = pair_distances(problem.features, ids,
-                               np.asarray([before[i] for i in range(data.n)])).sum()
-    return labels if pair_distances(problem.features, ids, medoid_of).sum() < kept_cost else None
+    cost = pair_distances(problem.features, ids, ours).sum()
+    return labels if cost < pair_distances(problem.features, ids, medoid_of(kept)).sum() else None
 
 
 class _StopRequested(Exception):

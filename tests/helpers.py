@@ -206,6 +206,21 @@ def sample_problem(
     )
 
 
+def current_grouping_problem(max_moves: int, **rules: Any) -> tuple[Any, int, Problem]:
+    """400 units in their 49 current clusters (sizes 6–10), population ±60 %."""
+    from features.sample import generate_units
+
+    frame, _ = generate_units(400, seed=0)
+    rows = [{"unit_id": r.unit_id, "function": r.function, "region": r.region, "lat": r.lat,
+             "lon": r.lon, "population": float(r.population), "current_cluster": r.current_cluster}
+            for _, r in frame.iterrows()]
+    k = frame.current_cluster.nunique()
+    problem = make_problem(make_profiles(rows), weights={"function": 1.0, "location": 1.0},
+                           n_clusters=k, min_size=6, max_size=10, balance={"population": 0.6},
+                           max_moves=max_moves, time_limit_s=5.0, **rules)
+    return frame, k, problem
+
+
 def banded_plan(n: int = 240, k: int = 12) -> tuple[Problem, Any, np.ndarray]:
     """A sample problem with ±10 % population bands and a plan meeting them after descent.
 

@@ -12,7 +12,12 @@ raised at a chosen point.
 from __future__ import annotations
 
 import pytest
-from helpers import ctrl_c_on_call, roomy_deadline, sample_problem
+from helpers import (
+    ctrl_c_on_call,
+    current_grouping_problem,
+    roomy_deadline,
+    sample_problem,
+)
 
 from optimizer import lns
 from optimizer.bound import BOUND_WORK_PER_S
@@ -148,6 +153,28 @@ def test_stop_is_honoured_inside_a_phase(monkeypatch):
     assert "band_regions=" in phases and "final_search=" not in phases
     assert plan.details["clock_stopped"] is False  # not reported as the clock's doing
     assert plan.details["region_kept"] > 0
+
+
+def test_stop_inside_the_move_budget_search_returns_the_plan_interrupted(monkeypatch):
+    """``max_moves``: the search from the current grouping is the last phase, with no
+    phase end after it to honour ``stop``. Cut there by ``stop``, the plan in hand must come
+    back interrupted, not as if the search had run to its end."""
+    import threading
+
+    _, _, problem = current_grouping_problem(120)
+    stop, real, searches = threading.Event(), lns.improve, []
+
+    def stop_as_the_moves_search_starts(*args, **kwargs):
+        if kwargs.get("home") is not None:  # the move-budget search
+            searches.append(1)
+            stop.set()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lns, "improve", stop_as_the_moves_search_starts)
+    plan = solve(problem, stop=stop)
+    assert searches and plan.interrupted is True
+    assert check_plan(plan, problem) == []
+    assert plan.details["units_moved"] <= 120
 
 
 def test_ctrl_c_in_the_small_paths_band_bound_keeps_the_incumbent(monkeypatch):

@@ -6,7 +6,13 @@ import time
 
 import numpy as np
 import pytest
-from helpers import make_problem, make_profiles, roomy_deadline, sample_problem
+from helpers import (
+    current_grouping_problem,
+    make_problem,
+    make_profiles,
+    roomy_deadline,
+    sample_problem,
+)
 
 from features.sample import generate_units
 from optimizer.check import check_plan
@@ -460,23 +466,10 @@ def test_the_improving_lp_is_skipped_when_its_first_round_is_unaffordable(monkey
     assert calls == []
 
 
-def _current_grouping_problem(max_moves: int, **rules):
-    """400 units in their 49 current clusters (sizes 6–10), population ±60 %."""
-    frame, _ = generate_units(400, seed=0)
-    rows = [{"unit_id": r.unit_id, "function": r.function, "region": r.region, "lat": r.lat,
-             "lon": r.lon, "population": float(r.population), "current_cluster": r.current_cluster}
-            for _, r in frame.iterrows()]
-    k = frame.current_cluster.nunique()
-    problem = make_problem(make_profiles(rows), weights={"function": 1.0, "location": 1.0},
-                           n_clusters=k, min_size=6, max_size=10, balance={"population": 0.6},
-                           max_moves=max_moves, time_limit_s=5.0, **rules)
-    return frame, k, problem
-
-
 def test_max_moves_starts_from_the_current_grouping_repaired():
     """400 units in their 49 current clusters, 6 of them off a ±60 % population band, at most
     40 moves: the repaired current grouping is a plan (no plan in 5 s before), every rule holds."""
-    frame, k, problem = _current_grouping_problem(40)
+    frame, k, problem = current_grouping_problem(40)
     totals = frame.groupby("current_cluster").population.sum() / (frame.population.sum() / k)
     assert ((totals - 1).abs() > 0.6).sum() > 0  # the current grouping alone breaks the band
     plan = solve(problem)
@@ -490,7 +483,7 @@ def test_max_moves_plan_spends_its_moves_on_similarity(monkeypatch):
     1 472 moved). Here 219.8 -> 139.8, 117 moved."""
     import optimizer.lns as lns
 
-    _, _, problem = _current_grouping_problem(120)
+    _, _, problem = current_grouping_problem(120)
     plan = solve(problem)
     assert check_plan(plan, problem) == []
     assert plan.details["units_moved"] <= 120
@@ -507,7 +500,7 @@ def test_max_moves_places_the_pinned_units_the_current_grouping_breaks():
     frame, _ = generate_units(400, seed=0)
     firsts = frame.groupby("current_cluster").unit_id.first().tolist()
     same = frame[frame.current_cluster == frame.current_cluster[0]].unit_id.tolist()
-    _, _, problem = _current_grouping_problem(120, together=[firsts[:3]], apart=[same[:3]])
+    _, _, problem = current_grouping_problem(120, together=[firsts[:3]], apart=[same[:3]])
     plan = solve(problem)
     assert check_plan(plan, problem) == []
     assert plan.details["units_moved"] <= 120
