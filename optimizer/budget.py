@@ -165,6 +165,38 @@ def work(seconds: float, rate: float) -> int:
     return max(int(seconds * rate), 1)
 
 
+#: Time limits that suit a table's size: (at most this many units, seconds); larger
+#: tables get :data:`LARGEST_TIME_LIMIT_S`. See :func:`suggested_time_limit`.
+TIME_LIMIT_STEPS_S = ((2_000, 30), (5_000, 60), (15_000, 120), (30_000, 300))
+LARGEST_TIME_LIMIT_S = 600
+
+
+def suggested_time_limit(n_units: int) -> int:
+    """Seconds that make a first plan of ``n_units`` worth reading: ``cumkhoi init``'s
+    starter value, and the number the notes give when the clock cut a shorter run.
+
+    Why: 30 s is plenty at 1 000 units but not at scale, where the start alone
+    takes 5–14 s and the lower bound gets what the search leaves. Measured on
+    ``cumkhoi sample --seed 2`` tables with ``cumkhoi init``'s own scenarios
+    (clusters of ~6, population band, one worker; plan cost / gap):
+
+    * 1 000 units: 333.5 / 0.28 at 10 s, 336.3 / 0.24 at 30 s, 333.0 / 0.23 at 60 s;
+    * 3 300 units: 494.3 / 0.31 at 30 s, 474.6 / 0.26 at 60 s;
+    * 10 000 units: 822 / 0.90–0.98 at 30 s, 745 / 0.55 at 60 s, 726 / 0.42 at 120 s;
+    * 20 000 units: 1 508 / 0.999 at 30 s, 1 475 / 0.97 at 60 s, 1 279 / 0.72 at
+      120 s, 1 163 / 0.62 at 300 s;
+    * 50 000 units: 3 549 / 0.73 at 60 s, 3 246 / 0.70 at 120 s, 2 659 / 0.63 at 300 s
+      (done at 235 s), 2 611 / 0.62 at 600 s (done at 425 s).
+
+    A gap near 1 proves nothing to a planner, and a plan 10–25 % costlier than
+    a few more minutes give is not the one to sign.
+    """
+    for most, seconds in TIME_LIMIT_STEPS_S:
+        if n_units <= most:
+            return seconds
+    return LARGEST_TIME_LIMIT_S
+
+
 def bound_seconds(share_s: float, spare_s: float, wanted_s: float | None) -> float:
     """Nominal seconds for the lower bound: its share, topped up from the phases' unspent time.
 

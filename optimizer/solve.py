@@ -25,6 +25,7 @@ import numpy as np
 
 from features.i18n import register, tr
 from optimizer.bound import TOPUP_GAP
+from optimizer.budget import suggested_time_limit
 from optimizer.candidates import full_candidates
 from optimizer.check import check_plan
 from optimizer.data import ModelData, prepare
@@ -74,6 +75,10 @@ register(
         "solve.counts_sampled": {
             "vi": "Chỉ thử {tried}/{total} số cụm khả dĩ ({counts}) trong giới hạn thời gian; hãy tăng --time-limit để thử hết.",
             "en": "Only {tried} of {total} possible cluster counts ({counts}) were tried within the time limit; raise --time-limit to try them all.",
+        },
+        "solve.limit_for_size": {
+            "vi": "Với {n} đơn vị, nên dùng --time-limit {seconds}.",
+            "en": "For {n} units, --time-limit {seconds} is suggested.",
         },
         "solve.no_solution": {
             "vi": "Không tìm được phương án nào trong {limit:g} giây; hãy thử --time-limit {suggest:g}.",
@@ -298,6 +303,16 @@ def solve(
                    possible=possible, clock_stopped=count_clock_stopped)
 
 
+def _with_size_hint(note: str, problem: Problem, n_units: int) -> str:
+    """``note`` (which asks for a longer --time-limit) with the value that suits the
+    table, when this run's limit was below it: "raise it" alone leaves a planner
+    guessing, and at 10 000+ units 30 s gives gaps near 1 (``suggested_time_limit``)."""
+    seconds = suggested_time_limit(n_units)
+    if problem.settings.time_limit_s >= seconds:
+        return note
+    return f"{note} {tr('solve.limit_for_size', n=n_units, seconds=seconds)}"
+
+
 def _finish(
     problem: Problem,
     data: ModelData,
@@ -323,7 +338,8 @@ def _finish(
                 rules=rules,
             )
         limit = problem.settings.time_limit_s
-        raise NoSolutionError(tr("solve.no_solution", limit=limit, suggest=max(120.0, 4 * limit)))
+        suggest = max(120.0, 4 * limit, suggested_time_limit(data.n))
+        raise NoSolutionError(tr("solve.no_solution", limit=limit, suggest=suggest))
 
     per_count: dict[str, dict[str, object]] = {}
     best: tuple[float, _Outcome, list[int], tuple[str, ...]] | None = None
@@ -374,7 +390,9 @@ def _finish(
         details[key] = value
     if clock_stopped:  # the clock ended the count loop: later counts were not tried
         details["clock_stopped"] = True
-    notes: tuple[str, ...] = (tr("solve.clock_stopped"),) if details.get("clock_stopped") else ()
+    notes: tuple[str, ...] = (
+        (_with_size_hint(tr("solve.clock_stopped"), problem, data.n),)
+        if details.get("clock_stopped") else ())
     if details.get("exact_clock_stopped") and status is SolveStatus.FEASIBLE:
         notes += (tr("solve.exact_clock_stopped"),)
     gap = (cost - bound) / max(abs(cost), 1)
@@ -384,7 +402,7 @@ def _finish(
         notes += (tr("solve.bound_interrupted"),)
     elif (status is SolveStatus.FEASIBLE and details.get("bound_converged") is False
             and gap >= BOUND_NOTE_GAP):
-        notes += (tr("solve.bound_still_rising"),)
+        notes += (_with_size_hint(tr("solve.bound_still_rising"), problem, data.n),)
     if possible is not None and len(counts) < len(possible):
         notes += (tr("solve.counts_sampled", tried=len(counts), total=len(possible),
                      counts=", ".join(str(k) for k in counts)),)

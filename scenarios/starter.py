@@ -5,7 +5,8 @@ explains itself (comments in the message language), then edit it. Choices:
 ``count = round(n / 6)``; sizes ``[⌊n/K⌋ − 1, ⌈n/K⌉ + 1]``; balance ±15 % on a
 complete population-like column, widened (:func:`balance_tolerance`) when the
 largest unit could not fit; similarity on function, region, location and that
-column, whichever the table has.
+column, whichever the table has; a time limit that grows with the table
+(:func:`optimizer.budget.suggested_time_limit`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from features.i18n import register, tr
 from features.types import Profiles
+from optimizer.budget import TIME_LIMIT_STEPS_S, suggested_time_limit
 
 POPULATION_HINTS = (
     "population",
@@ -144,7 +146,12 @@ def starter_toml(
         "",
         "[solver]",
         tr("init.c_solver"),
-        "time_limit = 30",
+    ]
+    seconds = suggested_time_limit(n)
+    if seconds > TIME_LIMIT_STEPS_S[0][1]:
+        lines.append(tr("init.c_time_limit", n=n, seconds=seconds))
+    lines += [
+        f"time_limit = {seconds}",
         "seed = 0",
         "workers = 1",
         "",
@@ -193,6 +200,12 @@ register(
         "init.c_moves": {
             "vi": "# Tối đa bao nhiêu đơn vị được đổi cụm so với current_cluster",
             "en": "# At most this many units may change cluster vs current_cluster",
+        },
+        "init.c_time_limit": {
+            "vi": "# {n} đơn vị: {seconds} giây để phương án và khoảng cách tối ưu có ý nghĩa;"
+                  " giảm xuống khi chỉ chạy thử",
+            "en": "# {n} units: {seconds} s for a plan and an optimality gap worth reading;"
+                  " lower it for quick trials",
         },
         "init.c_solver": {
             "vi": "# Thời gian tìm kiếm (giây), hạt giống, số luồng (1 = tái lập được)",

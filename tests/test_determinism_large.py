@@ -60,6 +60,7 @@ def test_clock_stop_is_recorded_and_the_limit_still_holds(monkeypatch):
     assert time.monotonic() - started < 2.0 + 3.0
     assert plan.details["clock_stopped"] is True
     assert "hạt giống" in plan.notes[0]
+    assert plan.notes[0].endswith(" Với 1500 đơn vị, nên dùng --time-limit 30.")  # not "raise it"
     # the bound had no time either: a large gap may add that note, nothing else
     assert all("Cận dưới" in note for note in plan.notes[1:])
     assert check_plan(plan, problem) == []

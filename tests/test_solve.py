@@ -155,6 +155,17 @@ def test_unknown_status_is_no_solution_with_advice(monkeypatch):
         solve(problem)
 
 
+def test_a_raise_the_limit_note_names_the_limit_that_suits_the_table():
+    """Below ``suggested_time_limit`` the note gives the number; at or above it, nothing is added."""
+    from features.i18n import language
+
+    problem = make_problem(units_ok_small(), weights=WEIGHTS, n_clusters=2, time_limit_s=30)
+    with language("en"):
+        assert solve_module._with_size_hint("Raise it.", problem, 2_000) == "Raise it."
+        assert solve_module._with_size_hint("Raise it.", problem, 10_000) == (
+            "Raise it. For 10000 units, --time-limit 120 is suggested.")
+
+
 def test_solver_infeasibility_names_the_rules():
     """A combination only the solver can refute raises InfeasibleError listing the active rules."""
     problem = make_problem(units_ok_small(), weights=WEIGHTS, n_clusters=2,
