@@ -39,6 +39,10 @@ def test_two_large_solves_with_one_worker_give_the_same_plan(monkeypatch):
     assert first.objective == second.objective
     assert first.details["ls_passes"] == second.details["ls_passes"] > 0
     assert first.details["bound_iterations"] == second.details["bound_iterations"] > 0
+    # each phase's nominal charge is a count too, and the phases' charges add up to the total
+    assert first.details["phase_charged_s"] == second.details["phase_charged_s"]
+    charged = [float(part.split("=")[1]) for part in first.details["phase_charged_s"].split()]
+    assert sum(charged) == pytest.approx(first.details["nominal_charged_s"], abs=0.01 * len(charged))
     assert first.notes == ()
     assert check_plan(first, problem) == []
 
