@@ -20,7 +20,8 @@ from pathlib import Path
 
 from features.i18n import register, tr
 from features.types import Profiles
-from optimizer.budget import TIME_LIMIT_STEPS_S, suggested_time_limit
+from optimizer.budget import suggested_time_limit
+from scenarios.definition import SolverSpec
 
 POPULATION_HINTS = (
     "population",
@@ -148,7 +149,7 @@ def starter_toml(
         tr("init.c_solver"),
     ]
     seconds = suggested_time_limit(n)
-    if seconds > TIME_LIMIT_STEPS_S[0][1]:
+    if seconds != SolverSpec.model_fields["time_limit"].default:  # say why it is not the default
         lines.append(tr("init.c_time_limit", n=n, seconds=seconds))
     lines += [
         f"time_limit = {seconds}",
